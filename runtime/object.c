@@ -1,0 +1,105 @@
+/*
+ * object.c: creating objects and freeing them without recursion.
+ *
+ * When a count reaches zero, cy_object_dealloc runs the finalizer if the
+ * type has one and it has not run (PEP 442: the object is revived with a
+ * count of one for the call, and freed only if the finalizer left it
+ * unreferenced), clears weak references, and then pushes the object on a
+ * per-thread stack of objects to free. Only the outermost call on a thread
+ * pops and frees; a dealloc that releases children pushes them instead of
+ * recursing. The stack is linked through ob_owner, which a dead object no
+ * longer needs (thread ids are odd, so the link never reads as an owner).
+ */
+#include "object.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "counters.h"
+#include "refcount.h"
+#include "weakref.h"
+
+static _Thread_local cy_object *free_stack;
+static _Thread_local int freeing;
+
+size_t cy_object_size(const cy_object *o)
+{
+	const cy_type *t = o->ob_type;
+	if (!t->item_size)
+		return t->basic_size;
+	return t->basic_size + t->item_size * ((const cy_varobject *)o)->ob_size;
+}
+
+cy_object *cy_object_new(const cy_type *t, size_t nitems)
+{
+	if (t->item_size && nitems > (SIZE_MAX - t->basic_size) / t->item_size)
+		return NULL;
+	size_t size = t->basic_size + t->item_size * nitems;
+	cy_object *o = cy_mem_alloc(size);
+	if (!o)
+		return NULL;
+	memset(o, 0, size);
+	o->ob_type = t;
+	if (t->item_size)
+		((cy_varobject *)o)->ob_size = nitems;
+	cy_rc_init_one(o);
+	CY_COUNT_ADD_ALWAYS(objects_allocated, 1);
+	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)size);
+	return o;
+}
+
+void cy_object_free(cy_object *o)
+{
+	if (cy_object_flags(o) & CY_OBJ_STATIC)
+		return;
+	size_t size = cy_object_size(o);
+	CY_COUNT_ADD_ALWAYS(objects_freed, 1);
+	CY_COUNT_ADD_ALWAYS(bytes_freed, (int64_t)size);
+	cy_mem_free(o, size);
+}
+
+void cy_object_immortalize(cy_object *o)
+{
+	cy_atomic_store_relaxed(&o->ob_ref_local, CY_REF_IMMORTAL);
+}
+
+static void release(cy_object *o)
+{
+	const cy_type *t = o->ob_type;
+	if (t->dealloc) {
+		t->dealloc(o);
+		return;
+	}
+	if (t->clear)
+		t->clear(o);
+	cy_object_free(o);
+}
+
+void cy_object_dealloc(cy_object *o)
+{
+	const cy_type *t = o->ob_type;
+	uint32_t flags = cy_object_flags(o);
+	if (t->finalize && !(flags & CY_OBJ_FINALIZED)) {
+		cy_object_set_flags(o, CY_OBJ_FINALIZED);
+		cy_rc_init_one(o);
+		if (flags & CY_OBJ_HAS_WEAKREFS)
+			cy_rc_mark_weakrefs(o);
+		t->finalize(o);
+		/* Back to zero frees it (this function again, finalizer done); above zero, it was resurrected. */
+		cy_decref_any(o);
+		return;
+	}
+	if (flags & CY_OBJ_HAS_WEAKREFS)
+		cy_weakref_clear_referent(o);
+	cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)(uintptr_t)free_stack);
+	free_stack = o;
+	if (freeing)
+		return;
+	freeing = 1;
+	while ((o = free_stack) != NULL) {
+		free_stack = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&o->ob_owner);
+		release(o);
+	}
+	freeing = 0;
+}

@@ -1,0 +1,293 @@
+/*
+ * thread.c: the thread table, safepoints and stop-the-world.
+ *
+ * All transitions between RUNNING, OFFLINE and PARKED, registration, and the
+ * stop protocol happen under cy_world_lock; the fast path (cy_safepoint)
+ * reads only the thread's own poll word.
+ *
+ * Stop protocol. cy_world_stop sets world_stopped, then for every RUNNING
+ * mutator sets stop_pending and CY_POLL_STOP and counts it in
+ * threads_to_stop. A thread leaves RUNNING (parks at a safepoint, goes
+ * offline, unregisters) only under the lock, and if stop_pending it
+ * decrements threads_to_stop and records how long it took. The stopper waits
+ * for threads_to_stop == 0. While world_stopped, no thread becomes RUNNING:
+ * registration, cy_blocking_end and parked threads wait on resume_cond.
+ *
+ * A thread that is not RUNNING is offline for QSBR and has released its
+ * local_lock, so a grace period or a merge on its behalf can proceed.
+ */
+#include "thread_internal.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "refcount.h"
+
+cy_thread cy_threads[CY_MAX_THREADS];
+pthread_mutex_t cy_world_lock = PTHREAD_MUTEX_INITIALIZER;
+
+_Thread_local uint64_t cy_tls_thread_id = CY_THREAD_ID_NONE;
+_Thread_local unsigned cy_tls_poll;
+static _Thread_local cy_thread *tls_self;
+
+static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t stopped_cond = PTHREAD_COND_INITIALIZER;
+static pthread_mutex_t stop_serial_lock = PTHREAD_MUTEX_INITIALIZER; /* one stop at a time */
+static int world_stopped;
+static unsigned threads_to_stop;
+static cy_stw_report *stop_report;
+static uint64_t next_serial = 1;
+static unsigned registered[2]; /* by role */
+
+uint64_t cy_now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void lock_or_die(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_lock(m);
+	if (err) {
+		fprintf(stderr, "cyclab: pthread_mutex_lock: %s\n", strerror(err));
+		abort();
+	}
+}
+
+cy_thread *cy_thread_self(void) { return tls_self; }
+
+const char *cy_thread_strerror(int error)
+{
+	switch (error) {
+	case CY_THREAD_OK: return "ok";
+	case CY_THREAD_TOO_MANY: return "too many registered threads";
+	case CY_THREAD_NONATOMIC_TWO: return "--rc nonatomic allows only one mutator thread; use atomic or biased";
+	case CY_THREAD_ALREADY: return "thread already registered";
+	}
+	return "unknown thread error";
+}
+
+/* world_lock held: self leaves RUNNING; count it as stopped if a stop waits for it. */
+static void leave_running(cy_thread *self, int new_state)
+{
+	self->state = new_state;
+	if (!self->stop_pending)
+		return;
+	self->stop_pending = 0;
+	if (stop_report && stop_report->recorded < CY_STW_MAX_RECORDED) {
+		cy_stw_arrival *a = &stop_report->arrivals[stop_report->recorded++];
+		a->thread_id = self->id;
+		a->ns_to_safepoint = cy_now_ns() - stop_report->requested_ns;
+	}
+	if (--threads_to_stop == 0)
+		pthread_cond_signal(&stopped_cond);
+}
+
+/* world_lock held: wait until no stop is in progress, then become RUNNING. */
+static void enter_running(cy_thread *self)
+{
+	while (world_stopped)
+		pthread_cond_wait(&resume_cond, &cy_world_lock);
+	self->state = CY_THREAD_RUNNING;
+}
+
+int cy_thread_register(cy_thread_role role)
+{
+	if (tls_self)
+		return CY_THREAD_ALREADY;
+	lock_or_die(&cy_world_lock);
+	if (role == CY_ROLE_MUTATOR && cy_rc_mode_running == CY_RC_NONATOMIC && registered[CY_ROLE_MUTATOR] > 0) {
+		pthread_mutex_unlock(&cy_world_lock);
+		return CY_THREAD_NONATOMIC_TWO;
+	}
+	cy_thread *t = NULL;
+	for (unsigned i = 0; i < CY_MAX_THREADS; i++) {
+		if (cy_threads[i].state == CY_THREAD_FREE) {
+			t = &cy_threads[i];
+			break;
+		}
+	}
+	if (!t) {
+		pthread_mutex_unlock(&cy_world_lock);
+		return CY_THREAD_TOO_MANY;
+	}
+	unsigned slot = (unsigned)(t - cy_threads);
+	if (!t->merge_cap) {
+		/* First use of the slot: its mutexes live as long as the process. */
+		pthread_mutex_init(&t->local_lock, NULL);
+		pthread_mutex_init(&t->merge_lock, NULL);
+	}
+	uint64_t id = next_serial++ << 11 | (uint64_t)slot << 1 | 1;
+	t->role = role;
+	t->poll = &cy_tls_poll;
+	t->counters = &cy_tls_counters;
+	t->stop_pending = 0;
+	memset(&cy_tls_counters, 0, sizeof cy_tls_counters);
+	cy_atomic_store_relaxed(&cy_tls_poll, 0u);
+	registered[role]++;
+	t->state = CY_THREAD_OFFLINE; /* reserved; becomes RUNNING below */
+	enter_running(t);
+	lock_or_die(&t->merge_lock);
+	cy_atomic_store_relaxed(&t->id, id);
+	if (!t->merge_queue) {
+		t->merge_cap = 64;
+		t->merge_queue = malloc(t->merge_cap * sizeof *t->merge_queue);
+		if (!t->merge_queue) {
+			fprintf(stderr, "cyclab: out of memory registering a thread\n");
+			abort();
+		}
+	}
+	pthread_mutex_unlock(&t->merge_lock);
+	pthread_mutex_unlock(&cy_world_lock);
+
+	lock_or_die(&t->local_lock);
+	tls_self = t;
+	cy_tls_thread_id = id;
+	urcu_qsbr_register_thread();
+	return CY_THREAD_OK;
+}
+
+void cy_thread_unregister(void)
+{
+	cy_thread *self = tls_self;
+	if (!self)
+		return;
+	/* Merge what is queued to us while we still own our local counts. */
+	cy_brc_drain(self);
+	urcu_qsbr_unregister_thread();
+	lock_or_die(&cy_world_lock);
+	leave_running(self, CY_THREAD_OFFLINE);
+	pthread_mutex_unlock(&self->local_lock);
+	pthread_mutex_unlock(&cy_world_lock);
+
+	/* From here on, queuers see a dead owner and merge on the spot. */
+	cy_brc_close(self);
+
+	lock_or_die(&cy_world_lock);
+	cy_counters_retire(&cy_tls_counters);
+	memset(&cy_tls_counters, 0, sizeof cy_tls_counters);
+	registered[self->role]--;
+	self->poll = NULL;
+	self->counters = NULL;
+	self->state = CY_THREAD_FREE;
+	pthread_mutex_unlock(&cy_world_lock);
+	tls_self = NULL;
+	cy_tls_thread_id = CY_THREAD_ID_NONE;
+}
+
+unsigned cy_thread_count(cy_thread_role role)
+{
+	lock_or_die(&cy_world_lock);
+	unsigned n = registered[role];
+	pthread_mutex_unlock(&cy_world_lock);
+	return n;
+}
+
+static void park(cy_thread *self)
+{
+	urcu_qsbr_thread_offline();
+	lock_or_die(&cy_world_lock);
+	if (!world_stopped) {
+		pthread_mutex_unlock(&cy_world_lock);
+		urcu_qsbr_thread_online();
+		return;
+	}
+	leave_running(self, CY_THREAD_PARKED);
+	pthread_mutex_unlock(&self->local_lock);
+	enter_running(self);
+	pthread_mutex_unlock(&cy_world_lock);
+	lock_or_die(&self->local_lock);
+	urcu_qsbr_thread_online();
+}
+
+void cy_safepoint_slow(void)
+{
+	cy_thread *self = tls_self;
+	unsigned work = __atomic_exchange_n(&cy_tls_poll, 0u, __ATOMIC_ACQ_REL);
+	if (!self)
+		return;
+	CY_COUNT_ADD_ALWAYS(safepoint_slow, 1);
+	if (work & CY_POLL_MERGE)
+		cy_brc_drain(self);
+	if (work & CY_POLL_STOP)
+		park(self);
+}
+
+void cy_blocking_begin(void)
+{
+	cy_thread *self = tls_self;
+	if (!self)
+		return;
+	cy_brc_drain(self);
+	urcu_qsbr_thread_offline();
+	lock_or_die(&cy_world_lock);
+	leave_running(self, CY_THREAD_OFFLINE);
+	pthread_mutex_unlock(&self->local_lock);
+	pthread_mutex_unlock(&cy_world_lock);
+	/* Anything queued between the drain and now: merge it ourselves, as a helper would. */
+	cy_brc_help_offline(self);
+}
+
+void cy_blocking_end(void)
+{
+	cy_thread *self = tls_self;
+	if (!self)
+		return;
+	lock_or_die(&cy_world_lock);
+	enter_running(self);
+	pthread_mutex_unlock(&cy_world_lock);
+	lock_or_die(&self->local_lock);
+	urcu_qsbr_thread_online();
+	/* Merges queued while we were out: pick them up at once. */
+	cy_brc_drain(self);
+}
+
+void cy_world_stop(cy_stw_report *report)
+{
+	cy_thread *self = tls_self;
+	lock_or_die(&stop_serial_lock);
+	/* A registered stopper is off the mutator side while the world is stopped. */
+	if (self)
+		cy_blocking_begin();
+	lock_or_die(&cy_world_lock);
+	world_stopped = 1;
+	stop_report = report;
+	if (report) {
+		report->requested_ns = cy_now_ns();
+		report->recorded = 0;
+		report->waited_for = 0;
+	}
+	for (unsigned i = 0; i < CY_MAX_THREADS; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (t->state != CY_THREAD_RUNNING)
+			continue;
+		t->stop_pending = 1;
+		threads_to_stop++;
+		__atomic_fetch_or(t->poll, CY_POLL_STOP, __ATOMIC_RELEASE);
+	}
+	if (report)
+		report->waited_for = threads_to_stop;
+	while (threads_to_stop > 0)
+		pthread_cond_wait(&stopped_cond, &cy_world_lock);
+	if (report)
+		report->stopped_ns = cy_now_ns();
+	stop_report = NULL;
+	pthread_mutex_unlock(&cy_world_lock);
+}
+
+void cy_world_resume(void)
+{
+	lock_or_die(&cy_world_lock);
+	world_stopped = 0;
+	pthread_cond_broadcast(&resume_cond);
+	pthread_mutex_unlock(&cy_world_lock);
+	if (tls_self) {
+		/* The stopper went offline in cy_world_stop; it resumes like any thread. */
+		cy_blocking_end();
+	}
+	pthread_mutex_unlock(&stop_serial_lock);
+}

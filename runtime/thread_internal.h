@@ -1,0 +1,70 @@
+/*
+ * thread_internal.h: the thread table, shared by thread.c, refcount.c and
+ * counters.c. Not for code outside runtime/.
+ *
+ * Slots are statically allocated and reused; a slot's id changes every time
+ * it is taken, and ids are never reused, so an object's owner id names one
+ * thread forever: a lookup that finds another id in the slot knows its owner
+ * has exited.
+ *
+ * id = serial << 11 | slot << 1 | 1, odd so that no id equals a pointer.
+ */
+#ifndef CY_THREAD_INTERNAL_H
+#define CY_THREAD_INTERNAL_H
+
+#include <pthread.h>
+#include <stddef.h>
+
+#include "counters.h"
+#include "object.h"
+#include "thread.h"
+
+enum cy_thread_state {
+	CY_THREAD_FREE = 0,    /* slot unused */
+	CY_THREAD_RUNNING = 1, /* online: may touch objects */
+	CY_THREAD_OFFLINE = 2, /* in a blocking region */
+	CY_THREAD_PARKED = 3,  /* stopped at a safepoint for the world */
+};
+
+typedef struct cy_thread {
+	/* Under world_lock (thread.c); id and state are also read with relaxed loads. */
+	uint64_t id;
+	int state;
+	cy_thread_role role;
+	int stop_pending;     /* counted in the current stop's threads_to_stop */
+	unsigned *poll;       /* the thread's cy_tls_poll; valid while id is set */
+	cy_counters *counters; /* the thread's cy_tls_counters; valid while id is set */
+
+	/*
+	 * Held by the thread whenever it is RUNNING. Whoever merges biased
+	 * counts on the thread's behalf (while it is offline, parked, or gone)
+	 * holds it, so the thread's non-atomic local counts have one writer.
+	 */
+	pthread_mutex_t local_lock;
+
+	/* Biased-count merge queue (refcount.c), under merge_lock. */
+	pthread_mutex_t merge_lock;
+	cy_object **merge_queue;
+	size_t merge_len, merge_cap;
+} cy_thread;
+
+extern cy_thread cy_threads[CY_MAX_THREADS];
+
+CY_INLINE unsigned cy_thread_slot_of(uint64_t id) { return (unsigned)(id >> 1) & (CY_MAX_THREADS - 1); }
+
+/* The calling thread's slot, or NULL when it is not registered. */
+cy_thread *cy_thread_self(void);
+
+/* refcount.c: merge everything queued to t; the caller holds t->local_lock. */
+void cy_brc_drain(cy_thread *t);
+/* refcount.c: t is going away; merge what it has queued and close its queue. */
+void cy_brc_close(cy_thread *t);
+/* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local_lock. */
+void cy_brc_help_offline(cy_thread *t);
+
+/* counters.c: fold an exiting thread's counters into the retired totals (world_lock held). */
+void cy_counters_retire(const cy_counters *c);
+
+extern pthread_mutex_t cy_world_lock;
+
+#endif
