@@ -71,10 +71,17 @@ const char *cy_thread_strerror(int error)
 	return "unknown thread error";
 }
 
+/*
+ * state is written under world_lock but read without it by threads that
+ * queue merges (refcount.c); the store is sequentially consistent because
+ * an owner leaving RUNNING and a queuer pushing form a Dekker pair.
+ */
+static void set_state(cy_thread *t, int state) { __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST); }
+
 /* world_lock held: self leaves RUNNING; count it as stopped if a stop waits for it. */
 static void leave_running(cy_thread *self, int new_state)
 {
-	self->state = new_state;
+	set_state(self, new_state);
 	if (!self->stop_pending)
 		return;
 	self->stop_pending = 0;
@@ -92,7 +99,7 @@ static void enter_running(cy_thread *self)
 {
 	while (world_stopped)
 		pthread_cond_wait(&resume_cond, &cy_world_lock);
-	self->state = CY_THREAD_RUNNING;
+	set_state(self, CY_THREAD_RUNNING);
 }
 
 int cy_thread_register(cy_thread_role role)
@@ -129,7 +136,7 @@ int cy_thread_register(cy_thread_role role)
 	memset(&cy_tls_counters, 0, sizeof cy_tls_counters);
 	cy_atomic_store_relaxed(&cy_tls_poll, 0u);
 	registered[role]++;
-	t->state = CY_THREAD_OFFLINE; /* reserved; becomes RUNNING below */
+	set_state(t, CY_THREAD_OFFLINE); /* reserved; becomes RUNNING below */
 	enter_running(t);
 	lock_or_die(&t->merge_lock);
 	cy_atomic_store_relaxed(&t->id, id);
@@ -173,7 +180,7 @@ void cy_thread_unregister(void)
 	registered[self->role]--;
 	self->poll = NULL;
 	self->counters = NULL;
-	self->state = CY_THREAD_FREE;
+	set_state(self, CY_THREAD_FREE);
 	pthread_mutex_unlock(&cy_world_lock);
 	tls_self = NULL;
 	cy_tls_thread_id = CY_THREAD_ID_NONE;

@@ -193,11 +193,15 @@ size_t cy_weakref_detach(cy_object *o, void (*append)(void *out, cy_object *weak
 			*p = w->next_in_bucket;
 			w->next_in_bucket = NULL;
 			s->count--;
-			__atomic_store_n(&w->referent, NULL, __ATOMIC_RELAXED);
-			detached++;
-			/* A weak reference that is dying itself does not call back. */
+			/*
+			 * Take the reference for the callback before the referent reads
+			 * as dead: whoever sees it dead may drop the weak reference at
+			 * once. One that is dying already does not call back.
+			 */
 			if (w->callback && cy_try_incref_any(&w->base))
 				append(out, &w->base);
+			__atomic_store_n(&w->referent, NULL, __ATOMIC_RELEASE);
+			detached++;
 		}
 	}
 	cy_mutex_unlock(&s->lock);

@@ -5,7 +5,9 @@
  * referent dies, every weak reference to it reads as dead from then on and
  * its callback, if any, runs once with the weak reference (alive for the
  * call). A weak reference that is itself dying when its referent dies never
- * calls back.
+ * calls back; that includes one dropped after cy_weakref_get has already
+ * found the referent dying (count zero) but before the referent's dealloc
+ * reached its weak references. Hold a weak reference to get its callback.
  *
  * Synchronisation: weak references live in a table striped by referent
  * address; each stripe has a cy_mutex. cy_weakref_get takes the stripe lock

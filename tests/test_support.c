@@ -64,6 +64,8 @@ void cy_test_run_threads(unsigned n, void (*fn)(unsigned index, void *arg), void
 		fprintf(stderr, "out of memory starting %u threads\n", n);
 		abort();
 	}
+	/* A registered caller waits offline, so it holds up neither merges nor stops. */
+	cy_blocking_begin();
 	for (unsigned i = 0; i < n; i++) {
 		starts[i] = (thread_start){fn, arg, i};
 		if (pthread_create(&ids[i], NULL, thread_main, &starts[i]) != 0) {
@@ -73,6 +75,7 @@ void cy_test_run_threads(unsigned n, void (*fn)(unsigned index, void *arg), void
 	}
 	for (unsigned i = 0; i < n; i++)
 		pthread_join(ids[i], NULL);
+	cy_blocking_end();
 	free(ids);
 	free(starts);
 }

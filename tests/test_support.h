@@ -29,7 +29,7 @@ int cy_test_teardown(void **state);
  */
 int cy_run_tests(const char *program, const struct CMUnitTest *tests, size_t count, cy_rc_mode mode);
 
-/* Start n threads running fn(i, arg) and wait for them all. */
+/* Start n threads running fn(i, arg) and wait for them all (offline, if registered). */
 void cy_test_run_threads(unsigned n, void (*fn)(unsigned index, void *arg), void *arg);
 
 /* A seed for randomized tests: CYCLAB_TEST_SEED, else a fixed default. */
