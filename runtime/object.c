@@ -9,6 +9,10 @@
  * pops and frees; a dealloc that releases children pushes them instead of
  * recursing. The stack is linked through ob_owner, which a dead object no
  * longer needs (thread ids are odd, so the link never reads as an owner).
+ *
+ * Containers carry a cy_gc_head in front of the header and are linked into
+ * a generation list from birth to death (gc_track.h); their storage block
+ * starts at the head.
  */
 #include "object.h"
 
@@ -17,6 +21,7 @@
 
 #include "alloc.h"
 #include "counters.h"
+#include "gc_track.h"
 #include "refcount.h"
 #include "weakref.h"
 
@@ -31,32 +36,61 @@ size_t cy_object_size(const cy_object *o)
 	return t->basic_size + t->item_size * ((const cy_varobject *)o)->ob_size;
 }
 
+/* Bytes of the storage block behind o: the object, and its GC head if it has one. */
+static size_t block_size(const cy_object *o)
+{
+	size_t size = cy_object_size(o);
+	return cy_gc_is_tracked_type(o->ob_type) ? size + sizeof(cy_gc_head) : size;
+}
+
+static void *block_of(cy_object *o)
+{
+	return cy_gc_is_tracked_type(o->ob_type) ? (void *)cy_gc_head_of(o) : (void *)o;
+}
+
 cy_object *cy_object_new(const cy_type *t, size_t nitems)
 {
-	if (t->item_size && nitems > (SIZE_MAX - t->basic_size) / t->item_size)
+	if (t->item_size && nitems > (SIZE_MAX - t->basic_size - sizeof(cy_gc_head)) / t->item_size)
 		return NULL;
 	size_t size = t->basic_size + t->item_size * nitems;
-	cy_object *o = cy_mem_alloc(size);
-	if (!o)
+	int tracked = cy_gc_is_tracked_type(t);
+	size_t block = tracked ? size + sizeof(cy_gc_head) : size;
+	char *storage = cy_mem_alloc(block);
+	if (!storage)
 		return NULL;
+	cy_object *o = (cy_object *)(tracked ? storage + sizeof(cy_gc_head) : storage);
 	memset(o, 0, size);
 	o->ob_type = t;
 	if (t->item_size)
 		((cy_varobject *)o)->ob_size = nitems;
 	cy_rc_init_one(o);
 	CY_COUNT_ADD_ALWAYS(objects_allocated, 1);
-	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)size);
+	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)block);
+	if (tracked)
+		cy_gc_track_new(cy_gc_head_of(o));
 	return o;
 }
 
+void cy_object_release_storage(cy_object *o)
+{
+	size_t block = block_size(o);
+	CY_COUNT_ADD_ALWAYS(bytes_freed, (int64_t)block);
+	cy_mem_free(block_of(o), block);
+}
+
+/*
+ * An object is counted freed when it dies; its bytes when its storage goes
+ * back to the allocator, which for a container freed by a thread other than
+ * its list's owner happens at the owner's next safepoint.
+ */
 void cy_object_free(cy_object *o)
 {
 	if (cy_object_flags(o) & CY_OBJ_STATIC)
 		return;
-	size_t size = cy_object_size(o);
 	CY_COUNT_ADD_ALWAYS(objects_freed, 1);
-	CY_COUNT_ADD_ALWAYS(bytes_freed, (int64_t)size);
-	cy_mem_free(o, size);
+	if (cy_gc_is_tracked_type(o->ob_type) && !cy_gc_untrack_dead(cy_gc_head_of(o)))
+		return; /* its list's owner releases the storage */
+	cy_object_release_storage(o);
 }
 
 void cy_object_immortalize(cy_object *o)

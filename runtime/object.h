@@ -117,8 +117,15 @@ enum {
  */
 cy_object *cy_object_new(const cy_type *t, size_t nitems);
 
-/* Storage release for dealloc functions: the object must be dead. */
+/*
+ * Storage release for dealloc functions: the object must be dead. A
+ * container also leaves its generation list; if that list belongs to
+ * another thread, that thread releases the storage later.
+ */
 void cy_object_free(cy_object *o);
+
+/* Return o's storage to the allocator now (gc_track.c, once o is unlinked). */
+void cy_object_release_storage(cy_object *o);
 
 /*
  * Entry point when a count reaches zero. Never recurses: objects freed while

@@ -32,6 +32,7 @@ pthread_mutex_t cy_world_lock = PTHREAD_MUTEX_INITIALIZER;
 _Thread_local uint64_t cy_tls_thread_id = CY_THREAD_ID_NONE;
 _Thread_local unsigned cy_tls_poll;
 static _Thread_local cy_thread *tls_self;
+void (*cy_safepoint_collect_hook)(void);
 
 static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t stopped_cond = PTHREAD_COND_INITIALIZER;
@@ -127,7 +128,11 @@ int cy_thread_register(cy_thread_role role)
 		/* First use of the slot: its mutexes live as long as the process. */
 		pthread_mutex_init(&t->local_lock, NULL);
 		pthread_mutex_init(&t->merge_lock, NULL);
+		pthread_mutex_init(&t->remote_lock, NULL);
 	}
+	cy_gc_list_init(&t->young);
+	t->remote = NULL;
+	t->remote_closed = 0;
 	uint64_t id = next_serial++ << 11 | (uint64_t)slot << 1 | 1;
 	t->role = role;
 	t->poll = &cy_tls_poll;
@@ -165,6 +170,7 @@ void cy_thread_unregister(void)
 		return;
 	/* Merge what is queued to us while we still own our local counts. */
 	cy_brc_drain(self);
+	cy_gc_thread_exit(self);
 	urcu_qsbr_unregister_thread();
 	lock_or_die(&cy_world_lock);
 	leave_running(self, CY_THREAD_OFFLINE);
@@ -184,6 +190,7 @@ void cy_thread_unregister(void)
 	pthread_mutex_unlock(&cy_world_lock);
 	tls_self = NULL;
 	cy_tls_thread_id = CY_THREAD_ID_NONE;
+	/* Last: the frees above may have used the thread's pool heap. */
 }
 
 unsigned cy_thread_count(cy_thread_role role)
@@ -220,8 +227,21 @@ void cy_safepoint_slow(void)
 	CY_COUNT_ADD_ALWAYS(safepoint_slow, 1);
 	if (work & CY_POLL_MERGE)
 		cy_brc_drain(self);
+	if (work & CY_POLL_UNLINK)
+		cy_gc_process_remote_of(self);
 	if (work & CY_POLL_STOP)
 		park(self);
+	if (work & CY_POLL_COLLECT) {
+		void (*collect)(void) = __atomic_load_n(&cy_safepoint_collect_hook, __ATOMIC_ACQUIRE);
+		if (collect)
+			collect();
+	}
+}
+
+void cy_request_collect(void)
+{
+	if (tls_self)
+		__atomic_fetch_or(&cy_tls_poll, CY_POLL_COLLECT, __ATOMIC_RELAXED);
 }
 
 void cy_blocking_begin(void)

@@ -43,9 +43,20 @@ typedef enum cy_thread_role {
 } cy_thread_role;
 
 enum {
-	CY_POLL_STOP = 1u << 0,
-	CY_POLL_MERGE = 1u << 1,
+	CY_POLL_STOP = 1u << 0,    /* park: the world is stopping */
+	CY_POLL_MERGE = 1u << 1,   /* merge biased counts queued to this thread */
+	CY_POLL_UNLINK = 1u << 2,  /* unlink containers of this thread freed elsewhere */
+	CY_POLL_COLLECT = 1u << 3, /* the young generation passed its threshold */
 };
+
+/*
+ * Run at a safepoint that found CY_POLL_COLLECT (installed by the collector):
+ * a collection starts where no lock is held, as CPython's eval breaker does.
+ */
+extern void (*cy_safepoint_collect_hook)(void);
+
+/* Ask the calling thread to run the collect hook at its next safepoint. */
+void cy_request_collect(void);
 
 enum cy_thread_error {
 	CY_THREAD_OK = 0,

@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "counters.h"
+#include "gc_track.h"
 #include "object.h"
 #include "thread.h"
 
@@ -46,6 +47,12 @@ typedef struct cy_thread {
 	pthread_mutex_t merge_lock;
 	cy_object **merge_queue;
 	size_t merge_len, merge_cap;
+
+	/* Tracked containers (gc_track.c): young is the owner's, or the world's when stopped. */
+	cy_gc_head young;
+	pthread_mutex_t remote_lock;
+	cy_object *remote; /* dead objects of young freed by other threads, under remote_lock */
+	int remote_closed; /* the thread has exited: push nothing more, under remote_lock */
 } cy_thread;
 
 extern cy_thread cy_threads[CY_MAX_THREADS];
@@ -61,6 +68,9 @@ void cy_brc_drain(cy_thread *t);
 void cy_brc_close(cy_thread *t);
 /* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local_lock. */
 void cy_brc_help_offline(cy_thread *t);
+
+/* gc_track.c: finish t's remote unlinks (t is the caller, or the world is stopped). */
+void cy_gc_process_remote_of(cy_thread *t);
 
 /* counters.c: fold an exiting thread's counters into the retired totals (world_lock held). */
 void cy_counters_retire(const cy_counters *c);

@@ -1,0 +1,207 @@
+/*
+ * gc_track.c: linking containers into generation lists and taking dead ones
+ * out, from any thread (the protocol is described in gc_track.h).
+ *
+ * Remote unlinks. A thread that frees a container living in another
+ * thread's young list cannot touch that list. It marks the object DEAD and
+ * pushes it, under the owner's remote_lock, on the owner's remote list
+ * (linked through ob_owner, which a dead object no longer needs), and sets
+ * the owner's CY_POLL_UNLINK bit. The owner unlinks and frees at its next
+ * safepoint; a collector that stops the world does it for every thread
+ * first, so no dead object is ever scanned. A thread that exits closes its
+ * remote list and hands its young list to generation 1, both under its
+ * remote_lock, so a pusher that re-reads the state under that lock either
+ * pushes to a live list or sees the object's new home.
+ */
+#include "gc_track.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "thread_internal.h"
+
+pthread_mutex_t cy_gc_old_lock = PTHREAD_MUTEX_INITIALIZER;
+cy_gc_head cy_gc_old[3] = {
+	{&cy_gc_old[0], &cy_gc_old[0], 0, 0},
+	{&cy_gc_old[1], &cy_gc_old[1], 0, 0},
+	{&cy_gc_old[2], &cy_gc_old[2], 0, 0},
+};
+cy_gc_head cy_gc_permanent = {&cy_gc_permanent, &cy_gc_permanent, 0, 0};
+int64_t cy_gc_young_count;
+void (*cy_gc_on_young_count)(int64_t count);
+uint64_t cy_gc_collecting_thread = CY_THREAD_ID_NONE;
+
+static _Thread_local int64_t unflushed_count;
+
+void cy_gc_list_splice(cy_gc_head *to, cy_gc_head *from)
+{
+	if (cy_gc_list_is_empty(from))
+		return;
+	cy_gc_head *first = from->next, *last = from->prev;
+	cy_gc_head *tail = to->prev;
+	tail->next = first;
+	first->prev = tail;
+	last->next = to;
+	to->prev = last;
+	cy_gc_list_init(from);
+}
+
+size_t cy_gc_list_length(const cy_gc_head *list)
+{
+	size_t n = 0;
+	for (const cy_gc_head *g = list->next; g != list; g = g->next)
+		n++;
+	return n;
+}
+
+void cy_gc_flush_count(void)
+{
+	int64_t delta = unflushed_count;
+	if (!delta)
+		return;
+	unflushed_count = 0;
+	int64_t count = cy_atomic_fetch_add_relaxed(&cy_gc_young_count, delta) + delta;
+	void (*hook)(int64_t) = cy_atomic_load_acquire(&cy_gc_on_young_count);
+	if (delta > 0 && hook)
+		hook(count);
+}
+
+CY_INLINE void count_young(int64_t delta)
+{
+	unflushed_count += delta;
+	if (CY_UNLIKELY(unflushed_count >= CY_GC_COUNT_BATCH || unflushed_count <= -CY_GC_COUNT_BATCH))
+		cy_gc_flush_count();
+}
+
+static uint32_t young_state(const cy_thread *t)
+{
+	return CY_GC_YOUNG | (uint32_t)(t - cy_threads) << CY_GC_SLOT_SHIFT;
+}
+
+void cy_gc_track_new(cy_gc_head *g)
+{
+	cy_thread *self = cy_thread_self();
+	if (CY_LIKELY(self != NULL)) {
+		g->refs = 0;
+		cy_gc_set_state(g, young_state(self));
+		cy_gc_list_append(&self->young, g);
+	} else {
+		pthread_mutex_lock(&cy_gc_old_lock);
+		cy_gc_set_state(g, CY_GC_OLD1);
+		cy_gc_list_append(&cy_gc_old[1], g);
+		pthread_mutex_unlock(&cy_gc_old_lock);
+	}
+	count_young(1);
+}
+
+/* Push a dead object on its young list owner's remote list; 0 if the object moved meanwhile. */
+static int push_remote(cy_thread *owner, cy_gc_head *g, uint32_t seen_state)
+{
+	int pushed = 0;
+	pthread_mutex_lock(&owner->remote_lock);
+	if (cy_gc_state(g) == seen_state && !owner->remote_closed) {
+		cy_gc_set_state(g, seen_state | CY_GC_DEAD);
+		cy_object *o = cy_gc_object_of(g);
+		cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)(uintptr_t)owner->remote);
+		owner->remote = o;
+		__atomic_fetch_or(owner->poll, CY_POLL_UNLINK, __ATOMIC_RELEASE);
+		pushed = 1;
+	}
+	pthread_mutex_unlock(&owner->remote_lock);
+	return pushed;
+}
+
+int cy_gc_untrack_dead(cy_gc_head *g)
+{
+	count_young(-1);
+	for (;;) {
+		uint32_t state = cy_gc_state(g);
+		switch (state & CY_GC_WHERE_MASK) {
+		case CY_GC_YOUNG: {
+			cy_thread *owner = &cy_threads[state >> CY_GC_SLOT_SHIFT];
+			if (owner == cy_thread_self()) {
+				cy_gc_list_remove(g);
+				return 1;
+			}
+			if (push_remote(owner, g, state))
+				return 0;
+			continue; /* its owner exited and handed it on: look again */
+		}
+		case CY_GC_OLD1:
+		case CY_GC_OLD2:
+		case CY_GC_PERMANENT:
+			pthread_mutex_lock(&cy_gc_old_lock);
+			cy_gc_list_remove(g);
+			pthread_mutex_unlock(&cy_gc_old_lock);
+			return 1;
+		case CY_GC_COLLECTING:
+			if (cy_atomic_load_relaxed(&cy_gc_collecting_thread) == cy_tls_thread_id) {
+				cy_gc_list_remove(g);
+				return 1;
+			}
+			/* A concurrent collection owns the list: it frees the storage. */
+			__atomic_fetch_or(&g->state, CY_GC_DEAD, __ATOMIC_RELEASE);
+			return 0;
+		default:
+			fprintf(stderr, "cyclab: freeing a container in no generation list (state %#x): heap corrupted\n",
+				state);
+			abort();
+		}
+	}
+}
+
+/* Take t's remote list (t's remote_lock held). */
+static cy_object *take_remote(cy_thread *t)
+{
+	cy_object *list = t->remote;
+	t->remote = NULL;
+	return list;
+}
+
+static void release_remote(cy_object *list)
+{
+	while (list) {
+		cy_object *next = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&list->ob_owner);
+		cy_object_release_storage(list);
+		list = next;
+	}
+}
+
+/* Unlink each object of a taken remote list from the young list it is in. */
+static void unlink_remote(cy_object *list)
+{
+	for (cy_object *o = list; o; o = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&o->ob_owner))
+		cy_gc_list_remove(cy_gc_head_of(o));
+}
+
+void cy_gc_process_remote_of(cy_thread *t)
+{
+	pthread_mutex_lock(&t->remote_lock);
+	cy_object *list = take_remote(t);
+	pthread_mutex_unlock(&t->remote_lock);
+	unlink_remote(list);
+	release_remote(list);
+}
+
+void cy_gc_process_remote(void)
+{
+	cy_thread *self = cy_thread_self();
+	if (self)
+		cy_gc_process_remote_of(self);
+}
+
+void cy_gc_thread_exit(cy_thread *t)
+{
+	cy_gc_flush_count();
+	pthread_mutex_lock(&t->remote_lock);
+	cy_object *list = take_remote(t);
+	t->remote_closed = 1;
+	unlink_remote(list);
+	pthread_mutex_lock(&cy_gc_old_lock);
+	for (cy_gc_head *g = t->young.next; g != &t->young; g = g->next)
+		cy_gc_set_state(g, CY_GC_OLD1);
+	cy_gc_list_splice(&cy_gc_old[1], &t->young);
+	pthread_mutex_unlock(&cy_gc_old_lock);
+	pthread_mutex_unlock(&t->remote_lock);
+	release_remote(list);
+}

@@ -1,0 +1,156 @@
+/*
+ * gc_track.h: the lists that hold every tracked container, between the
+ * object runtime (which links objects in and out as they are born and die)
+ * and the cycle collector (which moves them between lists).
+ *
+ * A container (CY_TYPE_CONTAINER) is allocated with a cy_gc_head in front of
+ * its cy_object header and is always in exactly one list:
+ *
+ *   young      one per registered thread: generation 0 of the objects it
+ *              allocated. Owner only: linking a new object and unlinking a
+ *              freed one are plain pointer writes.
+ *   old[1..2]  generations 1 and 2, global, under old_lock.
+ *   permanent  frozen objects, never scanned, under old_lock.
+ *   a collection's working lists, owned by the collecting thread.
+ *
+ * The head's state word says which, and only changes while the object's
+ * list owner is excluded (the owner itself, old_lock, or the world stopped),
+ * so the thread that frees an object can read it and act:
+ *
+ *   in my young list        unlink, free the storage.
+ *   in another's young list push on that thread's remote list (under its
+ *                           remote_lock); the owner unlinks and frees at its
+ *                           next safepoint (CY_POLL_UNLINK).
+ *   old or permanent        unlink under old_lock, free.
+ *   collecting              on the collecting thread: unlink, free.
+ *                           elsewhere (a concurrent collection): mark DEAD
+ *                           and leave the storage to the collector.
+ *
+ * The generation-0 count (tracked allocations minus tracked frees) is kept
+ * per thread and added to the global count every CY_GC_COUNT_BATCH
+ * operations, so allocation touches no shared cache line in the common case.
+ */
+#ifndef CY_GC_TRACK_H
+#define CY_GC_TRACK_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "atomics.h"
+#include "object.h"
+
+typedef struct cy_gc_head {
+	struct cy_gc_head *next;
+	struct cy_gc_head *prev;
+	int32_t refs;   /* collector scratch: references from outside the set being collected */
+	uint32_t state; /* CY_GC_* where-bits | flags; see above for who writes it */
+} cy_gc_head;
+
+_Static_assert(sizeof(cy_gc_head) == 24, "the GC head is documented as 24 bytes");
+
+/* Where the object is (low 4 bits of state). */
+enum {
+	CY_GC_YOUNG = 1,      /* a thread's young list; the thread's slot is in bits 16..31 */
+	CY_GC_OLD1 = 2,
+	CY_GC_OLD2 = 3,
+	CY_GC_PERMANENT = 4,
+	CY_GC_COLLECTING = 5, /* a collection's working lists */
+	CY_GC_WHERE_MASK = 0xf,
+	/* Flags. */
+	CY_GC_DEAD = 1u << 4,      /* freed by a mutator during a concurrent collection */
+	CY_GC_REACHABLE = 1u << 5, /* collector scratch */
+	CY_GC_SLOT_SHIFT = 16,
+};
+
+CY_INLINE cy_gc_head *cy_gc_head_of(const cy_object *o) { return (cy_gc_head *)((char *)o - sizeof(cy_gc_head)); }
+CY_INLINE cy_object *cy_gc_object_of(const cy_gc_head *g) { return (cy_object *)((char *)g + sizeof(cy_gc_head)); }
+CY_INLINE int cy_gc_is_tracked_type(const cy_type *t) { return (t->flags & CY_TYPE_CONTAINER) != 0; }
+
+CY_INLINE uint32_t cy_gc_state(const cy_gc_head *g) { return cy_atomic_load_relaxed(&g->state); }
+CY_INLINE void cy_gc_set_state(cy_gc_head *g, uint32_t s) { cy_atomic_store_relaxed(&g->state, s); }
+CY_INLINE uint32_t cy_gc_where(const cy_gc_head *g) { return cy_gc_state(g) & CY_GC_WHERE_MASK; }
+
+/* ---- circular lists with a sentinel --------------------------------------- */
+
+CY_INLINE void cy_gc_list_init(cy_gc_head *list)
+{
+	list->next = list;
+	list->prev = list;
+}
+
+CY_INLINE int cy_gc_list_is_empty(const cy_gc_head *list) { return list->next == list; }
+
+CY_INLINE void cy_gc_list_append(cy_gc_head *list, cy_gc_head *g)
+{
+	cy_gc_head *last = list->prev;
+	g->prev = last;
+	g->next = list;
+	last->next = g;
+	list->prev = g;
+}
+
+CY_INLINE void cy_gc_list_remove(cy_gc_head *g)
+{
+	g->prev->next = g->next;
+	g->next->prev = g->prev;
+	g->next = g->prev = NULL;
+}
+
+CY_INLINE void cy_gc_list_move(cy_gc_head *g, cy_gc_head *list)
+{
+	g->prev->next = g->next;
+	g->next->prev = g->prev;
+	cy_gc_list_append(list, g);
+}
+
+/* Append all of from to to; from becomes empty. */
+void cy_gc_list_splice(cy_gc_head *to, cy_gc_head *from);
+size_t cy_gc_list_length(const cy_gc_head *list);
+
+/* ---- the runtime's side --------------------------------------------------- */
+
+#define CY_GC_COUNT_BATCH 64
+
+/* Link a new container into the calling thread's young list (or old1 if unregistered). */
+void cy_gc_track_new(cy_gc_head *g);
+
+/*
+ * A container is dead; take it out of its list. Returns 1 if the caller
+ * frees the storage now, 0 if someone else will (its young list's owner, or
+ * a concurrent collector).
+ */
+int cy_gc_untrack_dead(cy_gc_head *g);
+
+/* The calling thread's pending remote unlinks (CY_POLL_UNLINK). */
+void cy_gc_process_remote(void);
+
+/* Thread exit: its young list and remote list go to generation 1. */
+struct cy_thread;
+void cy_gc_thread_exit(struct cy_thread *t);
+
+/* ---- the collector's side ---------------------------------------------------- */
+
+/* Global generation lists; hold old_lock (or stop the world) to touch them. */
+extern pthread_mutex_t cy_gc_old_lock; /* not a cy_mutex: lock statistics are about the workload's locks */
+extern cy_gc_head cy_gc_old[3];     /* [1] and [2] used; [0] unused (young lists are per thread) */
+extern cy_gc_head cy_gc_permanent;
+
+/* Generation-0 count: tracked allocations minus frees since the last collection. */
+extern int64_t cy_gc_young_count;   /* atomic */
+
+/*
+ * Called (outside any lock) by an allocating thread each time it adds a batch
+ * to cy_gc_young_count; the collector installs it to start collections.
+ */
+extern void (*cy_gc_on_young_count)(int64_t count);
+
+/*
+ * The thread collecting now, if any (so its own frees unlink directly), and
+ * whether mutators run meanwhile.
+ */
+extern uint64_t cy_gc_collecting_thread; /* atomic; CY_THREAD_ID_NONE when idle */
+
+/* Flush the calling thread's unflushed count delta. */
+void cy_gc_flush_count(void);
+
+#endif
