@@ -49,7 +49,7 @@ void cy_counters_snapshot(cy_counters *out)
 	*out = (cy_counters){0};
 	pthread_mutex_lock(&cy_world_lock);
 	add_into(out, &retired);
-	for (unsigned i = 0; i < CY_MAX_THREADS; i++) {
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		if (cy_threads[i].counters)
 			add_into(out, cy_threads[i].counters);
 	}

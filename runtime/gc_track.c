@@ -29,7 +29,7 @@ cy_gc_head cy_gc_old[3] = {
 cy_gc_head cy_gc_permanent = {&cy_gc_permanent, &cy_gc_permanent, 0, 0};
 int64_t cy_gc_young_count;
 void (*cy_gc_on_young_count)(int64_t count);
-uint64_t cy_gc_collecting_thread = CY_THREAD_ID_NONE;
+_Thread_local int cy_gc_tls_collecting;
 
 static _Thread_local int64_t unflushed_count;
 
@@ -61,6 +61,9 @@ void cy_gc_flush_count(void)
 		return;
 	unflushed_count = 0;
 	int64_t count = cy_atomic_fetch_add_relaxed(&cy_gc_young_count, delta) + delta;
+	/* Frees of older objects must not drive the count below zero (CPython's rule). */
+	while (count < 0 && !cy_atomic_cas_weak_acq_rel(&cy_gc_young_count, &count, (int64_t)0))
+		;
 	void (*hook)(int64_t) = cy_atomic_load_acquire(&cy_gc_on_young_count);
 	if (delta > 0 && hook)
 		hook(count);
@@ -113,11 +116,12 @@ static int push_remote(cy_thread *owner, cy_gc_head *g, uint32_t seen_state)
 
 int cy_gc_untrack_dead(cy_gc_head *g)
 {
-	count_young(-1);
 	for (;;) {
 		uint32_t state = cy_gc_state(g);
 		switch (state & CY_GC_WHERE_MASK) {
 		case CY_GC_YOUNG: {
+			/* The generation-0 count is young objects born minus young objects dead. */
+			count_young(-1);
 			cy_thread *owner = &cy_threads[state >> CY_GC_SLOT_SHIFT];
 			if (owner == cy_thread_self()) {
 				cy_gc_list_remove(g);
@@ -135,7 +139,7 @@ int cy_gc_untrack_dead(cy_gc_head *g)
 			pthread_mutex_unlock(&cy_gc_old_lock);
 			return 1;
 		case CY_GC_COLLECTING:
-			if (cy_atomic_load_relaxed(&cy_gc_collecting_thread) == cy_tls_thread_id) {
+			if (cy_gc_tls_collecting) {
 				cy_gc_list_remove(g);
 				return 1;
 			}

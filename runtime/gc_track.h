@@ -26,7 +26,7 @@
  *                           elsewhere (a concurrent collection): mark DEAD
  *                           and leave the storage to the collector.
  *
- * The generation-0 count (tracked allocations minus tracked frees) is kept
+ * The generation-0 count (containers born minus young ones that died) is kept
  * per thread and added to the global count every CY_GC_COUNT_BATCH
  * operations, so allocation touches no shared cache line in the common case.
  */
@@ -145,10 +145,10 @@ extern int64_t cy_gc_young_count;   /* atomic */
 extern void (*cy_gc_on_young_count)(int64_t count);
 
 /*
- * The thread collecting now, if any (so its own frees unlink directly), and
- * whether mutators run meanwhile.
+ * Set on a thread while it runs a collection and owns the collecting lists:
+ * its own frees of collecting objects unlink them directly.
  */
-extern uint64_t cy_gc_collecting_thread; /* atomic; CY_THREAD_ID_NONE when idle */
+extern _Thread_local int cy_gc_tls_collecting;
 
 /* Flush the calling thread's unflushed count delta. */
 void cy_gc_flush_count(void);

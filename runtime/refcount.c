@@ -24,7 +24,7 @@
  *
  * Who may merge: the merge writes ob_ref_local, which has a single writer,
  * the owner. A merge runs on the owner itself, or under the owner's
- * local_lock (held by the owner whenever it runs, so a helper gets it only
+ * local claim (held by the owner whenever it runs, so a helper gets it only
  * while the owner is offline or parked), or after the owner has exited
  * (its slot's id changed under merge_lock, which orders its last writes
  * before our reads). Only the thread that moved an object to QUEUED merges
@@ -34,7 +34,7 @@
  * owner's CY_POLL_MERGE bit there, then, if the owner is not RUNNING, tries
  * to merge for it (cy_brc_help_offline). An owner leaving RUNNING re-checks
  * its queue after publishing its state, and a helper re-checks after
- * releasing local_lock, so every push is seen by the owner or a helper.
+ * releasing local claim, so every push is seen by the owner or a helper.
  */
 #include "refcount.h"
 
@@ -225,10 +225,10 @@ void cy_brc_help_offline(cy_thread *t)
 {
 	while (!queue_empty(t)) {
 		/* Held: the owner is running (it will poll) or another helper is draining. */
-		if (pthread_mutex_trylock(&t->local_lock) != 0)
+		if (!cy_local_try_claim(t))
 			return;
 		cy_brc_drain(t);
-		pthread_mutex_unlock(&t->local_lock);
+		cy_local_release(t);
 		if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == CY_THREAD_RUNNING)
 			return;
 	}
@@ -236,13 +236,13 @@ void cy_brc_help_offline(cy_thread *t)
 
 void cy_brc_close(cy_thread *t)
 {
-	pthread_mutex_lock(&t->local_lock);
+	cy_local_claim(t);
 	pthread_mutex_lock(&t->merge_lock);
 	cy_atomic_store_relaxed(&t->id, (uint64_t)0);
 	pthread_mutex_unlock(&t->merge_lock);
 	/* No push can land now; merge what is left. */
 	cy_brc_drain(t);
-	pthread_mutex_unlock(&t->local_lock);
+	cy_local_release(t);
 }
 
 /* ---- mode-dispatched operations ---------------------------------------- */

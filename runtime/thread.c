@@ -14,24 +14,28 @@
  * registration, cy_blocking_end and parked threads wait on resume_cond.
  *
  * A thread that is not RUNNING is offline for QSBR and has released its
- * local_lock, so a grace period or a merge on its behalf can proceed.
+ * local claim, so a grace period or a merge on its behalf can proceed.
  */
 #include "thread_internal.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "alloc.h"
 #include "refcount.h"
 
 cy_thread cy_threads[CY_MAX_THREADS];
+unsigned cy_thread_slots_used;
 pthread_mutex_t cy_world_lock = PTHREAD_MUTEX_INITIALIZER;
 
 _Thread_local uint64_t cy_tls_thread_id = CY_THREAD_ID_NONE;
 _Thread_local unsigned cy_tls_poll;
 static _Thread_local cy_thread *tls_self;
+static _Thread_local unsigned blocking_depth; /* nested cy_blocking_begin calls */
 void (*cy_safepoint_collect_hook)(void);
 
 static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER;
@@ -60,6 +64,12 @@ static void lock_or_die(pthread_mutex_t *m)
 }
 
 cy_thread *cy_thread_self(void) { return tls_self; }
+
+void cy_local_claim(cy_thread *t)
+{
+	while (!cy_local_try_claim(t))
+		sched_yield();
+}
 
 const char *cy_thread_strerror(int error)
 {
@@ -124,9 +134,10 @@ int cy_thread_register(cy_thread_role role)
 		return CY_THREAD_TOO_MANY;
 	}
 	unsigned slot = (unsigned)(t - cy_threads);
+	if (slot >= cy_thread_slots_used)
+		__atomic_store_n(&cy_thread_slots_used, slot + 1, __ATOMIC_RELEASE);
 	if (!t->merge_cap) {
 		/* First use of the slot: its mutexes live as long as the process. */
-		pthread_mutex_init(&t->local_lock, NULL);
 		pthread_mutex_init(&t->merge_lock, NULL);
 		pthread_mutex_init(&t->remote_lock, NULL);
 	}
@@ -156,7 +167,7 @@ int cy_thread_register(cy_thread_role role)
 	pthread_mutex_unlock(&t->merge_lock);
 	pthread_mutex_unlock(&cy_world_lock);
 
-	lock_or_die(&t->local_lock);
+	cy_local_claim(t);
 	tls_self = t;
 	cy_tls_thread_id = id;
 	urcu_qsbr_register_thread();
@@ -171,10 +182,12 @@ void cy_thread_unregister(void)
 	/* Merge what is queued to us while we still own our local counts. */
 	cy_brc_drain(self);
 	cy_gc_thread_exit(self);
+	/* While still online for QSBR, so deferred frees go to call_rcu; a later free makes a new heap. */
+	cy_alloc_thread_done();
 	urcu_qsbr_unregister_thread();
 	lock_or_die(&cy_world_lock);
 	leave_running(self, CY_THREAD_OFFLINE);
-	pthread_mutex_unlock(&self->local_lock);
+	cy_local_release(self);
 	pthread_mutex_unlock(&cy_world_lock);
 
 	/* From here on, queuers see a dead owner and merge on the spot. */
@@ -190,7 +203,6 @@ void cy_thread_unregister(void)
 	pthread_mutex_unlock(&cy_world_lock);
 	tls_self = NULL;
 	cy_tls_thread_id = CY_THREAD_ID_NONE;
-	/* Last: the frees above may have used the thread's pool heap. */
 }
 
 unsigned cy_thread_count(cy_thread_role role)
@@ -211,10 +223,10 @@ static void park(cy_thread *self)
 		return;
 	}
 	leave_running(self, CY_THREAD_PARKED);
-	pthread_mutex_unlock(&self->local_lock);
+	cy_local_release(self);
 	enter_running(self);
 	pthread_mutex_unlock(&cy_world_lock);
-	lock_or_die(&self->local_lock);
+	cy_local_claim(self);
 	urcu_qsbr_thread_online();
 }
 
@@ -247,13 +259,13 @@ void cy_request_collect(void)
 void cy_blocking_begin(void)
 {
 	cy_thread *self = tls_self;
-	if (!self)
+	if (!self || blocking_depth++ > 0)
 		return;
 	cy_brc_drain(self);
 	urcu_qsbr_thread_offline();
 	lock_or_die(&cy_world_lock);
 	leave_running(self, CY_THREAD_OFFLINE);
-	pthread_mutex_unlock(&self->local_lock);
+	cy_local_release(self);
 	pthread_mutex_unlock(&cy_world_lock);
 	/* Anything queued between the drain and now: merge it ourselves, as a helper would. */
 	cy_brc_help_offline(self);
@@ -262,12 +274,12 @@ void cy_blocking_begin(void)
 void cy_blocking_end(void)
 {
 	cy_thread *self = tls_self;
-	if (!self)
+	if (!self || --blocking_depth > 0)
 		return;
 	lock_or_die(&cy_world_lock);
 	enter_running(self);
 	pthread_mutex_unlock(&cy_world_lock);
-	lock_or_die(&self->local_lock);
+	cy_local_claim(self);
 	urcu_qsbr_thread_online();
 	/* Merges queued while we were out: pick them up at once. */
 	cy_brc_drain(self);
@@ -276,10 +288,10 @@ void cy_blocking_end(void)
 void cy_world_stop(cy_stw_report *report)
 {
 	cy_thread *self = tls_self;
-	lock_or_die(&stop_serial_lock);
 	/* A registered stopper is off the mutator side while the world is stopped. */
 	if (self)
 		cy_blocking_begin();
+	lock_or_die(&stop_serial_lock);
 	lock_or_die(&cy_world_lock);
 	world_stopped = 1;
 	stop_report = report;
@@ -288,7 +300,7 @@ void cy_world_stop(cy_stw_report *report)
 		report->recorded = 0;
 		report->waited_for = 0;
 	}
-	for (unsigned i = 0; i < CY_MAX_THREADS; i++) {
+	for (unsigned i = 0; i < cy_thread_slots_end(); i++) {
 		cy_thread *t = &cy_threads[i];
 		if (t->state != CY_THREAD_RUNNING)
 			continue;
@@ -312,9 +324,9 @@ void cy_world_resume(void)
 	world_stopped = 0;
 	pthread_cond_broadcast(&resume_cond);
 	pthread_mutex_unlock(&cy_world_lock);
+	pthread_mutex_unlock(&stop_serial_lock);
 	if (tls_self) {
 		/* The stopper went offline in cy_world_stop; it resumes like any thread. */
 		cy_blocking_end();
 	}
-	pthread_mutex_unlock(&stop_serial_lock);
 }

@@ -84,7 +84,7 @@ CY_INLINE void cy_safepoint(void)
 	urcu_qsbr_quiescent_state();
 }
 
-/* Bracket a call that may block; the thread touches no object in between. */
+/* Bracket a call that may block; the thread touches no object in between. Pairs may nest. */
 void cy_blocking_begin(void);
 void cy_blocking_end(void);
 

@@ -1,6 +1,7 @@
 /*
- * thread_internal.h: the thread table, shared by thread.c, refcount.c and
- * counters.c. Not for code outside runtime/.
+ * thread_internal.h: the thread table, shared by thread.c, refcount.c,
+ * counters.c, gc_track.c and the collector, which stops the world and then
+ * works on every thread's lists. Not for workloads or benchmarks.
  *
  * Slots are statically allocated and reused; a slot's id changes every time
  * it is taken, and ids are never reused, so an object's owner id names one
@@ -37,11 +38,14 @@ typedef struct cy_thread {
 	cy_counters *counters; /* the thread's cy_tls_counters; valid while id is set */
 
 	/*
-	 * Held by the thread whenever it is RUNNING. Whoever merges biased
-	 * counts on the thread's behalf (while it is offline, parked, or gone)
-	 * holds it, so the thread's non-atomic local counts have one writer.
+	 * Claim on the thread's non-atomic local counts: held by the thread
+	 * whenever it is RUNNING; whoever merges biased counts on its behalf
+	 * (while it is offline, parked, or gone) holds it, so those counts have
+	 * one writer. A flag rather than a mutex: it is held for the thread's
+	 * whole running life, which a lock-order checker would read as an
+	 * inversion with every lock the thread takes.
 	 */
-	pthread_mutex_t local_lock;
+	int local_claim; /* 0 free, 1 held; atomic */
 
 	/* Biased-count merge queue (refcount.c), under merge_lock. */
 	pthread_mutex_t merge_lock;
@@ -57,16 +61,36 @@ typedef struct cy_thread {
 
 extern cy_thread cy_threads[CY_MAX_THREADS];
 
+/*
+ * One past the highest slot ever taken (atomic; only grows): loops over the
+ * table stop there rather than at CY_MAX_THREADS.
+ */
+extern unsigned cy_thread_slots_used;
+
+CY_INLINE unsigned cy_thread_slots_end(void) { return __atomic_load_n(&cy_thread_slots_used, __ATOMIC_ACQUIRE); }
+
 CY_INLINE unsigned cy_thread_slot_of(uint64_t id) { return (unsigned)(id >> 1) & (CY_MAX_THREADS - 1); }
 
 /* The calling thread's slot, or NULL when it is not registered. */
 cy_thread *cy_thread_self(void);
 
-/* refcount.c: merge everything queued to t; the caller holds t->local_lock. */
+/* Try to claim t's local counts; 1 on success. Acquire pairs with cy_local_release. */
+CY_INLINE int cy_local_try_claim(cy_thread *t)
+{
+	int expected = 0;
+	return __atomic_compare_exchange_n(&t->local_claim, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+}
+
+/* Claim t's local counts, waiting out a helper that holds them (briefly). */
+void cy_local_claim(cy_thread *t);
+
+CY_INLINE void cy_local_release(cy_thread *t) { __atomic_store_n(&t->local_claim, 0, __ATOMIC_RELEASE); }
+
+/* refcount.c: merge everything queued to t; the caller holds t's local claim. */
 void cy_brc_drain(cy_thread *t);
 /* refcount.c: t is going away; merge what it has queued and close its queue. */
 void cy_brc_close(cy_thread *t);
-/* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local_lock. */
+/* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local claim. */
 void cy_brc_help_offline(cy_thread *t);
 
 /* gc_track.c: finish t's remote unlinks (t is the caller, or the world is stopped). */

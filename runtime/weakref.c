@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "hash.h"
 #include "lock.h"
 #include "refcount.h"
 
@@ -41,24 +42,15 @@ static void stripes_init(void)
 		cy_mutex_init(&stripes[i].lock);
 }
 
-static uint64_t address_hash(const void *p)
-{
-	uint64_t x = (uint64_t)(uintptr_t)p;
-	x ^= x >> 33;
-	x *= 0xff51afd7ed558ccdULL;
-	x ^= x >> 33;
-	return x;
-}
-
 static stripe *stripe_of(const cy_object *referent)
 {
 	pthread_once(&stripes_once, stripes_init);
-	return &stripes[address_hash(referent) % STRIPES];
+	return &stripes[cy_hash_pointer(referent) % STRIPES];
 }
 
 static weakref_obj **bucket_of(stripe *s, const cy_object *referent)
 {
-	return &s->buckets[(address_hash(referent) / STRIPES) & (s->nbuckets - 1)];
+	return &s->buckets[(cy_hash_pointer(referent) / STRIPES) & (s->nbuckets - 1)];
 }
 
 /* Stripe lock held. Returns -1 without memory. */
@@ -97,25 +89,52 @@ static void stripe_unlink(stripe *s, weakref_obj *w)
 	s->count--;
 }
 
+/* Take w out of the table without calling back (its referent pointer becomes NULL). */
+static void weakref_detach_self(weakref_obj *w)
+{
+	/* Acquire pairs with the release in cy_weakref_detach: NULL means it is done with w. */
+	cy_object *referent = __atomic_load_n(&w->referent, __ATOMIC_ACQUIRE);
+	if (!referent)
+		return;
+	stripe *s = stripe_of(referent);
+	cy_mutex_lock(&s->lock);
+	if (w->referent) {
+		stripe_unlink(s, w);
+		__atomic_store_n(&w->referent, NULL, __ATOMIC_RELAXED);
+	}
+	cy_mutex_unlock(&s->lock);
+}
+
 static void weakref_dealloc(cy_object *self)
 {
 	weakref_obj *w = (weakref_obj *)self;
-	cy_object *referent = __atomic_load_n(&w->referent, __ATOMIC_RELAXED);
-	if (referent) {
-		stripe *s = stripe_of(referent);
-		cy_mutex_lock(&s->lock);
-		if (w->referent) {
-			stripe_unlink(s, w);
-			__atomic_store_n(&w->referent, NULL, __ATOMIC_RELAXED);
-		}
-		cy_mutex_unlock(&s->lock);
-	}
+	weakref_detach_self(w);
 	cy_object_free(self);
 }
 
+/* A weak reference owns no strong references: nothing to visit. */
+static int weakref_traverse(cy_object *self, cy_visit_fn visit, void *arg)
+{
+	(void)self;
+	(void)visit;
+	(void)arg;
+	return 0;
+}
+
+/* The collector clears a weak reference that is garbage: it stops referring, silently. */
+static void weakref_clear(cy_object *self) { weakref_detach_self((weakref_obj *)self); }
+
+/*
+ * Weak references are tracked although they own no strong reference, so
+ * the collector can tell a weak reference that is garbage itself (it must
+ * not call back) from one that is alive.
+ */
 const cy_type cy_weakref_type = {
 	.name = "weakref",
 	.basic_size = sizeof(weakref_obj),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = weakref_traverse,
+	.clear = weakref_clear,
 	.dealloc = weakref_dealloc,
 };
 
@@ -126,6 +145,12 @@ cy_object *cy_weakref_new(cy_object *referent, cy_weakref_callback callback, voi
 		return NULL;
 	w->callback = callback;
 	w->data = data;
+	/*
+	 * The collector and a dying referent take references to weak
+	 * references with cy_try_incref_any, which needs the WEAKREFS state to
+	 * tell a dying object in biased mode: so the weak reference gets it too.
+	 */
+	cy_rc_mark_weakrefs(&w->base);
 	cy_rc_mark_weakrefs(referent);
 	cy_object_set_flags(referent, CY_OBJ_HAS_WEAKREFS);
 	stripe *s = stripe_of(referent);

@@ -12,44 +12,8 @@
 #include "runtime/runtime.h"
 #include "runtime/gc_track.h"
 #include "runtime/variant.h"
+#include "tests/box.h"
 #include "tests/test_support.h"
-
-/* A box owns at most one reference: enough to build chains and cycles. */
-typedef struct box {
-	cy_object base;
-	cy_object *item;
-	int64_t payload;
-} box;
-
-static int box_traverse(cy_object *self, cy_visit_fn visit, void *arg)
-{
-	box *b = (box *)self;
-	return b->item ? visit(b->item, arg) : 0;
-}
-
-static void box_clear(cy_object *self)
-{
-	box *b = (box *)self;
-	cy_object *item = b->item;
-	b->item = NULL;
-	cy_xdecref(item);
-}
-
-static const cy_type box_type = {
-	.name = "box",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.clear = box_clear,
-};
-
-static box *box_new(cy_object *item)
-{
-	box *b = (box *)cy_object_new(&box_type, 0);
-	assert_non_null(b);
-	b->item = item;
-	return b;
-}
 
 static void new_object_has_count_one(void **state)
 {

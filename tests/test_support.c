@@ -33,7 +33,7 @@ int cy_test_teardown(void **state)
 
 int cy_run_tests(const char *program, const struct CMUnitTest *tests, size_t count, cy_rc_mode mode)
 {
-	int err = cy_runtime_init(mode, CY_ALLOC_MALLOC);
+	int err = cy_runtime_init(mode, CY_ALLOC_DEFAULT);
 	if (err != CY_RUNTIME_OK) {
 		fprintf(stderr, "%s: %s\n", program, cy_runtime_strerror(err));
 		return 1;

@@ -14,41 +14,10 @@
 #include <time.h>
 
 #include "runtime/variant.h"
+#include "tests/box.h"
 #include "tests/test_support.h"
 
-typedef struct cell {
-	cy_object base;
-	cy_object *item;
-} cell;
-
-static void cell_clear(cy_object *self)
-{
-	cell *c = (cell *)self;
-	cy_object *item = c->item;
-	c->item = NULL;
-	cy_xdecref(item);
-}
-
-static int cell_traverse(cy_object *self, cy_visit_fn visit, void *arg)
-{
-	cell *c = (cell *)self;
-	return c->item ? visit(c->item, arg) : 0;
-}
-
-static const cy_type cell_type = {
-	.name = "cell",
-	.basic_size = sizeof(cell),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = cell_traverse,
-	.clear = cell_clear,
-};
-
-static cy_object *cell_new(void)
-{
-	cy_object *o = cy_object_new(&cell_type, 0);
-	assert_non_null(o);
-	return o;
-}
+static cy_object *cell_new(void) { return &box_new(NULL)->base; }
 
 static int multithreaded_mode(void) { return CY_RC_MODE != CY_RC_NONATOMIC; }
 
@@ -356,7 +325,7 @@ static void weak_racer(unsigned index, void *arg)
 			if (!strong)
 				break;
 			/* A reference from a live weakref is a real one. */
-			if (cy_type_of(strong) != &cell_type)
+			if (cy_type_of(strong) != &box_type)
 				abort();
 			cy_decref(strong);
 			cy_safepoint();

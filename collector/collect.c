@@ -1,0 +1,472 @@
+/*
+ * collect.c: one collection with the world stopped, CPython's algorithm
+ * (Python/gc.c, gc_collect_region). Read cy_gc_collect_stw first: it calls
+ * the phases in order.
+ *
+ * Trial deletion. With every mutator parked and every biased count merged,
+ * each object's count is exact. Copy it into the GC head (refs), then for
+ * every reference from one object of the set to another, subtract one. An
+ * object left with refs > 0 is referenced from outside the set (a mutator's
+ * variable, an older generation, a root), so it and everything it reaches
+ * is alive; the rest is referenced only from inside the set: garbage. The
+ * argument needs only that counts are exact and that every reference held
+ * anywhere is counted, which reference counting guarantees, so it holds for
+ * any subset of the heap: a generation, or (concurrent.c) a set of
+ * candidates found while the mutators ran.
+ *
+ * Lists. The set being collected is the `work` list; reachability moves
+ * survivors to `reachable` in breadth-first order, using the list itself as
+ * the queue, so no phase recurses or needs memory proportional to the heap
+ * (a million-node ring or chain is fine). Objects in either list have state
+ * COLLECTING; survivors carry CY_GC_REACHABLE. An object freed during the
+ * collection (by a finalizer, a callback, or clearing) unlinks itself from
+ * whichever list it is in: this thread is the lists' owner
+ * (cy_gc_tls_collecting).
+ *
+ * Order after the garbage is known: uncollectable objects out; weak
+ * references to the garbage cleared and their callbacks run; finalizers
+ * (each at most once per object, all before any clear); if any ran, trial
+ * deletion again on what is left, and what a finalizer resurrected
+ * survives; then clear each object to break its cycles; survivors move up
+ * a generation.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector/gc_internal.h"
+#include "runtime/refcount.h"
+#include "runtime/thread_internal.h"
+#include "runtime/weakref.h"
+
+typedef struct collection {
+	cy_gc_head work;
+	cy_gc_head reachable;
+	cy_gc_head uncollectable;
+	int gen;
+	/* Seen while copying counts, so whole passes can be skipped when none exist. */
+	int64_t with_weakrefs, with_finalizers, without_clear;
+	cy_gc_collection_info *info;
+	uint64_t phase_start;
+	cy_gc_phase phase;
+} collection;
+
+static void phase_switch(collection *c, cy_gc_phase next)
+{
+	uint64_t now = cy_now_ns();
+	c->info->phase_ns[c->phase] += now - c->phase_start;
+	c->phase = next;
+	c->phase_start = now;
+}
+
+CY_INLINE int in_set(const cy_gc_head *g)
+{
+	/* In the set being tested: collecting, not yet known to survive. */
+	return (cy_gc_state(g) & (CY_GC_WHERE_MASK | CY_GC_REACHABLE)) == CY_GC_COLLECTING;
+}
+
+CY_INLINE cy_gc_head *tracked_head(cy_object *o)
+{
+	return o && cy_gc_is_tracked_type(o->ob_type) ? cy_gc_head_of(o) : NULL;
+}
+
+/* ---- preparing: exact counts, no dead objects, one list ------------------------ */
+
+/*
+ * Merge every thread's queued biased counts, then finish every thread's
+ * remote unlinks. Merges may free objects, and those frees may queue
+ * unlinks for any thread, so all merges come first.
+ */
+static void settle_threads(void)
+{
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
+			continue;
+		/* Parked, offline, or the collector itself (offline while it stops the world). */
+		cy_local_claim(t);
+		cy_brc_drain(t);
+		cy_local_release(t);
+	}
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+			cy_gc_process_remote_of(t);
+	}
+}
+
+static void gather(collection *c)
+{
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+			cy_gc_list_splice(&c->work, &t->young);
+	}
+	for (int gen = 1; gen <= c->gen; gen++)
+		cy_gc_list_splice(&c->work, &cy_gc_old[gen]);
+}
+
+/* Copy o's count into its head, saturating (an immortal object is always outside-referenced). */
+CY_INLINE void copy_count(cy_gc_head *g)
+{
+	int64_t count = cy_refcount(cy_gc_object_of(g));
+	g->refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
+}
+
+/* One reference from inside the set to g: take it off g's outside count. */
+CY_INLINE void subtract_one(cy_gc_head *g)
+{
+	if (g->refs == INT32_MAX)
+		return;
+	if (CY_UNLIKELY(g->refs <= 0)) {
+		fprintf(stderr, "cyclab: a %s object has more references than its count: counting error\n",
+			cy_gc_object_of(g)->ob_type->name);
+		abort();
+	}
+	g->refs--;
+}
+
+/*
+ * Before the marking pass reaches it, an object of the set still carries the
+ * state of the list it was gathered from: any thread's young list, or an old
+ * generation no older than the one collected.
+ */
+CY_INLINE int gathered(uint32_t state, int gen)
+{
+	uint32_t where = state & CY_GC_WHERE_MASK;
+	return where == CY_GC_YOUNG || (where >= CY_GC_OLD1 && where < CY_GC_OLD1 + (uint32_t)gen);
+}
+
+/* First touch of an object of the set: its count, its state, and what later passes will need. */
+static void enter_set(collection *c, cy_gc_head *g)
+{
+	copy_count(g);
+	cy_gc_set_state(g, CY_GC_COLLECTING);
+	cy_object *o = cy_gc_object_of(g);
+	const cy_type *t = o->ob_type;
+	c->with_weakrefs += (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS) != 0;
+	c->with_finalizers += t->finalize != NULL;
+	c->without_clear += t->clear == NULL;
+}
+
+static int visit_subtract_first(cy_object *referent, void *arg)
+{
+	collection *c = arg;
+	cy_gc_head *g = tracked_head(referent);
+	if (!g)
+		return 0;
+	uint32_t state = cy_gc_state(g);
+	if (gathered(state, c->gen))
+		enter_set(c, g);
+	else if ((state & (CY_GC_WHERE_MASK | CY_GC_REACHABLE)) != CY_GC_COLLECTING)
+		return 0; /* outside the set: an older generation, or permanent */
+	subtract_one(g);
+	return 0;
+}
+
+/*
+ * Trial deletion's first two steps in one pass over the set: each object's
+ * count is copied when the pass first meets it, as itself or as a referent
+ * (its state still names the list it was gathered from), and each reference
+ * between members is subtracted. Returns the number of objects in the set.
+ */
+static int64_t subtract_internal_refs(collection *c)
+{
+	int64_t n = 0;
+	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next, n++) {
+		if (gathered(cy_gc_state(g), c->gen))
+			enter_set(c, g);
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_subtract_first, c);
+	}
+	return n;
+}
+
+static int visit_subtract(cy_object *referent, void *arg)
+{
+	(void)arg;
+	cy_gc_head *g = tracked_head(referent);
+	if (g && in_set(g))
+		subtract_one(g);
+	return 0;
+}
+
+/* The same over a set already marked COLLECTING (the resurrection check). */
+static void subtract_refs(cy_gc_head *set)
+{
+	for (cy_gc_head *g = set->next; g != set; g = g->next)
+		copy_count(g);
+	for (cy_gc_head *g = set->next; g != set; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_subtract, NULL);
+	}
+}
+
+static int visit_reachable(cy_object *referent, void *arg)
+{
+	cy_gc_head *g = tracked_head(referent);
+	if (g && in_set(g)) {
+		cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+		cy_gc_list_move(g, arg);
+	}
+	return 0;
+}
+
+/*
+ * Move everything in set with refs > 0, and everything reachable from it
+ * inside set, to survivors. What stays in set is unreachable. The
+ * survivors list is the breadth-first queue: scanning starts at its first
+ * newly added object and follows the tail as it grows.
+ */
+static int64_t move_reachable(cy_gc_head *set, cy_gc_head *survivors)
+{
+	cy_gc_head *before_new = survivors->prev;
+	for (cy_gc_head *g = set->next, *next; g != set; g = next) {
+		next = g->next;
+		if (g->refs > 0) {
+			cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+			cy_gc_list_move(g, survivors);
+		}
+	}
+	int64_t moved = 0;
+	for (cy_gc_head *g = before_new->next; g != survivors; g = g->next, moved++) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_reachable, survivors);
+	}
+	return moved;
+}
+
+/* ---- what cannot be freed -------------------------------------------------------- */
+
+static int visit_uncollectable(cy_object *referent, void *arg)
+{
+	cy_gc_head *g = tracked_head(referent);
+	if (g && in_set(g) && g->refs != -1) {
+		g->refs = -1;
+		cy_gc_list_move(g, arg);
+	}
+	return 0;
+}
+
+/* Objects without clear, and all they reach in the garbage, cannot be freed; returns how many. */
+static int64_t move_uncollectable(collection *c)
+{
+	if (!c->without_clear)
+		return 0;
+	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next) {
+		next = g->next;
+		if (!cy_gc_object_of(g)->ob_type->clear) {
+			g->refs = -1;
+			cy_gc_list_move(g, &c->uncollectable);
+		}
+	}
+	int64_t n = 0;
+	for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next, n++) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_uncollectable, &c->uncollectable);
+	}
+	return n;
+}
+
+/* ---- weak references ----------------------------------------------------------- */
+
+typedef struct object_array {
+	cy_object **items;
+	size_t len, cap;
+} object_array;
+
+static void object_array_append(void *arg, cy_object *o)
+{
+	object_array *a = arg;
+	if (a->len == a->cap) {
+		size_t cap = a->cap ? a->cap * 2 : 16;
+		cy_object **bigger = realloc(a->items, cap * sizeof *bigger);
+		if (!bigger) {
+			fprintf(stderr, "cyclab: out of memory collecting weak reference callbacks\n");
+			abort();
+		}
+		a->items = bigger;
+		a->cap = cap;
+	}
+	a->items[a->len++] = o;
+}
+
+/*
+ * Clear every weak reference to the garbage; then call back those that are
+ * not garbage themselves. Clearing all before calling any means no callback
+ * can reach a garbage object through a weak reference.
+ */
+static void handle_weakrefs(collection *c)
+{
+	if (!c->with_weakrefs)
+		return;
+	object_array callbacks = {0};
+	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		if (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS)
+			cy_weakref_detach(o, object_array_append, &callbacks);
+	}
+	for (size_t i = 0; i < callbacks.len; i++) {
+		cy_object *weakref = callbacks.items[i];
+		cy_gc_head *g = tracked_head(weakref);
+		if (!(g && in_set(g)))
+			cy_weakref_call_back(weakref);
+	}
+	for (size_t i = 0; i < callbacks.len; i++)
+		cy_decref_any(callbacks.items[i]);
+	free(callbacks.items);
+}
+
+/* ---- finalizers and resurrection ------------------------------------------------ */
+
+/* Run each finalizer once; returns how many ran. */
+static int64_t finalize_garbage(collection *c)
+{
+	int64_t ran = 0;
+	if (!c->with_finalizers)
+		return 0;
+	cy_gc_head seen;
+	cy_gc_list_init(&seen);
+	/* Move each object out before its finalizer runs: the finalizer may free others. */
+	while (!cy_gc_list_is_empty(&c->work)) {
+		cy_gc_head *g = c->work.next;
+		cy_gc_list_move(g, &seen);
+		cy_object *o = cy_gc_object_of(g);
+		if (o->ob_type->finalize && !(cy_object_flags(o) & CY_OBJ_FINALIZED)) {
+			cy_object_set_flags(o, CY_OBJ_FINALIZED);
+			cy_incref_any(o);
+			o->ob_type->finalize(o);
+			cy_decref_any(o);
+			ran++;
+		}
+	}
+	cy_gc_list_splice(&c->work, &seen);
+	return ran;
+}
+
+/* After finalizers: whatever now has an outside reference survives, with all it reaches; returns how many. */
+static int64_t handle_resurrected(collection *c)
+{
+	subtract_refs(&c->work);
+	return move_reachable(&c->work, &c->reachable);
+}
+
+/* ---- breaking cycles ---------------------------------------------------------------- */
+
+static void delete_garbage(collection *c)
+{
+	int saveall = (__atomic_load_n(&cy_gc.debug, __ATOMIC_RELAXED) & CY_GC_DEBUG_SAVEALL) != 0;
+	while (!cy_gc_list_is_empty(&c->work)) {
+		cy_gc_head *g = c->work.next;
+		cy_object *o = cy_gc_object_of(g);
+		cy_incref_any(o);
+		if (saveall) {
+			cy_gc_garbage_append(o); /* our reference moves into gc.garbage */
+			cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+			cy_gc_list_move(g, &c->reachable);
+			continue;
+		}
+		o->ob_type->clear(o);
+		/* Still here: something outside keeps it; it survives until that goes. */
+		cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+		cy_gc_list_move(g, &c->reachable);
+		cy_decref_any(o);
+	}
+}
+
+/* ---- survivors ---------------------------------------------------------------------- */
+
+static int64_t promote(collection *c)
+{
+	int target = c->gen < CY_GC_GENERATIONS - 1 ? c->gen + 1 : CY_GC_GENERATIONS - 1;
+	uint32_t state = (uint32_t)(CY_GC_OLD1 + target - 1);
+	int64_t n = 0;
+	for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		cy_incref_any(o);
+		cy_gc_garbage_append(o);
+	}
+	cy_gc_list_splice(&c->reachable, &c->uncollectable);
+	for (cy_gc_head *g = c->reachable.next; g != &c->reachable; g = g->next) {
+		cy_gc_set_state(g, state);
+		n++;
+	}
+	cy_gc_list_splice(&cy_gc_old[target], &c->reachable);
+	return n;
+}
+
+static void update_counts(collection *c, int64_t survivors)
+{
+	int gen = c->gen;
+	if (gen + 1 < CY_GC_GENERATIONS)
+		cy_gc.count[gen + 1]++;
+	for (int i = 1; i <= gen; i++)
+		cy_gc.count[i] = 0;
+	cy_atomic_store_relaxed(&cy_gc_young_count, (int64_t)0);
+	if (gen == CY_GC_GENERATIONS - 1) {
+		cy_gc.long_lived_total = survivors;
+		cy_gc.long_lived_pending = 0;
+	} else if (gen == CY_GC_GENERATIONS - 2) {
+		cy_gc.long_lived_pending += survivors;
+	}
+}
+
+int64_t cy_gc_collect_stw(int gen, int automatic)
+{
+	cy_gc_collection_info info = {0};
+	info.number = ++cy_gc.collections;
+	info.generation = gen;
+	info.automatic = automatic;
+	cy_gc_flush_count();
+	info.counts_before[0] = cy_atomic_load_relaxed(&cy_gc_young_count);
+	info.counts_before[1] = cy_gc.count[1];
+	info.counts_before[2] = cy_gc.count[2];
+	cy_gc_run_callbacks(1, &info);
+
+	collection c = {.gen = gen, .info = &info, .phase = CY_GC_PHASE_STOP_WORLD};
+	cy_gc_list_init(&c.work);
+	cy_gc_list_init(&c.reachable);
+	cy_gc_list_init(&c.uncollectable);
+	info.start_ns = c.phase_start = cy_now_ns();
+
+	cy_stw_report stop;
+	cy_world_stop(&stop);
+	cy_gc_tls_collecting = 1;
+	phase_switch(&c, CY_GC_PHASE_PREPARE);
+	settle_threads();
+	gather(&c);
+
+	phase_switch(&c, CY_GC_PHASE_MARK);
+	info.examined = subtract_internal_refs(&c);
+	int64_t unreachable = info.examined - move_reachable(&c.work, &c.reachable);
+	info.uncollectable = move_uncollectable(&c);
+	unreachable -= info.uncollectable;
+
+	phase_switch(&c, CY_GC_PHASE_WEAKREFS);
+	handle_weakrefs(&c);
+
+	phase_switch(&c, CY_GC_PHASE_FINALIZE);
+	/* Finalizers may free garbage early or resurrect it: count what is left. */
+	if (finalize_garbage(&c) > 0) {
+		handle_resurrected(&c);
+		unreachable = (int64_t)cy_gc_list_length(&c.work);
+	}
+
+	phase_switch(&c, CY_GC_PHASE_CLEAR);
+	info.collected = unreachable;
+	delete_garbage(&c);
+
+	phase_switch(&c, CY_GC_PHASE_PROMOTE);
+	update_counts(&c, promote(&c));
+	phase_switch(&c, CY_GC_PHASE_PROMOTE);
+
+	cy_gc_tls_collecting = 0;
+	cy_world_resume();
+	uint64_t end = cy_now_ns();
+	info.wall_ns = end - info.start_ns;
+	info.pause_ns = end - stop.requested_ns;
+	info.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(&stop);
+	cy_gc_record_pause(info.number, &stop, end, CY_GC_PAUSE_COLLECTION);
+	cy_gc_account(&info);
+	cy_gc_run_callbacks(0, &info);
+	return info.collected + info.uncollectable;
+}

@@ -1,0 +1,558 @@
+/*
+ * test_gc.c: the collector's semantics, in the spirit of CPython's
+ * Lib/test/test_gc.py: automatic collection off and a clean collection
+ * before each test, then exact numbers. Compiled once per mode.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector/gc.h"
+#include "runtime/types.h"
+#include "runtime/variant.h"
+#include "tests/box.h"
+#include "tests/test_support.h"
+
+/* ---- test types ---------------------------------------------------------------- */
+
+/* A container that cannot break a cycle: no clear. Its dealloc still releases its item. */
+static void stuck_dealloc(cy_object *self)
+{
+	box_clear(self);
+	cy_object_free(self);
+}
+
+static const cy_type stuck_type = {
+	.name = "stuck",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.dealloc = stuck_dealloc,
+};
+
+static int finalized;
+static int64_t neighbour_payload_seen = -1;
+static cy_object *resurrected;
+
+static void finalize_note(cy_object *self)
+{
+	box *b = (box *)self;
+	finalized++;
+	if (b->item && cy_type_of(b->item)->traverse == box_traverse)
+		neighbour_payload_seen = ((box *)b->item)->payload;
+}
+
+static const cy_type finalizing_type = {
+	.name = "finalizing box",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.clear = box_clear,
+	.finalize = finalize_note,
+};
+
+static void finalize_resurrect(cy_object *self)
+{
+	finalized++;
+	cy_incref(self);
+	resurrected = self;
+}
+
+static const cy_type resurrecting_type = {
+	.name = "resurrecting box",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.clear = box_clear,
+	.finalize = finalize_resurrect,
+};
+
+/* Point a at b (a takes its own reference). */
+static void link_to(box *a, box *b)
+{
+	cy_incref(&b->base);
+	cy_setref(&a->item, &b->base);
+}
+
+/* ---- set-up ----------------------------------------------------------------------- */
+
+static int gc_setup(void **state)
+{
+	if (cy_test_setup(state) != 0)
+		return -1;
+	cy_gc_disable();
+	cy_gc_set_threshold(700, 10, 10);
+	cy_gc_set_debug(0);
+	cy_gc_collect(2);
+	cy_gc_reset_statistics();
+	finalized = 0;
+	neighbour_payload_seen = -1;
+	resurrected = NULL;
+	return 0;
+}
+
+static int gc_teardown(void **state)
+{
+	cy_gc_set_debug(0);
+	cy_gc_garbage_clear();
+	cy_gc_collect(2);
+	cy_gc_enable();
+	return cy_test_teardown(state);
+}
+
+#define gc_test(fn) cmocka_unit_test_setup_teardown(fn, gc_setup, gc_teardown)
+
+/* ---- CPython's basic cases -------------------------------------------------------- */
+
+static void self_referencing_list_collects_exactly_one(void **state)
+{
+	(void)state;
+	cy_object *l = cy_list_new();
+	assert_int_equal(cy_list_append(l, l), 0);
+	cy_decref(l);
+	assert_int_equal(cy_objects_live(), 1);
+	assert_int_equal(cy_gc_collect(2), 1);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void two_object_cycle_collects_exactly_two(void **state)
+{
+	(void)state;
+	box *a = box_new_of(&box_type, NULL, 1), *b = box_new_of(&box_type, NULL, 2);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void ring_with_an_outside_reference_survives_whole(void **state)
+{
+	(void)state;
+	enum { RING = 10 };
+	box *nodes[RING];
+	for (int i = 0; i < RING; i++)
+		nodes[i] = box_new_of(&box_type, NULL, i);
+	for (int i = 0; i < RING; i++)
+		link_to(nodes[i], nodes[(i + 1) % RING]);
+	for (int i = 1; i < RING; i++)
+		cy_decref(&nodes[i]->base);
+	assert_int_equal(cy_gc_collect(2), 0);
+	assert_int_equal(cy_objects_live(), RING);
+	for (int i = 0; i < RING; i++)
+		assert_int_equal(((box *)nodes[0])->payload, 0);
+	cy_decref(&nodes[0]->base);
+	assert_int_equal(cy_gc_collect(2), RING);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void garbage_cycle_referencing_a_live_object(void **state)
+{
+	(void)state;
+	cy_object *live = cy_list_new();
+	assert_int_equal(cy_refcount(live), 1);
+	/* a <-> b, and both point at live through lists of their own */
+	cy_object *la = cy_list_new(), *lb = cy_list_new();
+	assert_int_equal(cy_list_append(la, live), 0);
+	assert_int_equal(cy_list_append(lb, live), 0);
+	assert_int_equal(cy_list_append(la, lb), 0);
+	assert_int_equal(cy_list_append(lb, la), 0);
+	cy_decref(la);
+	cy_decref(lb);
+	assert_int_equal(cy_refcount(live), 3);
+	assert_int_equal(cy_gc_collect(2), 2);
+	/* Lowered by exactly the two edges from the garbage. */
+	assert_int_equal(cy_refcount(live), 1);
+	assert_int_equal(cy_objects_live(), 1);
+	cy_decref(live);
+}
+
+/* ---- generations ----------------------------------------------------------------- */
+
+typedef struct find {
+	cy_object *target;
+	int found;
+} find;
+
+static void find_object(cy_object *o, void *arg)
+{
+	find *f = arg;
+	f->found += o == f->target;
+}
+
+static int in_generation(cy_object *o, int gen)
+{
+	find f = {o, 0};
+	cy_gc_get_objects(gen, find_object, &f);
+	return f.found;
+}
+
+static void counts_and_promotion_through_the_generations(void **state)
+{
+	(void)state;
+	int64_t count[3];
+	cy_gc_get_count(count);
+	assert_int_equal(count[0], 0);
+	cy_object *l = cy_list_new();
+	box *b = box_new_of(&box_type, NULL, 0);
+	cy_object *leaf = cy_int_new(7); /* not a container: never counted */
+	cy_gc_get_count(count);
+	assert_int_equal(count[0], 2);
+	assert_true(in_generation(l, 0));
+	assert_true(cy_gc_is_tracked(l));
+	assert_false(cy_gc_is_tracked(leaf));
+
+	assert_int_equal(cy_gc_collect(0), 0);
+	cy_gc_get_count(count);
+	assert_int_equal(count[0], 0);
+	assert_int_equal(count[1], 1);
+	assert_true(in_generation(l, 1));
+	assert_false(in_generation(l, 0));
+
+	assert_int_equal(cy_gc_collect(1), 0);
+	cy_gc_get_count(count);
+	assert_int_equal(count[1], 0);
+	assert_int_equal(count[2], 1);
+	assert_true(in_generation(l, 2));
+
+	assert_int_equal(cy_gc_collect(2), 0);
+	cy_gc_get_count(count);
+	assert_int_equal(count[2], 0);
+	assert_true(in_generation(&b->base, 2));
+	cy_decref(l);
+	cy_decref(&b->base);
+	cy_decref(leaf);
+	/* A freed object leaves its generation's count. */
+	cy_object *young = cy_list_new();
+	cy_gc_get_count(count);
+	assert_int_equal(count[0], 1);
+	cy_decref(young);
+	cy_gc_get_count(count);
+	assert_int_equal(count[0], 0);
+}
+
+static int collections_seen;
+static int starts_seen;
+static int order_ok;
+static int64_t last_collected;
+
+static void count_collections(int start, const cy_gc_collection_info *info, void *arg)
+{
+	(void)arg;
+	if (start) {
+		/* Every start is followed by its stop before the next start. */
+		order_ok &= starts_seen == collections_seen;
+		starts_seen++;
+		return;
+	}
+	order_ok &= starts_seen == collections_seen + 1;
+	collections_seen++;
+	last_collected = info->collected;
+	order_ok &= info->wall_ns >= info->pause_ns || info->pause_ns > 0;
+}
+
+static void crossing_the_threshold_collects_exactly_once(void **state)
+{
+	(void)state;
+	collections_seen = starts_seen = 0;
+	order_ok = 1;
+	assert_int_equal(cy_gc_callback_add(count_collections, NULL), 0);
+	cy_gc_set_threshold(100, 10, 10);
+	cy_gc_enable();
+	cy_object *keep = cy_list_new();
+	/* The count is flushed every CY_GC_COUNT_BATCH allocations: 128 > 100 starts one. */
+	for (int i = 0; i < 150; i++) {
+		cy_object *l = cy_list_new();
+		assert_int_equal(cy_list_append(keep, l), 0);
+		cy_decref(l);
+		cy_safepoint();
+	}
+	assert_int_equal(collections_seen, 1);
+	cy_gc_generation_stats stats[3];
+	cy_gc_get_stats(stats);
+	assert_int_equal(stats[0].collections, 1);
+
+	cy_gc_disable();
+	for (int i = 0; i < 1000; i++) {
+		cy_object *l = cy_list_new();
+		assert_int_equal(cy_list_append(keep, l), 0);
+		cy_decref(l);
+		cy_safepoint();
+	}
+	assert_int_equal(collections_seen, 1);
+	assert_true(order_ok);
+	cy_gc_callback_remove(count_collections, NULL);
+	cy_decref(keep);
+}
+
+static void stats_per_generation(void **state)
+{
+	(void)state;
+	for (int gen = 0; gen < 3; gen++) {
+		for (int cycles = 0; cycles <= gen; cycles++) {
+			cy_object *l = cy_list_new();
+			assert_int_equal(cy_list_append(l, l), 0);
+			cy_decref(l);
+		}
+		assert_int_equal(cy_gc_collect(gen), gen + 1);
+	}
+	cy_gc_generation_stats stats[3];
+	cy_gc_get_stats(stats);
+	for (int gen = 0; gen < 3; gen++) {
+		assert_int_equal(stats[gen].collections, 1);
+		assert_int_equal(stats[gen].collected, gen + 1);
+		assert_int_equal(stats[gen].uncollectable, 0);
+	}
+}
+
+static void callbacks_run_in_order_with_the_results(void **state)
+{
+	(void)state;
+	collections_seen = starts_seen = 0;
+	order_ok = 1;
+	assert_int_equal(cy_gc_callback_add(count_collections, NULL), 0);
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(1), 2);
+	assert_int_equal(collections_seen, 1);
+	assert_int_equal(last_collected, 2);
+	assert_int_equal(cy_gc_collect(0), 0);
+	assert_int_equal(collections_seen, 2);
+	assert_int_equal(last_collected, 0);
+	assert_true(order_ok);
+	cy_gc_callback_remove(count_collections, NULL);
+	cy_gc_totals totals;
+	cy_gc_get_totals(&totals);
+	assert_int_equal(totals.collections, 2);
+	assert_int_equal(totals.pauses, 2);
+	cy_gc_pause pauses[4];
+	uint64_t next;
+	assert_int_equal(cy_gc_pauses(0, pauses, 4, &next), 2);
+	assert_int_equal(next, 2);
+	assert_int_equal(pauses[0].kind, CY_GC_PAUSE_COLLECTION);
+}
+
+/* ---- finalizers, resurrection, weak references -------------------------------------- */
+
+static void finalizers_run_once_and_see_intact_neighbours(void **state)
+{
+	(void)state;
+	box *a = box_new_of(&finalizing_type, NULL, 11), *b = box_new_of(&finalizing_type, NULL, 22);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(finalized, 2);
+	/* Each finalizer saw its neighbour's field before anything was cleared. */
+	assert_true(neighbour_payload_seen == 11 || neighbour_payload_seen == 22);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void resurrected_objects_survive_with_what_they_reach(void **state)
+{
+	(void)state;
+	box *a = box_new_of(&resurrecting_type, NULL, 1), *b = box_new_of(&box_type, NULL, 2);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 0);
+	assert_int_equal(finalized, 1);
+	assert_ptr_equal(resurrected, &a->base);
+	assert_int_equal(cy_objects_live(), 2);
+	assert_int_equal(((box *)a->item)->payload, 2); /* nothing was cleared */
+	/* Dropped again: collected, and the finalizer does not run twice. */
+	cy_decref(resurrected);
+	resurrected = NULL;
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(finalized, 1);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static int weak_callbacks;
+static int referent_gone_in_callback;
+
+static void weak_noted(cy_object *weakref, void *data)
+{
+	(void)data;
+	weak_callbacks++;
+	referent_gone_in_callback = cy_weakref_get(weakref) == NULL;
+}
+
+static void weakref_callback_on_garbage_runs_once(void **state)
+{
+	(void)state;
+	weak_callbacks = 0;
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	link_to(b, a);
+	cy_object *w = cy_weakref_new(&a->base, weak_noted, NULL);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(weak_callbacks, 1);
+	assert_true(referent_gone_in_callback);
+	assert_null(cy_weakref_get(w));
+	assert_int_equal(cy_gc_collect(2), 0);
+	assert_int_equal(weak_callbacks, 1);
+	cy_decref(w);
+}
+
+static void weakref_that_is_garbage_never_calls_back(void **state)
+{
+	(void)state;
+	weak_callbacks = 0;
+	/* The cycle a -> b -> l -> a, where l also holds w2, a weak reference to a. */
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	cy_object *l = cy_list_new();
+	cy_object *w = cy_weakref_new(&a->base, weak_noted, NULL);  /* held by the test: calls back */
+	cy_object *w2 = cy_weakref_new(&a->base, weak_noted, NULL); /* garbage: must not call back */
+	assert_int_equal(cy_list_append(l, w2), 0);
+	assert_int_equal(cy_list_append(l, &a->base), 0);
+	link_to(a, b);
+	cy_setref(&b->item, l);
+	cy_decref(w2);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_weakref_count(&a->base), 2);
+	assert_int_equal(cy_gc_collect(2), 4);
+	assert_int_equal(weak_callbacks, 1);
+	assert_null(cy_weakref_get(w));
+	cy_decref(w);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void saveall_keeps_the_garbage(void **state)
+{
+	(void)state;
+	cy_gc_set_debug(CY_GC_DEBUG_SAVEALL);
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(cy_gc_garbage_count(), 2);
+	assert_int_equal(cy_objects_live(), 2);
+	cy_gc_set_debug(0);
+	cy_gc_garbage_clear();
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void a_cycle_without_clear_is_uncollectable(void **state)
+{
+	(void)state;
+	box *a = box_new_of(&stuck_type, NULL, 0), *b = box_new_of(&stuck_type, NULL, 0);
+	box *tail = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	link_to(b, a);
+	cy_object *l = cy_list_new();
+	assert_int_equal(cy_list_append(l, &tail->base), 0);
+	cy_decref(&tail->base);
+	(void)l;
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), 2);
+	cy_gc_generation_stats stats[3];
+	cy_gc_get_stats(stats);
+	assert_int_equal(stats[2].uncollectable, 2);
+	assert_int_equal(stats[2].collected, 0);
+	assert_int_equal(cy_gc_garbage_count(), 2);
+	/* Break the cycle by hand, as a Python program would with gc.garbage. */
+	box *stuck = (box *)cy_gc_garbage_item(0);
+	box_clear(&stuck->base);
+	cy_gc_garbage_clear();
+	cy_decref(l);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+/* ---- no recursion --------------------------------------------------------------------- */
+
+static void million_node_ring_collects_without_recursion(void **state)
+{
+	(void)state;
+	enum { RING = 1000000 };
+	box *first = box_new_of(&box_type, NULL, 0), *prev = first;
+	for (int i = 1; i < RING; i++) {
+		box *b = box_new_of(&box_type, NULL, i);
+		prev->item = &b->base; /* prev takes b's reference */
+		prev = b;
+	}
+	link_to(prev, first);
+	cy_decref(&first->base);
+	assert_int_equal(cy_objects_live(), RING);
+	assert_int_equal(cy_gc_collect(2), RING);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void million_deep_garbage_chain_collects_without_recursion(void **state)
+{
+	(void)state;
+	enum { DEPTH = 1000000 };
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	cy_object *chain = NULL;
+	for (int i = 0; i < DEPTH; i++)
+		chain = &box_new_of(&box_type, chain, i)->base;
+	/* b -> [a, chain]: the cycle a -> b -> list -> a holds a million-deep chain. */
+	cy_object *l = cy_list_new();
+	assert_int_equal(cy_list_append(l, &a->base), 0);
+	assert_int_equal(cy_list_append(l, chain), 0);
+	cy_decref(chain);
+	cy_setref(&b->item, l);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	assert_int_equal(cy_gc_collect(2), DEPTH + 3);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+static void frozen_objects_are_never_scanned(void **state)
+{
+	(void)state;
+	box *a = box_new_of(&box_type, NULL, 0), *b = box_new_of(&box_type, NULL, 0);
+	link_to(a, b);
+	link_to(b, a);
+	cy_decref(&a->base);
+	cy_decref(&b->base);
+	cy_gc_freeze();
+	assert_int_equal(cy_gc_get_freeze_count(), 2);
+	assert_int_equal(cy_gc_collect(2), 0);
+	assert_int_equal(cy_objects_live(), 2);
+	cy_gc_unfreeze();
+	assert_int_equal(cy_gc_get_freeze_count(), 0);
+	assert_int_equal(cy_gc_collect(2), 2);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
+int main(void)
+{
+	if (cy_gc_start(CY_GC_MODE_STW) != 0) {
+		fprintf(stderr, "cannot start the collector\n");
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		gc_test(self_referencing_list_collects_exactly_one),
+		gc_test(two_object_cycle_collects_exactly_two),
+		gc_test(ring_with_an_outside_reference_survives_whole),
+		gc_test(garbage_cycle_referencing_a_live_object),
+		gc_test(counts_and_promotion_through_the_generations),
+		gc_test(crossing_the_threshold_collects_exactly_once),
+		gc_test(stats_per_generation),
+		gc_test(callbacks_run_in_order_with_the_results),
+		gc_test(finalizers_run_once_and_see_intact_neighbours),
+		gc_test(resurrected_objects_survive_with_what_they_reach),
+		gc_test(weakref_callback_on_garbage_runs_once),
+		gc_test(weakref_that_is_garbage_never_calls_back),
+		gc_test(saveall_keeps_the_garbage),
+		gc_test(a_cycle_without_clear_is_uncollectable),
+		gc_test(million_node_ring_collects_without_recursion),
+		gc_test(million_deep_garbage_chain_collects_without_recursion),
+		gc_test(frozen_objects_are_never_scanned),
+	};
+	return cy_run_tests("gc", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
+}
