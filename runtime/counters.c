@@ -54,6 +54,9 @@ void cy_counters_snapshot(cy_counters *out)
 			add_into(out, cy_threads[i].counters);
 	}
 	pthread_mutex_unlock(&cy_world_lock);
+	/* Threads count decrements apart (counters.h); totals include them. */
+	out->rc_nonatomic_ops += out->rc_nonatomic_decrements;
+	out->rc_atomic_ops += out->rc_atomic_decrements;
 }
 
 int64_t cy_objects_live(void)

@@ -7,6 +7,11 @@
  * that exited threads left behind. With ./configure --counters=off, CY_COUNT
  * compiles to nothing; allocation and lock counters are always kept, since
  * the live-object figures and lock statistics depend on them.
+ *
+ * A thread counts decrements apart from increments (rc_*_decrements), so
+ * that an increment-decrement pair updates two counters, two independent
+ * dependency chains, instead of one counter twice in a row; a snapshot
+ * folds them back, and rc_*_ops there is every update.
  */
 #ifndef CY_COUNTERS_H
 #define CY_COUNTERS_H
@@ -19,6 +24,8 @@
 #define CY_OPTIONAL_COUNTERS(X)                                                       \
 	X(rc_nonatomic_ops, "reference-count updates made with plain loads and stores") \
 	X(rc_atomic_ops, "reference-count updates made with atomic read-modify-writes") \
+	X(rc_nonatomic_decrements, "of rc_nonatomic_ops, the decrements")              \
+	X(rc_atomic_decrements, "of rc_atomic_ops, the decrements")                    \
 	X(rc_merges_queued, "objects queued to their owner for a biased-count merge")    \
 	X(rc_merges, "biased counts merged (by the owner or on its behalf)")
 

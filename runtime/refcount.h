@@ -97,12 +97,12 @@ CY_INLINE void cy_decref_in(cy_rc_mode mode, cy_object *o)
 	switch (mode) {
 	case CY_RC_NONATOMIC:
 		o->ob_ref_local = local - 1;
-		CY_COUNT(rc_nonatomic_ops);
+		CY_COUNT(rc_nonatomic_decrements);
 		if (CY_UNLIKELY(local == 1))
 			cy_object_dealloc(o);
 		return;
 	case CY_RC_ATOMIC: {
-		CY_COUNT(rc_atomic_ops);
+		CY_COUNT(rc_atomic_decrements);
 		/*
 		 * Release our writes to the object; the decrement that frees
 		 * acquires everyone's. (acq_rel rather than release plus an
@@ -117,7 +117,7 @@ CY_INLINE void cy_decref_in(cy_rc_mode mode, cy_object *o)
 	case CY_RC_BIASED:
 		if (CY_LIKELY(cy_rc_is_owner(o))) {
 			cy_atomic_store_relaxed(&o->ob_ref_local, local - 1);
-			CY_COUNT(rc_nonatomic_ops);
+			CY_COUNT(rc_nonatomic_decrements);
 			if (CY_UNLIKELY(local == 1))
 				cy_rc_merge_zero(o);
 		} else {
