@@ -285,6 +285,40 @@ static void crossing_the_threshold_collects_exactly_once(void **state)
 	cy_decref(keep);
 }
 
+static void a_threshold_changed_at_run_time_applies_at_the_next_count_check(void **state)
+{
+	(void)state;
+	collections_seen = starts_seen = 0;
+	order_ok = 1;
+	assert_int_equal(cy_gc_callback_add(count_collections, NULL), 0);
+	cy_gc_set_threshold(100000, 10, 10);
+	cy_gc_enable();
+	cy_object *keep = cy_list_new();
+	for (int i = 0; i < CY_GC_COUNT_BATCH * 3; i++) {
+		cy_object *l = cy_list_new();
+		assert_int_equal(cy_list_append(keep, l), 0);
+		cy_decref(l);
+		cy_safepoint();
+	}
+	assert_int_equal(collections_seen, 0);
+	/* Lowered below the current count: the next flush of the count starts a collection. */
+	cy_gc_set_threshold(10, -1, -1);
+	int64_t thresholds[3];
+	cy_gc_get_threshold(thresholds);
+	assert_int_equal(thresholds[0], 10);
+	assert_int_equal(thresholds[1], 10);
+	for (int i = 0; i < CY_GC_COUNT_BATCH; i++) {
+		cy_object *l = cy_list_new();
+		assert_int_equal(cy_list_append(keep, l), 0);
+		cy_decref(l);
+	}
+	cy_safepoint();
+	assert_int_equal(collections_seen, 1);
+	cy_gc_disable();
+	cy_gc_callback_remove(count_collections, NULL);
+	cy_decref(keep);
+}
+
 static void stats_per_generation(void **state)
 {
 	(void)state;
@@ -542,6 +576,7 @@ int main(void)
 		gc_test(garbage_cycle_referencing_a_live_object),
 		gc_test(counts_and_promotion_through_the_generations),
 		gc_test(crossing_the_threshold_collects_exactly_once),
+		gc_test(a_threshold_changed_at_run_time_applies_at_the_next_count_check),
 		gc_test(stats_per_generation),
 		gc_test(callbacks_run_in_order_with_the_results),
 		gc_test(finalizers_run_once_and_see_intact_neighbours),
