@@ -313,27 +313,6 @@ int64_t cy_refcount(const cy_object *o)
 	return (int64_t)local + shared_count(cy_atomic_load_relaxed(&o->ob_ref_shared));
 }
 
-void cy_rc_init_one(cy_object *o)
-{
-	switch (cy_rc_mode_running) {
-	case CY_RC_NONATOMIC:
-		o->ob_owner = 0;
-		o->ob_ref_local = 1;
-		cy_atomic_store_relaxed(&o->ob_ref_shared, (int64_t)0);
-		return;
-	case CY_RC_ATOMIC:
-		o->ob_owner = 0;
-		o->ob_ref_local = 0;
-		cy_atomic_store_relaxed(&o->ob_ref_shared, CY_SHARED_ONE);
-		return;
-	case CY_RC_BIASED:
-		cy_atomic_store_relaxed(&o->ob_owner, cy_tls_thread_id);
-		cy_atomic_store_relaxed(&o->ob_ref_local, 1u);
-		cy_atomic_store_relaxed(&o->ob_ref_shared, (int64_t)0);
-		return;
-	}
-}
-
 void cy_rc_mark_weakrefs(cy_object *o)
 {
 	if (cy_rc_mode_running != CY_RC_BIASED || cy_object_is_immortal(o))

@@ -144,8 +144,28 @@ int64_t cy_refcount(const cy_object *o);
 /*
  * Give o a count of one held by the calling thread: for a dead object being
  * revived for its finalizer, or a new one. Exclusive access is required.
+ * Inline: every allocation runs it.
  */
-void cy_rc_init_one(cy_object *o);
+CY_INLINE void cy_rc_init_one(cy_object *o)
+{
+	switch (cy_rc_mode_running) {
+	case CY_RC_NONATOMIC:
+		o->ob_owner = 0;
+		o->ob_ref_local = 1;
+		cy_atomic_store_relaxed(&o->ob_ref_shared, (int64_t)0);
+		return;
+	case CY_RC_ATOMIC:
+		o->ob_owner = 0;
+		o->ob_ref_local = 0;
+		cy_atomic_store_relaxed(&o->ob_ref_shared, CY_SHARED_ONE);
+		return;
+	case CY_RC_BIASED:
+		cy_atomic_store_relaxed(&o->ob_owner, cy_tls_thread_id);
+		cy_atomic_store_relaxed(&o->ob_ref_local, 1u);
+		cy_atomic_store_relaxed(&o->ob_ref_shared, (int64_t)0);
+		return;
+	}
+}
 
 /*
  * Biased mode: record that weak references to o exist (state WEAKREFS), so

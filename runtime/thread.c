@@ -34,7 +34,7 @@ pthread_mutex_t cy_world_lock = PTHREAD_MUTEX_INITIALIZER;
 
 _Thread_local uint64_t cy_tls_thread_id = CY_THREAD_ID_NONE;
 _Thread_local unsigned cy_tls_poll;
-static _Thread_local cy_thread *tls_self;
+_Thread_local cy_thread *cy_tls_self;
 static _Thread_local unsigned blocking_depth; /* nested cy_blocking_begin calls */
 void (*cy_safepoint_collect_hook)(void);
 
@@ -62,8 +62,6 @@ static void lock_or_die(pthread_mutex_t *m)
 		abort();
 	}
 }
-
-cy_thread *cy_thread_self(void) { return tls_self; }
 
 void cy_local_claim(cy_thread *t)
 {
@@ -115,7 +113,7 @@ static void enter_running(cy_thread *self)
 
 int cy_thread_register(cy_thread_role role)
 {
-	if (tls_self)
+	if (cy_tls_self)
 		return CY_THREAD_ALREADY;
 	lock_or_die(&cy_world_lock);
 	if (role == CY_ROLE_MUTATOR && cy_rc_mode_running == CY_RC_NONATOMIC && registered[CY_ROLE_MUTATOR] > 0) {
@@ -168,7 +166,7 @@ int cy_thread_register(cy_thread_role role)
 	pthread_mutex_unlock(&cy_world_lock);
 
 	cy_local_claim(t);
-	tls_self = t;
+	cy_tls_self = t;
 	cy_tls_thread_id = id;
 	urcu_qsbr_register_thread();
 	return CY_THREAD_OK;
@@ -176,7 +174,7 @@ int cy_thread_register(cy_thread_role role)
 
 void cy_thread_unregister(void)
 {
-	cy_thread *self = tls_self;
+	cy_thread *self = cy_tls_self;
 	if (!self)
 		return;
 	/* Merge what is queued to us while we still own our local counts. */
@@ -201,7 +199,7 @@ void cy_thread_unregister(void)
 	self->counters = NULL;
 	set_state(self, CY_THREAD_FREE);
 	pthread_mutex_unlock(&cy_world_lock);
-	tls_self = NULL;
+	cy_tls_self = NULL;
 	cy_tls_thread_id = CY_THREAD_ID_NONE;
 }
 
@@ -232,7 +230,7 @@ static void park(cy_thread *self)
 
 void cy_safepoint_slow(void)
 {
-	cy_thread *self = tls_self;
+	cy_thread *self = cy_tls_self;
 	unsigned work = __atomic_exchange_n(&cy_tls_poll, 0u, __ATOMIC_ACQ_REL);
 	if (!self)
 		return;
@@ -252,13 +250,13 @@ void cy_safepoint_slow(void)
 
 void cy_request_collect(void)
 {
-	if (tls_self)
+	if (cy_tls_self)
 		__atomic_fetch_or(&cy_tls_poll, CY_POLL_COLLECT, __ATOMIC_RELAXED);
 }
 
 void cy_blocking_begin(void)
 {
-	cy_thread *self = tls_self;
+	cy_thread *self = cy_tls_self;
 	if (!self || blocking_depth++ > 0)
 		return;
 	cy_brc_drain(self);
@@ -273,7 +271,7 @@ void cy_blocking_begin(void)
 
 void cy_blocking_end(void)
 {
-	cy_thread *self = tls_self;
+	cy_thread *self = cy_tls_self;
 	if (!self || --blocking_depth > 0)
 		return;
 	lock_or_die(&cy_world_lock);
@@ -287,7 +285,7 @@ void cy_blocking_end(void)
 
 void cy_world_stop(cy_stw_report *report)
 {
-	cy_thread *self = tls_self;
+	cy_thread *self = cy_tls_self;
 	/* A registered stopper is off the mutator side while the world is stopped. */
 	if (self)
 		cy_blocking_begin();
@@ -325,7 +323,7 @@ void cy_world_resume(void)
 	pthread_cond_broadcast(&resume_cond);
 	pthread_mutex_unlock(&cy_world_lock);
 	pthread_mutex_unlock(&stop_serial_lock);
-	if (tls_self) {
+	if (cy_tls_self) {
 		/* The stopper went offline in cy_world_stop; it resumes like any thread. */
 		cy_blocking_end();
 	}

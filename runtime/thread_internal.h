@@ -72,7 +72,8 @@ CY_INLINE unsigned cy_thread_slots_end(void) { return __atomic_load_n(&cy_thread
 CY_INLINE unsigned cy_thread_slot_of(uint64_t id) { return (unsigned)(id >> 1) & (CY_MAX_THREADS - 1); }
 
 /* The calling thread's slot, or NULL when it is not registered. */
-cy_thread *cy_thread_self(void);
+extern _Thread_local cy_thread *cy_tls_self;
+CY_INLINE cy_thread *cy_thread_self(void) { return cy_tls_self; }
 
 /* Try to claim t's local counts; 1 on success. Acquire pairs with cy_local_release. */
 CY_INLINE int cy_local_try_claim(cy_thread *t)
