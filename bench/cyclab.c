@@ -14,7 +14,10 @@
 #include <string.h>
 
 #include "bench/micro/micro.h"
+#include "bench/results.h"
+#include "bench/run.h"
 #include "bench/version.h"
+#include "runtime/sysalloc.h"
 
 typedef struct cyclab_command {
 	const char *name;
@@ -24,6 +27,20 @@ typedef struct cyclab_command {
 } cyclab_command;
 
 static const cyclab_command commands[] = {
+	{
+		.name = "list",
+		.synopsis = "",
+		.summary = "list the workloads, a line each",
+		.run = cy_list_main,
+	},
+	{
+		.name = "run",
+		.synopsis = "NAME [--threads N] [--rc MODE] [--gc MODE] [--alloc NAME] [--duration S | --ops N]\n"
+			    "        [--repeat N] [--warmup N] [--param KEY=VALUE]... [-o FILE] ...",
+		.summary = "run a workload, print a summary, write a JSON result\n"
+			   "        (`cyclab run --help`, `cyclab run NAME --help`)",
+		.run = cy_run_main,
+	},
 	{
 		.name = "micro",
 		.synopsis = "[--benchmark_filter=REGEX] [--benchmark_repetitions=N] [--benchmark_format=json] ...",
@@ -54,7 +71,8 @@ static void print_usage(FILE *out)
 
 static void print_version(void)
 {
-	printf("cyclab %s (%s build, reference-count counters %s)\n", CY_VERSION, CY_BUILD_KIND, CY_BUILD_COUNTERS);
+	printf("cyclab %s, revision %s (%s build, reference-count counters %s)\n", CY_VERSION, cy_build_revision(),
+		CY_BUILD_KIND, CY_BUILD_COUNTERS);
 }
 
 static const cyclab_command *find_command(const char *name)
@@ -68,6 +86,8 @@ static const cyclab_command *find_command(const char *name)
 
 int main(int argc, char **argv)
 {
+	/* Before anything else: --alloc jemalloc needs static TLS that only a fresh exec can reserve. */
+	cy_sysalloc_reserve_static_tls(argv);
 	if (argc < 2) {
 		fputs("cyclab: no command given (valid: ", stderr);
 		print_command_names(stderr);

@@ -378,7 +378,7 @@ static void delete_garbage(collection *c)
 static int64_t promote(collection *c)
 {
 	int target = c->gen < CY_GC_GENERATIONS - 1 ? c->gen + 1 : CY_GC_GENERATIONS - 1;
-	uint32_t state = (uint32_t)(CY_GC_OLD1 + target - 1);
+	uint32_t state = cy_gc_old_state(target);
 	int64_t n = 0;
 	for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next) {
 		cy_object *o = cy_gc_object_of(g);
@@ -394,9 +394,8 @@ static int64_t promote(collection *c)
 	return n;
 }
 
-static void update_counts(collection *c, int64_t survivors)
+void cy_gc_update_counts(int gen, int64_t survivors)
 {
-	int gen = c->gen;
 	if (gen + 1 < CY_GC_GENERATIONS)
 		cy_gc.count[gen + 1]++;
 	for (int i = 1; i <= gen; i++)
@@ -408,6 +407,58 @@ static void update_counts(collection *c, int64_t survivors)
 	} else if (gen == CY_GC_GENERATIONS - 2) {
 		cy_gc.long_lived_pending += survivors;
 	}
+}
+
+/*
+ * The set is marked: work holds the unreachable objects, reachable the
+ * survivors. Everything after: uncollectable objects out, weak references,
+ * finalizers and resurrection, clearing, promotion. Returns the number of
+ * objects promoted.
+ */
+static int64_t dispose(collection *c, int64_t unreachable)
+{
+	c->info->uncollectable = move_uncollectable(c);
+	unreachable -= c->info->uncollectable;
+
+	phase_switch(c, CY_GC_PHASE_WEAKREFS);
+	handle_weakrefs(c);
+
+	phase_switch(c, CY_GC_PHASE_FINALIZE);
+	/* Finalizers may free garbage early or resurrect it: count what is left. */
+	if (finalize_garbage(c) > 0) {
+		handle_resurrected(c);
+		unreachable = (int64_t)cy_gc_list_length(&c->work);
+	}
+
+	phase_switch(c, CY_GC_PHASE_CLEAR);
+	c->info->collected = unreachable;
+	delete_garbage(c);
+
+	phase_switch(c, CY_GC_PHASE_PROMOTE);
+	int64_t promoted = promote(c);
+	phase_switch(c, CY_GC_PHASE_PROMOTE);
+	return promoted;
+}
+
+int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info)
+{
+	collection c = {.gen = gen, .info = info, .phase = CY_GC_PHASE_PREPARE, .phase_start = cy_now_ns()};
+	cy_gc_list_init(&c.work);
+	cy_gc_list_init(&c.reachable);
+	cy_gc_list_init(&c.uncollectable);
+	settle_threads();
+	cy_gc_list_splice(&c.work, candidates);
+
+	phase_switch(&c, CY_GC_PHASE_MARK);
+	int64_t n = 0;
+	for (cy_gc_head *g = c.work.next; g != &c.work; g = g->next, n++)
+		enter_set(&c, g);
+	for (cy_gc_head *g = c.work.next; g != &c.work; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_subtract, NULL);
+	}
+	int64_t unreachable = n - move_reachable(&c.work, &c.reachable);
+	return dispose(&c, unreachable);
 }
 
 int64_t cy_gc_collect_stw(int gen, int automatic)
@@ -438,26 +489,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	phase_switch(&c, CY_GC_PHASE_MARK);
 	info.examined = subtract_internal_refs(&c);
 	int64_t unreachable = info.examined - move_reachable(&c.work, &c.reachable);
-	info.uncollectable = move_uncollectable(&c);
-	unreachable -= info.uncollectable;
-
-	phase_switch(&c, CY_GC_PHASE_WEAKREFS);
-	handle_weakrefs(&c);
-
-	phase_switch(&c, CY_GC_PHASE_FINALIZE);
-	/* Finalizers may free garbage early or resurrect it: count what is left. */
-	if (finalize_garbage(&c) > 0) {
-		handle_resurrected(&c);
-		unreachable = (int64_t)cy_gc_list_length(&c.work);
-	}
-
-	phase_switch(&c, CY_GC_PHASE_CLEAR);
-	info.collected = unreachable;
-	delete_garbage(&c);
-
-	phase_switch(&c, CY_GC_PHASE_PROMOTE);
-	update_counts(&c, promote(&c));
-	phase_switch(&c, CY_GC_PHASE_PROMOTE);
+	cy_gc_update_counts(gen, dispose(&c, unreachable));
 
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();

@@ -11,7 +11,7 @@
  * Deadlock freedom: a thread that waits for collect_lock while the holder
  * stops the world must not hold the world up. Automatic collections only
  * try the lock (someone else is collecting: nothing to do), and explicit
- * ones wait for it offline.
+ * ones wait for it offline (cy_gc_lock_offline).
  */
 #include "collector/gc.h"
 
@@ -28,24 +28,25 @@ cy_gc_globals cy_gc = {
 	.enabled = 1,
 	.threshold = {700, 10, 10},
 	.mode = CY_GC_MODE_OFF,
+	.pause_budget_ns = 200000,
 };
 
-static const char *const mode_names[] = {"off", "stw", "concurrent"};
+static const char *const mode_names[CY_GC_MODE_COUNT] = {"off", "stw", "concurrent", "incremental"};
 static const char *const phase_names[CY_GC_PHASE_COUNT] = {
 	"stop_world", "prepare", "mark", "weakrefs", "finalize", "clear", "promote",
 };
 static const char *const pause_kind_names[CY_GC_PAUSE_KIND_COUNT] = {
-	"collection", "snapshot", "verify", "resurrect", "other",
+	"collection", "snapshot", "verify", "resurrect", "slice", "other",
 };
 
 const char *cy_gc_mode_name(cy_gc_mode mode)
 {
-	return (unsigned)mode < 3 ? mode_names[mode] : "unknown";
+	return (unsigned)mode < CY_GC_MODE_COUNT ? mode_names[mode] : "unknown";
 }
 
 int cy_gc_mode_parse(const char *name)
 {
-	for (int i = 0; i < 3; i++) {
+	for (int i = 0; i < CY_GC_MODE_COUNT; i++) {
 		if (strcmp(name, mode_names[i]) == 0)
 			return i;
 	}
@@ -62,7 +63,7 @@ const char *cy_gc_pause_kind_name(cy_gc_pause_kind kind)
 	return (unsigned)kind < CY_GC_PAUSE_KIND_COUNT ? pause_kind_names[kind] : "unknown";
 }
 
-static void lock_collect_offline(void)
+void cy_gc_lock_offline(void)
 {
 	if (pthread_mutex_trylock(&cy_gc.collect_lock) == 0)
 		return;
@@ -75,8 +76,11 @@ static void lock_collect_offline(void)
 
 static void on_young_count(int64_t count)
 {
+	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED))
+		return;
 	int64_t threshold = __atomic_load_n(&cy_gc.threshold[0], __ATOMIC_RELAXED);
-	if (threshold > 0 && count > threshold && __atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED))
+	/* An incremental collection in progress takes a slice whenever one is due. */
+	if ((threshold > 0 && count > threshold) || __atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED))
 		cy_request_collect();
 }
 
@@ -103,16 +107,28 @@ static void collect_at_safepoint(void)
 	if (pthread_mutex_trylock(&cy_gc.collect_lock) != 0)
 		return; /* another thread is collecting */
 	int gen = select_generation();
-	if (gen >= 0)
-		cy_gc_collect_stw(gen, 1);
+	if (cy_gc.mode != CY_GC_MODE_INCREMENTAL) {
+		if (gen >= 0)
+			cy_gc_collect_stw(gen, 1);
+	} else if (cy_gc_incremental_active()) {
+		/* Young collections go on beside it; the old generations are its. */
+		cy_gc_incremental_step(0, 1);
+		if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
+			cy_gc_collect_stw(0, 1);
+	} else if (gen == 0) {
+		cy_gc_collect_stw(0, 1);
+	} else if (gen > 0) {
+		cy_gc_incremental_step(gen, 1);
+	}
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 }
 
 int cy_gc_start(cy_gc_mode mode)
 {
-	if (mode != CY_GC_MODE_OFF && mode != CY_GC_MODE_STW)
+	if (mode != CY_GC_MODE_OFF && mode != CY_GC_MODE_STW && mode != CY_GC_MODE_INCREMENTAL)
 		return -1;
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
+	cy_gc_incremental_finish();
 	cy_gc.mode = mode;
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	__atomic_store_n(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count, __ATOMIC_RELEASE);
@@ -125,13 +141,29 @@ void cy_gc_stop(void) { cy_gc_start(CY_GC_MODE_OFF); }
 
 cy_gc_mode cy_gc_running_mode(void) { return cy_gc.mode; }
 
+void cy_gc_set_pause_budget_us(uint64_t us)
+{
+	cy_gc_lock_offline();
+	cy_gc.pause_budget_ns = us * 1000;
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+}
+
+uint64_t cy_gc_get_pause_budget_us(void)
+{
+	cy_gc_lock_offline();
+	uint64_t us = cy_gc.pause_budget_ns / 1000;
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	return us;
+}
+
 /* ---- the gc module ---------------------------------------------------------- */
 
 int64_t cy_gc_collect(int generation)
 {
 	if (generation < 0 || generation >= CY_GC_GENERATIONS)
 		return -1;
-	lock_collect_offline();
+	cy_gc_lock_offline();
+	cy_gc_incremental_finish();
 	int64_t found = cy_gc_collect_stw(generation, 0);
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	return found;
@@ -159,7 +191,7 @@ void cy_gc_get_threshold(int64_t out[CY_GC_GENERATIONS])
 void cy_gc_get_count(int64_t out[CY_GC_GENERATIONS])
 {
 	cy_gc_flush_count();
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	out[0] = cy_atomic_load_relaxed(&cy_gc_young_count);
 	out[1] = cy_gc.count[1];
 	out[2] = cy_gc.count[2];
@@ -168,21 +200,21 @@ void cy_gc_get_count(int64_t out[CY_GC_GENERATIONS])
 
 void cy_gc_get_stats(cy_gc_generation_stats out[CY_GC_GENERATIONS])
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	memcpy(out, cy_gc.stats, sizeof cy_gc.stats);
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 }
 
 void cy_gc_get_totals(cy_gc_totals *out)
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	*out = cy_gc.totals;
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 }
 
 void cy_gc_reset_statistics(void)
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	memset(cy_gc.stats, 0, sizeof cy_gc.stats);
 	memset(&cy_gc.totals, 0, sizeof cy_gc.totals);
 	cy_gc.pauses_recorded = 0;
@@ -205,7 +237,8 @@ void cy_gc_account(const cy_gc_collection_info *info)
 
 static void stop_for_api(cy_stw_report *stop)
 {
-	lock_collect_offline();
+	cy_gc_lock_offline();
+	cy_gc_incremental_finish();
 	cy_world_stop(stop);
 	cy_gc_tls_collecting = 1;
 }
@@ -287,7 +320,7 @@ void cy_gc_unfreeze(void)
 {
 	cy_stw_report stop;
 	stop_for_api(&stop);
-	move_all(&cy_gc_old[CY_GC_GENERATIONS - 1], &cy_gc_permanent, CY_GC_OLD2);
+	move_all(&cy_gc_old[CY_GC_GENERATIONS - 1], &cy_gc_permanent, cy_gc_old_state(2));
 	resume_after_api(&stop);
 }
 
@@ -321,7 +354,7 @@ void cy_gc_garbage_append(cy_object *o)
 
 size_t cy_gc_garbage_count(void)
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	size_t n = cy_gc.garbage_len;
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	return n;
@@ -329,7 +362,7 @@ size_t cy_gc_garbage_count(void)
 
 cy_object *cy_gc_garbage_item(size_t i)
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	cy_object *o = i < cy_gc.garbage_len ? cy_gc.garbage[i] : NULL;
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	return o;
@@ -337,7 +370,7 @@ cy_object *cy_gc_garbage_item(size_t i)
 
 void cy_gc_garbage_clear(void)
 {
-	lock_collect_offline();
+	cy_gc_lock_offline();
 	cy_object **items = cy_gc.garbage;
 	size_t n = cy_gc.garbage_len;
 	cy_gc.garbage = NULL;
@@ -354,7 +387,7 @@ void cy_gc_garbage_clear(void)
 int cy_gc_callback_add(cy_gc_callback fn, void *arg)
 {
 	int result = -1;
-	lock_collect_offline();
+	cy_gc_lock_offline();
 	if (cy_gc.ncallbacks < sizeof cy_gc.callbacks / sizeof cy_gc.callbacks[0]) {
 		cy_gc.callbacks[cy_gc.ncallbacks].fn = fn;
 		cy_gc.callbacks[cy_gc.ncallbacks].arg = arg;
@@ -367,7 +400,7 @@ int cy_gc_callback_add(cy_gc_callback fn, void *arg)
 
 void cy_gc_callback_remove(cy_gc_callback fn, void *arg)
 {
-	lock_collect_offline();
+	cy_gc_lock_offline();
 	for (unsigned i = 0; i < cy_gc.ncallbacks; i++) {
 		if (cy_gc.callbacks[i].fn == fn && cy_gc.callbacks[i].arg == arg) {
 			memmove(&cy_gc.callbacks[i], &cy_gc.callbacks[i + 1],
@@ -421,7 +454,7 @@ void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t
 
 size_t cy_gc_pauses(uint64_t from, cy_gc_pause *out, size_t max, uint64_t *next)
 {
-	pthread_mutex_lock(&cy_gc.collect_lock);
+	cy_gc_lock_offline();
 	uint64_t end = cy_gc.pauses_recorded;
 	uint64_t oldest = end > CY_GC_PAUSE_RING ? end - CY_GC_PAUSE_RING : 0;
 	if (from < oldest)

@@ -34,8 +34,11 @@
  *    there instead of being freed.
  *
  * Collectors (cy_gc_start): off (reference counting only: cycles leak), stw
- * (the world stops for the whole collection), concurrent (collector.c: the
- * world stops only for short phases).
+ * (the world stops for the whole collection), incremental (incremental.c:
+ * collections of the old generations are marked in slices that each stop
+ * the world for at most the pause budget, then confirmed in one pause that
+ * costs time in proportion to the garbage found, not to the heap).
+ * concurrent (marking while mutators run) is not built yet.
  */
 #ifndef CY_GC_H
 #define CY_GC_H
@@ -50,14 +53,21 @@
 typedef enum cy_gc_mode {
 	CY_GC_MODE_OFF = 0,
 	CY_GC_MODE_STW = 1,
-	CY_GC_MODE_CONCURRENT = 2,
+	CY_GC_MODE_CONCURRENT = 2,  /* not available yet: cy_gc_start refuses it */
+	CY_GC_MODE_INCREMENTAL = 3, /* old generations marked in pauses bounded by the budget */
 } cy_gc_mode;
+
+#define CY_GC_MODE_COUNT 4
 
 const char *cy_gc_mode_name(cy_gc_mode mode);
 int cy_gc_mode_parse(const char *name); /* -1 if unknown */
 
-/* Install the collector for this run (the runtime must be initialised). */
+/* Install the collector for this run (the runtime must be initialised); -1 if mode is not available. */
 int cy_gc_start(cy_gc_mode mode);
+
+/* Incremental mode: the longest a marking slice may stop the world (default 200 us). */
+void cy_gc_set_pause_budget_us(uint64_t us);
+uint64_t cy_gc_get_pause_budget_us(void);
 /* Stop it (joins the collector thread of the concurrent mode). */
 void cy_gc_stop(void);
 cy_gc_mode cy_gc_running_mode(void);
@@ -68,6 +78,18 @@ cy_gc_mode cy_gc_running_mode(void);
  * (collected plus uncollectable). -1 for a bad generation.
  */
 int64_t cy_gc_collect(int generation);
+
+/*
+ * Incremental mode: start an incremental collection of generations
+ * 0..generation (1 or 2) now, as a threshold would; it proceeds in slices
+ * at later safepoints, or with cy_gc_incremental_slice. -1 if the mode is
+ * not incremental, the generation is not 1 or 2, or one is running.
+ */
+int cy_gc_collect_incremental(int generation);
+/* Run one marking slice now (the last one also finishes); returns nonzero while a collection is still running. */
+int cy_gc_incremental_slice(void);
+/* Is an incremental collection running? */
+int cy_gc_incremental_running(void);
 
 void cy_gc_enable(void);
 void cy_gc_disable(void);
@@ -156,9 +178,10 @@ void cy_gc_callback_remove(cy_gc_callback fn, void *arg);
 /* What a stop of the world was for. */
 typedef enum cy_gc_pause_kind {
 	CY_GC_PAUSE_COLLECTION, /* stw: the whole collection */
-	CY_GC_PAUSE_SNAPSHOT,   /* concurrent: taking the generations to collect */
-	CY_GC_PAUSE_VERIFY,     /* concurrent: confirming the garbage, clearing its weak references */
+	CY_GC_PAUSE_SNAPSHOT,   /* incremental: taking the generations to collect (and a first slice) */
+	CY_GC_PAUSE_VERIFY,     /* incremental: confirming and disposing of the garbage */
 	CY_GC_PAUSE_RESURRECT,  /* concurrent: checking for objects finalizers resurrected */
+	CY_GC_PAUSE_SLICE,      /* incremental: a marking slice within the budget */
 	CY_GC_PAUSE_OTHER,      /* get_objects, freeze, unfreeze */
 	CY_GC_PAUSE_KIND_COUNT,
 } cy_gc_pause_kind;

@@ -22,6 +22,7 @@ typedef struct cy_gc_globals {
 	int64_t threshold[CY_GC_GENERATIONS];
 	unsigned debug;
 	cy_gc_mode mode;
+	uint64_t pause_budget_ns; /* incremental mode: the longest a marking slice may stop the world */
 
 	/* Counts of generations 1 and 2 (generation 0's is cy_gc_young_count). */
 	int64_t count[CY_GC_GENERATIONS];
@@ -49,8 +50,31 @@ typedef struct cy_gc_globals {
 
 extern cy_gc_globals cy_gc;
 
+/* gc.c: take collect_lock, offline while waiting (the holder may be stopping the world). */
+void cy_gc_lock_offline(void);
+
 /* collect.c: collect generations 0..gen with the world stopped; collect_lock held. */
 int64_t cy_gc_collect_stw(int gen, int automatic);
+
+/* collect.c: a finished collection of generation gen with this many survivors moves the counts. */
+void cy_gc_update_counts(int gen, int64_t survivors);
+
+/*
+ * collect.c, for the end of an incremental collection (world stopped,
+ * collect_lock held): confirm with exact counts that candidates are garbage
+ * and dispose of them like a stop-the-world collection of generation gen
+ * (weak references, finalizers, clearing; survivors to generation gen + 1).
+ * Fills info's collected, uncollectable and phase times; returns the
+ * number of candidates promoted.
+ */
+int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info);
+
+/* incremental.c: the incremental mode (collect_lock held for each call). */
+int cy_gc_incremental_active(void);
+/* Do one slice if one is due (or start a collection of gen >= 1); returns nonzero if it paused. */
+int cy_gc_incremental_step(int start_gen, int automatic);
+/* Finish the collection in progress without a budget (explicit collections, stopping). */
+void cy_gc_incremental_finish(void);
 
 /* gc.c: record a pause; collect_lock held. */
 void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, cy_gc_pause_kind kind);

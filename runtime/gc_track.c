@@ -30,6 +30,11 @@ cy_gc_head cy_gc_permanent = {&cy_gc_permanent, &cy_gc_permanent, 0, 0};
 int64_t cy_gc_young_count;
 void (*cy_gc_on_young_count)(int64_t count);
 _Thread_local int cy_gc_tls_collecting;
+uint32_t cy_gc_old_epoch;
+int cy_gc_incremental_gen;
+uint32_t cy_gc_incremental_epoch;
+pthread_mutex_t cy_gc_dead_lock = PTHREAD_MUTEX_INITIALIZER;
+cy_object *cy_gc_dead_stack;
 
 static _Thread_local int64_t unflushed_count;
 
@@ -90,7 +95,7 @@ void cy_gc_track_new(cy_gc_head *g)
 		cy_gc_list_append(&self->young, g);
 	} else {
 		pthread_mutex_lock(&cy_gc_old_lock);
-		cy_gc_set_state(g, CY_GC_OLD1);
+		cy_gc_set_state(g, cy_gc_old_state(1));
 		cy_gc_list_append(&cy_gc_old[1], g);
 		pthread_mutex_unlock(&cy_gc_old_lock);
 	}
@@ -114,6 +119,35 @@ static int push_remote(cy_thread *owner, cy_gc_head *g, uint32_t seen_state)
 	return pushed;
 }
 
+/* Is an old object with this state in the generations the incremental collection took? */
+static int owned_by_incremental(uint32_t state)
+{
+	/*
+	 * Even the collecting thread leaves these to the dead stack: a young
+	 * collection running between slices must not unlink under the
+	 * incremental collection's cursor. (The incremental collection itself
+	 * frees nothing while it owns the lists.)
+	 */
+	int gen = cy_atomic_load_acquire(&cy_gc_incremental_gen);
+	if (!gen)
+		return 0;
+	uint32_t where = state & CY_GC_WHERE_MASK;
+	int object_gen = where == CY_GC_OLD1 ? 1 : 2;
+	/* Epochs only grow: the difference, as a signed 26-bit number, orders them. */
+	int32_t age = (int32_t)((cy_gc_epoch_of(state) - cy_atomic_load_relaxed(&cy_gc_incremental_epoch)) << 6) >> 6;
+	return object_gen <= gen && age <= 0;
+}
+
+static void push_dead(cy_gc_head *g)
+{
+	cy_object *o = cy_gc_object_of(g);
+	pthread_mutex_lock(&cy_gc_dead_lock);
+	__atomic_fetch_or(&g->state, CY_GC_DEAD, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)(uintptr_t)cy_gc_dead_stack);
+	cy_gc_dead_stack = o;
+	pthread_mutex_unlock(&cy_gc_dead_lock);
+}
+
 int cy_gc_untrack_dead(cy_gc_head *g)
 {
 	for (;;) {
@@ -133,6 +167,12 @@ int cy_gc_untrack_dead(cy_gc_head *g)
 		}
 		case CY_GC_OLD1:
 		case CY_GC_OLD2:
+			if (owned_by_incremental(state)) {
+				/* The collection's lists are not ours to touch: it releases the storage. */
+				push_dead(g);
+				return 0;
+			}
+			/* fall through */
 		case CY_GC_PERMANENT:
 			pthread_mutex_lock(&cy_gc_old_lock);
 			cy_gc_list_remove(g);
@@ -202,8 +242,9 @@ void cy_gc_thread_exit(cy_thread *t)
 	t->remote_closed = 1;
 	unlink_remote(list);
 	pthread_mutex_lock(&cy_gc_old_lock);
+	uint32_t old1 = cy_gc_old_state(1);
 	for (cy_gc_head *g = t->young.next; g != &t->young; g = g->next)
-		cy_gc_set_state(g, CY_GC_OLD1);
+		cy_gc_set_state(g, old1);
 	cy_gc_list_splice(&cy_gc_old[1], &t->young);
 	pthread_mutex_unlock(&cy_gc_old_lock);
 	pthread_mutex_unlock(&t->remote_lock);

@@ -57,10 +57,44 @@ enum {
 	CY_GC_COLLECTING = 5, /* a collection's working lists */
 	CY_GC_WHERE_MASK = 0xf,
 	/* Flags. */
-	CY_GC_DEAD = 1u << 4,      /* freed by a mutator during a concurrent collection */
+	CY_GC_DEAD = 1u << 4,      /* freed by a mutator while a collection owned its list */
 	CY_GC_REACHABLE = 1u << 5, /* collector scratch */
-	CY_GC_SLOT_SHIFT = 16,
+	CY_GC_SLOT_SHIFT = 16,     /* YOUNG: the owner thread's slot */
+	CY_GC_EPOCH_SHIFT = 6,     /* OLD1, OLD2: the old-generation epoch it was put there in */
 };
+
+/*
+ * Old-generation epochs. An incremental collection takes generations 1..k
+ * as they are at its start and works on them over several pauses; objects
+ * promoted meanwhile carry a later epoch. A mutator freeing an old object
+ * from an epoch the collection took leaves it to the collector (DEAD), any
+ * other it unlinks itself. 26 bits: wrapping would take 67 million
+ * incremental collections.
+ */
+extern uint32_t cy_gc_old_epoch; /* atomic: the epoch new old objects get */
+
+CY_INLINE uint32_t cy_gc_old_state(int gen)
+{
+	uint32_t where = gen == 1 ? CY_GC_OLD1 : CY_GC_OLD2;
+	return where | cy_atomic_load_relaxed(&cy_gc_old_epoch) << CY_GC_EPOCH_SHIFT;
+}
+
+CY_INLINE uint32_t cy_gc_epoch_of(uint32_t state) { return state >> CY_GC_EPOCH_SHIFT; }
+
+/*
+ * The incremental collection in progress, if any: it owns old generations
+ * 1..cy_gc_incremental_gen (0: none) as they were at epoch
+ * cy_gc_incremental_epoch. Written with the world stopped.
+ */
+extern int cy_gc_incremental_gen;
+extern uint32_t cy_gc_incremental_epoch;
+
+/*
+ * Objects a mutator freed while the incremental collection owned them,
+ * linked through ob_owner; the collector releases them at its next pause.
+ */
+extern pthread_mutex_t cy_gc_dead_lock;
+extern cy_object *cy_gc_dead_stack;
 
 CY_INLINE cy_gc_head *cy_gc_head_of(const cy_object *o) { return (cy_gc_head *)((char *)o - sizeof(cy_gc_head)); }
 CY_INLINE cy_object *cy_gc_object_of(const cy_gc_head *g) { return (cy_object *)((char *)g + sizeof(cy_gc_head)); }

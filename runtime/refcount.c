@@ -213,7 +213,7 @@ void cy_brc_drain(cy_thread *t)
 	}
 }
 
-static int queue_empty(cy_thread *t)
+int cy_brc_queue_empty(cy_thread *t)
 {
 	pthread_mutex_lock(&t->merge_lock);
 	int empty = t->merge_len == 0;
@@ -223,7 +223,7 @@ static int queue_empty(cy_thread *t)
 
 void cy_brc_help_offline(cy_thread *t)
 {
-	while (!queue_empty(t)) {
+	while (!cy_brc_queue_empty(t)) {
 		/* Held: the owner is running (it will poll) or another helper is draining. */
 		if (!cy_local_try_claim(t))
 			return;
@@ -236,13 +236,12 @@ void cy_brc_help_offline(cy_thread *t)
 
 void cy_brc_close(cy_thread *t)
 {
-	cy_local_claim(t);
+	/* The thread itself, still running (it holds its local claim), done with objects. */
 	pthread_mutex_lock(&t->merge_lock);
 	cy_atomic_store_relaxed(&t->id, (uint64_t)0);
 	pthread_mutex_unlock(&t->merge_lock);
 	/* No push can land now; merge what is left. */
 	cy_brc_drain(t);
-	cy_local_release(t);
 }
 
 /* ---- mode-dispatched operations ---------------------------------------- */

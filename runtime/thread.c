@@ -177,8 +177,14 @@ void cy_thread_unregister(void)
 	cy_thread *self = cy_tls_self;
 	if (!self)
 		return;
-	/* Merge what is queued to us while we still own our local counts. */
+	/*
+	 * Everything that may free objects happens while we still run: a
+	 * thread that has left RUNNING must not touch objects, since the world
+	 * may be stopped around it. First our merge queue, closed for good
+	 * (from then on queuers merge our objects on the spot).
+	 */
 	cy_brc_drain(self);
+	cy_brc_close(self);
 	cy_gc_thread_exit(self);
 	/* While still online for QSBR, so deferred frees go to call_rcu; a later free makes a new heap. */
 	cy_alloc_thread_done();
@@ -186,12 +192,6 @@ void cy_thread_unregister(void)
 	lock_or_die(&cy_world_lock);
 	leave_running(self, CY_THREAD_OFFLINE);
 	cy_local_release(self);
-	pthread_mutex_unlock(&cy_world_lock);
-
-	/* From here on, queuers see a dead owner and merge on the spot. */
-	cy_brc_close(self);
-
-	lock_or_die(&cy_world_lock);
 	cy_counters_retire(&cy_tls_counters);
 	memset(&cy_tls_counters, 0, sizeof cy_tls_counters);
 	registered[self->role]--;
@@ -259,14 +259,28 @@ void cy_blocking_begin(void)
 	cy_thread *self = cy_tls_self;
 	if (!self || blocking_depth++ > 0)
 		return;
-	cy_brc_drain(self);
-	urcu_qsbr_thread_offline();
-	lock_or_die(&cy_world_lock);
-	leave_running(self, CY_THREAD_OFFLINE);
-	cy_local_release(self);
-	pthread_mutex_unlock(&cy_world_lock);
-	/* Anything queued between the drain and now: merge it ourselves, as a helper would. */
-	cy_brc_help_offline(self);
+	for (;;) {
+		cy_brc_drain(self);
+		urcu_qsbr_thread_offline();
+		lock_or_die(&cy_world_lock);
+		leave_running(self, CY_THREAD_OFFLINE);
+		cy_local_release(self);
+		pthread_mutex_unlock(&cy_world_lock);
+		/*
+		 * Something queued between the drain and our state change was
+		 * left to us by its queuer (it saw us running). We may not merge
+		 * it now that we are offline (the world may be stopping around
+		 * us): come back and drain again. A queuer that sees us offline
+		 * merges for us itself (refcount.c).
+		 */
+		if (cy_brc_queue_empty(self))
+			return;
+		lock_or_die(&cy_world_lock);
+		enter_running(self);
+		pthread_mutex_unlock(&cy_world_lock);
+		cy_local_claim(self);
+		urcu_qsbr_thread_online();
+	}
 }
 
 void cy_blocking_end(void)

@@ -89,8 +89,14 @@ CY_INLINE void cy_local_release(cy_thread *t) { __atomic_store_n(&t->local_claim
 
 /* refcount.c: merge everything queued to t; the caller holds t's local claim. */
 void cy_brc_drain(cy_thread *t);
-/* refcount.c: t is going away; merge what it has queued and close its queue. */
+/*
+ * refcount.c: the calling thread t is going away and touches no object any
+ * more: close its queue (later queuers merge on the spot) and merge what
+ * is left. Called while t still runs, so no stop of the world is under way.
+ */
 void cy_brc_close(cy_thread *t);
+/* refcount.c: nothing is queued to t for a merge. */
+int cy_brc_queue_empty(cy_thread *t);
 /* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local claim. */
 void cy_brc_help_offline(cy_thread *t);
 

@@ -563,6 +563,131 @@ static void frozen_objects_are_never_scanned(void **state)
 	assert_int_equal(cy_objects_live(), 0);
 }
 
+/* ---- incremental mode --------------------------------------------------------------- */
+
+static cy_gc_collection_info last_info;
+
+static void keep_last_info(int start, const cy_gc_collection_info *info, void *arg)
+{
+	(void)arg;
+	if (!start)
+		last_info = *info;
+}
+
+/* Promote every object alive to generation 2. */
+static void promote_to_old(void)
+{
+	assert_int_equal(cy_gc_collect(1), 0);
+	assert_int_equal(cy_gc_collect(1), 0);
+}
+
+static void incremental_collection_of_old_garbage_in_slices(void **state)
+{
+	(void)state;
+	enum { CYCLES = 4000, RING = 100 };
+	assert_int_equal(cy_gc_start(CY_GC_MODE_INCREMENTAL), 0);
+	cy_gc_set_pause_budget_us(1); /* one slice every few hundred objects */
+	assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
+
+	cy_object *holder = cy_list_new();
+	for (int i = 0; i < CYCLES; i++) {
+		box *a = box_new(NULL), *b = box_new(NULL);
+		link_to(a, b);
+		link_to(b, a);
+		assert_int_equal(cy_list_append(holder, &a->base), 0);
+		cy_decref(&a->base);
+		cy_decref(&b->base);
+	}
+	box *ring[RING];
+	for (int i = 0; i < RING; i++)
+		ring[i] = box_new(NULL);
+	for (int i = 0; i < RING; i++)
+		link_to(ring[i], ring[(i + 1) % RING]);
+	cy_object *loner = cy_list_new(); /* held only by the test: freed between slices */
+	promote_to_old();
+	cy_decref(holder); /* the cycles are garbage in generation 2 now */
+	assert_int_equal(cy_objects_live(), 2 * CYCLES + RING + 1);
+
+	assert_int_equal(cy_gc_collect_incremental(2), 0);
+	assert_true(cy_gc_incremental_running());
+	int slices = 0;
+	while (cy_gc_incremental_slice()) {
+		slices++;
+		if (slices == 2) {
+			/* A mutator frees an object the collection owns: it goes to the dead stack. */
+			cy_decref(loner);
+			/* And makes new garbage, young, outside this collection. */
+			box *a = box_new(NULL), *b = box_new(NULL);
+			link_to(a, b);
+			link_to(b, a);
+			cy_decref(&a->base);
+			cy_decref(&b->base);
+		}
+	}
+	assert_true(slices > 2);
+	assert_int_equal(last_info.generation, 2);
+	assert_int_equal(last_info.collected, 2 * CYCLES);
+	/* The ring (held by the test) and the young cycle survive; the loner is gone. */
+	assert_int_equal(cy_objects_live(), RING + 2);
+	cy_gc_pause pauses[8];
+	uint64_t next;
+	size_t n = cy_gc_pauses(0, pauses, 8, &next);
+	assert_true(n >= 3);
+	assert_int_equal(pauses[0].kind, CY_GC_PAUSE_COLLECTION); /* the collect(1) calls above */
+
+	for (int i = 0; i < RING; i++)
+		cy_decref(&ring[i]->base);
+	assert_int_equal(cy_gc_collect(2), RING + 2);
+	cy_gc_callback_remove(keep_last_info, NULL);
+	cy_gc_set_pause_budget_us(200);
+	assert_int_equal(cy_gc_start(CY_GC_MODE_STW), 0);
+}
+
+static void incremental_estimate_errors_are_caught_by_the_last_pause(void **state)
+{
+	(void)state;
+	assert_int_equal(cy_gc_start(CY_GC_MODE_INCREMENTAL), 0);
+	cy_gc_set_pause_budget_us(1);
+	assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
+	/* A cycle that looks like garbage to the estimate but is taken by the test between slices. */
+	enum { CYCLES = 3000 };
+	cy_object *holder = cy_list_new();
+	box *first = NULL;
+	for (int i = 0; i < CYCLES; i++) {
+		box *a = box_new(NULL), *b = box_new(NULL);
+		link_to(a, b);
+		link_to(b, a);
+		assert_int_equal(cy_list_append(holder, &a->base), 0);
+		if (i == CYCLES - 1)
+			first = a; /* keep our reference: the test will hold it */
+		else
+			cy_decref(&a->base);
+		cy_decref(&b->base);
+	}
+	cy_object *weak = cy_weakref_new(&first->base, NULL, NULL);
+	cy_decref(&first->base); /* only the holder and the weak reference now */
+	promote_to_old();
+	cy_decref(holder);
+	assert_int_equal(cy_gc_collect_incremental(2), 0);
+	cy_object *revived = NULL;
+	int slices = 0;
+	while (cy_gc_incremental_slice()) {
+		/* Late in the marking, take the object back through the weak reference. */
+		if (++slices == 3)
+			revived = cy_weakref_get(weak);
+	}
+	assert_non_null(revived);
+	/* Everything but the revived cycle was garbage. */
+	assert_int_equal(last_info.collected, 2 * (CYCLES - 1));
+	assert_int_equal(cy_objects_live(), 3); /* the revived cycle and the weak reference */
+	cy_decref(revived);
+	assert_int_equal(cy_gc_collect(2), 2);
+	cy_decref(weak);
+	cy_gc_callback_remove(keep_last_info, NULL);
+	cy_gc_set_pause_budget_us(200);
+	assert_int_equal(cy_gc_start(CY_GC_MODE_STW), 0);
+}
+
 int main(void)
 {
 	if (cy_gc_start(CY_GC_MODE_STW) != 0) {
@@ -588,6 +713,8 @@ int main(void)
 		gc_test(million_node_ring_collects_without_recursion),
 		gc_test(million_deep_garbage_chain_collects_without_recursion),
 		gc_test(frozen_objects_are_never_scanned),
+		gc_test(incremental_collection_of_old_garbage_in_slices),
+		gc_test(incremental_estimate_errors_are_caught_by_the_last_pause),
 	};
 	return cy_run_tests("gc", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }

@@ -6,7 +6,8 @@
  * reachable from them and from a handful of shared lists: create, link,
  * unlink, publish to and take from the shared lists, drop, and now and then
  * an explicit collection of a random generation (automatic collections run
- * too, with a low threshold). A collector that freed something reachable
+ * too, with low thresholds), once with the stop-the-world collector and
+ * once with the incremental one (slices of 20 us). A collector that freed something reachable
  * makes a mutator touch freed memory, which the sanitizer builds report, and
  * leaves the final count wrong.
  *
@@ -46,6 +47,8 @@ typedef struct world {
 	cy_object *roots[8][ROOTS]; /* handed over by each worker when it stops */
 	uint64_t seed;
 	unsigned workers;
+	int explicit_every; /* operations between explicit collections */
+	int incremental;    /* also start incremental collections and run their slices */
 } world;
 
 static uint64_t next_random(uint64_t *state)
@@ -137,8 +140,12 @@ static void work(unsigned index, world *w)
 	cy_object *roots[ROOTS] = {0};
 	for (int op = 0; op < OPERATIONS; op++) {
 		mutate(w, roots, &rng);
-		if (op % 997 == 0)
+		if (op % w->explicit_every == 0)
 			cy_gc_collect((int)(next_random(&rng) % CY_GC_GENERATIONS));
+		if (w->incremental && op % 1499 == 0)
+			cy_gc_collect_incremental(1 + (int)(next_random(&rng) % 2)); /* -1 if one runs: fine */
+		else if (w->incremental && op % 97 == 0)
+			cy_gc_incremental_slice();
 		cy_safepoint();
 	}
 	for (unsigned i = 0; i < ROOTS; i++)
@@ -208,17 +215,23 @@ static size_t reachable_count(world *w)
 	return n;
 }
 
-static void run_random_graphs(unsigned workers)
+static void run_random_graphs(unsigned workers, cy_gc_mode mode)
 {
 	world *w = calloc(1, sizeof *w);
 	assert_non_null(w);
 	w->seed = cy_test_seed();
 	w->workers = workers;
-	printf("seed %" PRIu64 " (set CYCLAB_TEST_SEED to reproduce), %u workers, %d operations each\n", w->seed,
-		workers, OPERATIONS);
+	/* Incremental collections need room to run slices between explicit (complete) ones. */
+	w->explicit_every = mode == CY_GC_MODE_INCREMENTAL ? 9973 : 997;
+	w->incremental = mode == CY_GC_MODE_INCREMENTAL;
+	printf("seed %" PRIu64 " (set CYCLAB_TEST_SEED to reproduce), %u workers, %d operations each, %s collector\n",
+		w->seed, workers, OPERATIONS, cy_gc_mode_name(mode));
+	assert_int_equal(cy_gc_start(mode), 0);
+	cy_gc_set_pause_budget_us(20);
+	cy_gc_reset_statistics();
 	for (unsigned i = 0; i < SHARED; i++)
 		w->shared[i] = cy_list_new();
-	cy_gc_set_threshold(200, 5, 5);
+	cy_gc_set_threshold(200, 2, 2);
 	cy_gc_enable();
 	if (workers == 1)
 		work(0, w); /* on the test's own thread: the nonatomic mode allows no other */
@@ -226,6 +239,9 @@ static void run_random_graphs(unsigned workers)
 		cy_test_run_threads(workers, worker, w);
 	cy_gc_disable();
 
+	cy_gc_totals totals;
+	cy_gc_get_totals(&totals);
+	printf("%" PRIu64 " collections, %" PRIu64 " pauses\n", totals.collections, totals.pauses);
 	cy_gc_collect(2);
 	assert_int_equal(cy_objects_live(), reachable_count(w));
 
@@ -237,13 +253,15 @@ static void run_random_graphs(unsigned workers)
 	cy_gc_collect(2);
 	assert_int_equal(cy_objects_live(), 0);
 	cy_gc_set_threshold(700, 10, 10);
+	cy_gc_set_pause_budget_us(200);
+	assert_int_equal(cy_gc_start(CY_GC_MODE_STW), 0);
 	free(w);
 }
 
 static void random_graphs_one_thread(void **state)
 {
 	(void)state;
-	run_random_graphs(1);
+	run_random_graphs(1, CY_GC_MODE_STW);
 }
 
 static void random_graphs_three_threads(void **state)
@@ -251,7 +269,21 @@ static void random_graphs_three_threads(void **state)
 	(void)state;
 	if (CY_RC_MODE == CY_RC_NONATOMIC)
 		skip(); /* one mutator only */
-	run_random_graphs(3);
+	run_random_graphs(3, CY_GC_MODE_STW);
+}
+
+static void random_graphs_one_thread_incremental(void **state)
+{
+	(void)state;
+	run_random_graphs(1, CY_GC_MODE_INCREMENTAL);
+}
+
+static void random_graphs_three_threads_incremental(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip(); /* one mutator only */
+	run_random_graphs(3, CY_GC_MODE_INCREMENTAL);
 }
 
 int main(void)
@@ -261,6 +293,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cy_test(random_graphs_one_thread),
 		cy_test(random_graphs_three_threads),
+		cy_test(random_graphs_one_thread_incremental),
+		cy_test(random_graphs_three_threads_incremental),
 	};
 	return cy_run_tests("gc_random", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }

@@ -1,0 +1,363 @@
+/*
+ * incremental.c: collecting the old generations in pauses bounded by a
+ * budget (--gc incremental).
+ *
+ * A stop-the-world collection of a large generation stops the world for
+ * time proportional to the generation. Here the expensive part, trial
+ * deletion over generations 1..k, is done in slices: each slice stops the
+ * world for at most the pause budget and resumes where the last stopped.
+ * Mutators run between slices and change counts and pointers, so what the
+ * slices compute is only an estimate: a set of candidate garbage. The last
+ * pause confirms the candidates with exact counts (collect.c's trial
+ * deletion is sound for any subset of the heap when the world is stopped)
+ * and disposes of the confirmed garbage as a stop-the-world collection
+ * would; an object the estimate got wrong survives, and garbage it missed
+ * is found next time. The last pause costs time in proportion to the
+ * candidates, not to the heap.
+ *
+ * No object is read while mutators run: every slice is a stop of the world,
+ * so containers are between operations and need no lock. What mutators may
+ * do between slices, and why it is safe:
+ *  - Free an object of the collected generations: its list belongs to this
+ *    collection, so gc_track.c marks it DEAD and pushes it on a dead stack
+ *    instead of unlinking it; each slice first unlinks and releases those.
+ *    Which objects that covers is decided by the old-generation epoch: the
+ *    collection takes generations 1..k as they were at its start, and
+ *    objects promoted meanwhile (young collections still run) carry a later
+ *    epoch and live in the ordinary lists.
+ *  - Allocate: new objects go to young lists, outside the collection.
+ *
+ * Marks without writes to survivors. The estimate's per-object data lives
+ * in the GC head's refs word: bits 0..22 the estimated outside count, bit
+ * 23 "reachable", bits 24..31 this collection's 8-bit mark. An object whose
+ * mark is not this collection's has not been visited yet, so nothing needs
+ * clearing afterwards; a stale mark that happens to match (one in 256
+ * collections) only makes the estimate worse, never the result.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "collector/gc_internal.h"
+#include "runtime/refcount.h"
+#include "runtime/thread_internal.h"
+
+enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN };
+
+#define COUNT_MASK 0x7fffffu
+#define REACHABLE_BIT 0x800000u
+#define MARK_SHIFT 24
+
+static struct {
+	int gen; /* generations 1..gen are being collected; 0: idle */
+	enum inc_phase phase;
+	cy_gc_head work;      /* not (yet) known reachable */
+	cy_gc_head reachable; /* known reachable, in breadth-first order */
+	cy_gc_head *cursor;   /* where the current phase resumes */
+	uint32_t mark;        /* this collection's 8-bit mark */
+	uint32_t start_epoch; /* the old-generation epoch the collection took */
+	cy_gc_collection_info info;
+	uint64_t last_slice_end;
+	int64_t slices;
+	int64_t reachable_count; /* objects in reachable */
+} inc = {
+	.work = {&inc.work, &inc.work, 0, 0},
+	.reachable = {&inc.reachable, &inc.reachable, 0, 0},
+};
+
+int cy_gc_incremental_active(void) { return inc.gen != 0; }
+
+/* ---- the estimate's marks -------------------------------------------------------- */
+
+CY_INLINE uint32_t refs_word(const cy_gc_head *g) { return (uint32_t)g->refs; }
+CY_INLINE int visited(const cy_gc_head *g) { return refs_word(g) >> MARK_SHIFT == inc.mark; }
+CY_INLINE uint32_t estimate(const cy_gc_head *g) { return refs_word(g) & COUNT_MASK; }
+CY_INLINE int marked_reachable(const cy_gc_head *g) { return visited(g) && (refs_word(g) & REACHABLE_BIT); }
+
+static void visit_first(cy_gc_head *g)
+{
+	int64_t count = cy_refcount(cy_gc_object_of(g));
+	uint32_t c = count > (int64_t)COUNT_MASK ? COUNT_MASK : (uint32_t)count;
+	g->refs = (int32_t)(inc.mark << MARK_SHIFT | c);
+}
+
+/* Is g one of the objects this collection took (and not dead)? */
+static int in_collection(const cy_gc_head *g)
+{
+	uint32_t state = cy_gc_state(g);
+	uint32_t where = state & CY_GC_WHERE_MASK;
+	if (state & CY_GC_DEAD)
+		return 0;
+	if (where != CY_GC_OLD1 && where != CY_GC_OLD2)
+		return 0;
+	int gen = where == CY_GC_OLD1 ? 1 : 2;
+	int32_t age = (int32_t)((cy_gc_epoch_of(state) - inc.start_epoch) << CY_GC_EPOCH_SHIFT) >> CY_GC_EPOCH_SHIFT;
+	return gen <= inc.gen && age <= 0;
+}
+
+CY_INLINE cy_gc_head *collected_head(cy_object *o)
+{
+	if (!o || !cy_gc_is_tracked_type(o->ob_type))
+		return NULL;
+	cy_gc_head *g = cy_gc_head_of(o);
+	return in_collection(g) ? g : NULL;
+}
+
+static int visit_subtract(cy_object *referent, void *arg)
+{
+	(void)arg;
+	cy_gc_head *g = collected_head(referent);
+	if (!g)
+		return 0;
+	if (!visited(g))
+		visit_first(g);
+	/* Counts moved between slices: an estimate may bottom out early. */
+	if (estimate(g) > 0 && estimate(g) != COUNT_MASK)
+		g->refs--;
+	return 0;
+}
+
+/*
+ * Mark g reachable and queue it. In a full collection its survivors stay in
+ * generation 2, so one that came from generation 1 is relabelled now, in a
+ * slice, keeping its epoch (it stays the collection's for mutators), and
+ * the final pause has no survivor to touch.
+ */
+static void mark_reachable(cy_gc_head *g)
+{
+	g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT);
+	uint32_t state = cy_gc_state(g);
+	if (inc.gen == 2 && (state & CY_GC_WHERE_MASK) == CY_GC_OLD1)
+		cy_gc_set_state(g, (state & ~(uint32_t)CY_GC_WHERE_MASK) | CY_GC_OLD2);
+	cy_gc_list_move(g, &inc.reachable);
+	inc.reachable_count++;
+}
+
+static int visit_reach(cy_object *referent, void *arg)
+{
+	(void)arg;
+	cy_gc_head *g = collected_head(referent);
+	if (!g || marked_reachable(g))
+		return 0;
+	if (!visited(g))
+		visit_first(g);
+	mark_reachable(g);
+	return 0;
+}
+
+/* ---- objects mutators freed between slices ------------------------------------------ */
+
+static void release_dead(void)
+{
+	pthread_mutex_lock(&cy_gc_dead_lock);
+	cy_object *list = cy_gc_dead_stack;
+	cy_gc_dead_stack = NULL;
+	pthread_mutex_unlock(&cy_gc_dead_lock);
+	while (list) {
+		cy_object *next = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&list->ob_owner);
+		cy_gc_head *g = cy_gc_head_of(list);
+		if (inc.cursor == g)
+			inc.cursor = g->next;
+		inc.reachable_count -= marked_reachable(g);
+		cy_gc_list_remove(g);
+		cy_object_release_storage(list);
+		list = next;
+	}
+}
+
+/* ---- slices ----------------------------------------------------------------------------- */
+
+/* Work until the deadline; returns nonzero when the estimate is complete. */
+static int mark_until(uint64_t deadline)
+{
+	unsigned since_clock = 0;
+	for (;;) {
+		cy_gc_head *list = inc.phase == INC_SCAN ? &inc.reachable : &inc.work;
+		cy_gc_head *g = inc.cursor;
+		if (g == list) {
+			/* This phase is done: on to the next. */
+			if (inc.phase == INC_SCAN)
+				return 1;
+			inc.phase = inc.phase == INC_SUBTRACT ? INC_SEED : INC_SCAN;
+			inc.cursor = inc.phase == INC_SCAN ? inc.reachable.next : inc.work.next;
+			continue;
+		}
+		cy_object *o = cy_gc_object_of(g);
+		inc.cursor = g->next;
+		switch (inc.phase) {
+		case INC_SUBTRACT:
+			if (!visited(g))
+				visit_first(g);
+			o->ob_type->traverse(o, visit_subtract, NULL);
+			break;
+		case INC_SEED:
+			if (!visited(g))
+				visit_first(g);
+			if (estimate(g) > 0)
+				mark_reachable(g);
+			break;
+		case INC_SCAN:
+			o->ob_type->traverse(o, visit_reach, NULL);
+			break;
+		}
+		inc.info.examined += inc.phase == INC_SUBTRACT;
+		if (++since_clock == 256) {
+			since_clock = 0;
+			if (cy_now_ns() >= deadline)
+				return 0;
+		}
+	}
+}
+
+static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind)
+{
+	uint64_t end = cy_now_ns();
+	cy_gc_record_pause(inc.info.number, stop, end, kind);
+	inc.info.pause_ns += end - stop->requested_ns;
+	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
+	if (ttsp > inc.info.max_time_to_safepoint_ns)
+		inc.info.max_time_to_safepoint_ns = ttsp;
+	inc.last_slice_end = end;
+}
+
+static void begin(int gen, int automatic)
+{
+	inc.info = (cy_gc_collection_info){0};
+	inc.info.number = ++cy_gc.collections;
+	inc.info.generation = gen;
+	inc.info.automatic = automatic;
+	cy_gc_flush_count();
+	inc.info.counts_before[0] = cy_atomic_load_relaxed(&cy_gc_young_count);
+	inc.info.counts_before[1] = cy_gc.count[1];
+	inc.info.counts_before[2] = cy_gc.count[2];
+	cy_gc_run_callbacks(1, &inc.info);
+	inc.info.start_ns = cy_now_ns();
+
+	cy_stw_report stop;
+	cy_world_stop(&stop);
+	cy_gc_tls_collecting = 1;
+	inc.gen = gen;
+	inc.phase = INC_SUBTRACT;
+	inc.mark = (inc.mark + 1) & 0xff;
+	inc.slices = 0;
+	inc.reachable_count = 0;
+	/* Take generations 1..gen as they are; later promotions get a new epoch. */
+	inc.start_epoch = cy_atomic_load_relaxed(&cy_gc_old_epoch);
+	cy_atomic_store_relaxed(&cy_gc_old_epoch, (inc.start_epoch + 1) & ((1u << (32 - CY_GC_EPOCH_SHIFT)) - 1));
+	for (int g = 1; g <= gen; g++)
+		cy_gc_list_splice(&inc.work, &cy_gc_old[g]);
+	inc.cursor = inc.work.next;
+	__atomic_store_n(&cy_gc_incremental_epoch, inc.start_epoch, __ATOMIC_RELAXED);
+	__atomic_store_n(&cy_gc_incremental_gen, gen, __ATOMIC_RELEASE);
+	uint64_t deadline = cy_now_ns() + cy_gc.pause_budget_ns;
+	mark_until(deadline);
+	cy_gc_tls_collecting = 0;
+	cy_world_resume();
+	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT);
+}
+
+/* World stopped: confirm, dispose, and hand everything back to the generations. */
+static void finish_stopped(void)
+{
+	release_dead();
+	int gen = inc.gen;
+	int target = gen < CY_GC_GENERATIONS - 1 ? gen + 1 : CY_GC_GENERATIONS - 1;
+	/*
+	 * Survivors of the estimate go up a generation. In a full collection
+	 * they were relabelled as generation 2 when marked (mark_reachable), so
+	 * this pause does not touch them; after a generation-1 collection (a
+	 * bounded number) they are relabelled here.
+	 */
+	int64_t survivors = inc.reachable_count;
+	if (target != gen) {
+		uint32_t state = cy_gc_old_state(target);
+		for (cy_gc_head *g = inc.reachable.next; g != &inc.reachable; g = g->next)
+			cy_gc_set_state(g, state);
+	}
+	cy_gc_list_splice(&cy_gc_old[target], &inc.reachable);
+	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
+	/* The candidates: confirmed with exact counts, then disposed of. */
+	survivors += cy_gc_verify_candidates(&inc.work, gen, &inc.info);
+	cy_gc_update_counts(gen, survivors);
+	inc.gen = 0;
+}
+
+static void finish(cy_gc_pause_kind kind)
+{
+	cy_stw_report stop;
+	cy_world_stop(&stop);
+	cy_gc_tls_collecting = 1;
+	release_dead();
+	mark_until(UINT64_MAX);
+	finish_stopped();
+	cy_gc_tls_collecting = 0;
+	cy_world_resume();
+	record_stop(&stop, kind);
+	inc.info.wall_ns = cy_now_ns() - inc.info.start_ns;
+	cy_gc_account(&inc.info);
+	cy_gc_run_callbacks(0, &inc.info);
+}
+
+static int step(int start_gen, int automatic, int even_if_early)
+{
+	if (!inc.gen) {
+		if (start_gen < 1)
+			return 0;
+		begin(start_gen, automatic);
+		return 1;
+	}
+	/* Leave the mutators at least as long as a slice may take. */
+	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
+		return 0;
+	cy_stw_report stop;
+	cy_world_stop(&stop);
+	cy_gc_tls_collecting = 1;
+	release_dead();
+	int done = mark_until(cy_now_ns() + cy_gc.pause_budget_ns);
+	cy_gc_tls_collecting = 0;
+	cy_world_resume();
+	record_stop(&stop, CY_GC_PAUSE_SLICE);
+	inc.slices++;
+	if (done)
+		finish(CY_GC_PAUSE_VERIFY);
+	return 1;
+}
+
+int cy_gc_incremental_step(int start_gen, int automatic) { return step(start_gen, automatic, 0); }
+
+int cy_gc_collect_incremental(int generation)
+{
+	if (generation < 1 || generation >= CY_GC_GENERATIONS)
+		return -1;
+	cy_gc_lock_offline();
+	int result = -1;
+	if (cy_gc.mode == CY_GC_MODE_INCREMENTAL && !inc.gen) {
+		begin(generation, 0);
+		result = 0;
+	}
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	return result;
+}
+
+int cy_gc_incremental_slice(void)
+{
+	cy_gc_lock_offline();
+	if (inc.gen)
+		step(0, 0, 1);
+	int running = inc.gen != 0;
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	return running;
+}
+
+int cy_gc_incremental_running(void)
+{
+	cy_gc_lock_offline();
+	int running = inc.gen != 0;
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	return running;
+}
+
+void cy_gc_incremental_finish(void)
+{
+	if (inc.gen)
+		finish(CY_GC_PAUSE_VERIFY);
+}
