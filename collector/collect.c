@@ -417,8 +417,9 @@ void cy_gc_update_counts(int gen, int64_t survivors)
  */
 static int64_t dispose(collection *c, int64_t unreachable)
 {
-	c->info->uncollectable = move_uncollectable(c);
-	unreachable -= c->info->uncollectable;
+	int64_t uncollectable = move_uncollectable(c);
+	c->info->uncollectable += uncollectable;
+	unreachable -= uncollectable;
 
 	phase_switch(c, CY_GC_PHASE_WEAKREFS);
 	handle_weakrefs(c);
@@ -431,7 +432,7 @@ static int64_t dispose(collection *c, int64_t unreachable)
 	}
 
 	phase_switch(c, CY_GC_PHASE_CLEAR);
-	c->info->collected = unreachable;
+	c->info->collected += unreachable;
 	delete_garbage(c);
 
 	phase_switch(c, CY_GC_PHASE_PROMOTE);

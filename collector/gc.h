@@ -35,9 +35,9 @@
  *
  * Collectors (cy_gc_start): off (reference counting only: cycles leak), stw
  * (the world stops for the whole collection), incremental (incremental.c:
- * collections of the old generations are marked in slices that each stop
- * the world for at most the pause budget, then confirmed in one pause that
- * costs time in proportion to the garbage found, not to the heap).
+ * collections of the old generations are marked, then confirmed batch by
+ * batch, in slices that each stop the world for about the pause budget;
+ * young collections stay stop-the-world, they are small).
  * concurrent (marking while mutators run) is not built yet.
  */
 #ifndef CY_GC_H

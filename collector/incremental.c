@@ -3,17 +3,21 @@
  * budget (--gc incremental).
  *
  * A stop-the-world collection of a large generation stops the world for
- * time proportional to the generation. Here the expensive part, trial
- * deletion over generations 1..k, is done in slices: each slice stops the
- * world for at most the pause budget and resumes where the last stopped.
- * Mutators run between slices and change counts and pointers, so what the
- * slices compute is only an estimate: a set of candidate garbage. The last
- * pause confirms the candidates with exact counts (collect.c's trial
- * deletion is sound for any subset of the heap when the world is stopped)
- * and disposes of the confirmed garbage as a stop-the-world collection
- * would; an object the estimate got wrong survives, and garbage it missed
- * is found next time. The last pause costs time in proportion to the
- * candidates, not to the heap.
+ * time proportional to the generation. Here the work is done in slices:
+ * each slice stops the world for about the pause budget and resumes where
+ * the last one stopped. Mutators run between slices and change counts and
+ * pointers, so the marking slices compute only an estimate: a set of
+ * candidate garbage. Verification slices then confirm the candidates with
+ * exact counts, a batch at a time (collect.c's trial deletion is sound for
+ * any subset of the heap when the world is stopped), and dispose of the
+ * confirmed garbage as a stop-the-world collection would; an object the
+ * estimate got wrong survives, and garbage it missed is found next time.
+ *
+ * What bounds a slice: the budget is checked every 256 objects marked and
+ * after each verified batch. A batch is whole closures of candidates (a
+ * cycle is never split), and one object's traverse is never split, so a
+ * single huge container (a list of a million items) or a huge garbage
+ * structure costs its whole traversal in one slice.
  *
  * No object is read while mutators run: every slice is a stop of the world,
  * so containers are between operations and need no lock. What mutators may
@@ -41,7 +45,7 @@
 #include "runtime/refcount.h"
 #include "runtime/thread_internal.h"
 
-enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN };
+enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN, INC_VERIFY };
 
 #define COUNT_MASK 0x7fffffu
 #define REACHABLE_BIT 0x800000u
@@ -59,6 +63,7 @@ static struct {
 	uint64_t last_slice_end;
 	int64_t slices;
 	int64_t reachable_count; /* objects in reachable */
+	int64_t survivors;       /* promoted so far */
 } inc = {
 	.work = {&inc.work, &inc.work, 0, 0},
 	.reachable = {&inc.reachable, &inc.reachable, 0, 0},
@@ -198,6 +203,8 @@ static int mark_until(uint64_t deadline)
 		case INC_SCAN:
 			o->ob_type->traverse(o, visit_reach, NULL);
 			break;
+		case INC_VERIFY: /* not marking any more: work_until does not call us */
+			return 1;
 		}
 		inc.info.examined += inc.phase == INC_SUBTRACT;
 		if (++since_clock == 256) {
@@ -240,6 +247,7 @@ static void begin(int gen, int automatic)
 	inc.mark = (inc.mark + 1) & 0xff;
 	inc.slices = 0;
 	inc.reachable_count = 0;
+	inc.survivors = 0;
 	/* Take generations 1..gen as they are; later promotions get a new epoch. */
 	inc.start_epoch = cy_atomic_load_relaxed(&cy_gc_old_epoch);
 	cy_atomic_store_relaxed(&cy_gc_old_epoch, (inc.start_epoch + 1) & ((1u << (32 - CY_GC_EPOCH_SHIFT)) - 1));
@@ -255,46 +263,115 @@ static void begin(int gen, int automatic)
 	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT);
 }
 
-/* World stopped: confirm, dispose, and hand everything back to the generations. */
-static void finish_stopped(void)
+/*
+ * The estimate is complete. Its survivors go up a generation now. In a full
+ * collection they were relabelled as generation 2 when marked
+ * (mark_reachable), so this touches none of them; after a generation-1
+ * collection (a bounded number) they are relabelled here. They keep their
+ * epoch: until the collection ends, a mutator that frees one leaves it to
+ * the dead stack, which unlinks it from wherever it is.
+ */
+static void start_verify(void)
 {
-	release_dead();
-	int gen = inc.gen;
-	int target = gen < CY_GC_GENERATIONS - 1 ? gen + 1 : CY_GC_GENERATIONS - 1;
-	/*
-	 * Survivors of the estimate go up a generation. In a full collection
-	 * they were relabelled as generation 2 when marked (mark_reachable), so
-	 * this pause does not touch them; after a generation-1 collection (a
-	 * bounded number) they are relabelled here.
-	 */
-	int64_t survivors = inc.reachable_count;
-	if (target != gen) {
-		uint32_t state = cy_gc_old_state(target);
+	int target = inc.gen < CY_GC_GENERATIONS - 1 ? inc.gen + 1 : CY_GC_GENERATIONS - 1;
+	if (target != inc.gen) {
+		uint32_t epoch_bits = inc.start_epoch << CY_GC_EPOCH_SHIFT;
+		uint32_t state = (target == 1 ? CY_GC_OLD1 : CY_GC_OLD2) | epoch_bits;
 		for (cy_gc_head *g = inc.reachable.next; g != &inc.reachable; g = g->next)
 			cy_gc_set_state(g, state);
 	}
+	inc.survivors = inc.reachable_count;
 	cy_gc_list_splice(&cy_gc_old[target], &inc.reachable);
+	inc.phase = INC_VERIFY;
+}
+
+static int visit_batch(cy_object *referent, void *arg)
+{
+	cy_gc_head *g = collected_head(referent);
+	if (g && !marked_reachable(g)) {
+		if (!visited(g))
+			visit_first(g);
+		g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT); /* taken: not again */
+		cy_gc_list_move(g, arg);
+	}
+	return 0;
+}
+
+/*
+ * Confirm candidates batch by batch until the deadline; returns nonzero when
+ * none is left. A batch is whole closures: a candidate and every candidate
+ * it reaches, so a garbage cycle is never split (trial deletion on a part
+ * of a cycle would see the rest as outside references and keep it). Any
+ * batch is sound to confirm on its own, since each confirmation is trial
+ * deletion with exact counts over the batch.
+ */
+static int verify_until(uint64_t deadline)
+{
+	size_t batch_max = cy_gc.pause_budget_ns / 200 + 64;
+	while (!cy_gc_list_is_empty(&inc.work)) {
+		cy_gc_head batch;
+		cy_gc_list_init(&batch);
+		size_t n = 0;
+		while (n < batch_max && !cy_gc_list_is_empty(&inc.work)) {
+			cy_gc_head *first = inc.work.next;
+			if (!visited(first))
+				visit_first(first);
+			first->refs = (int32_t)(refs_word(first) | REACHABLE_BIT);
+			cy_gc_head *before = batch.prev;
+			cy_gc_list_move(first, &batch);
+			for (cy_gc_head *g = before->next; g != &batch; g = g->next, n++) {
+				cy_object *o = cy_gc_object_of(g);
+				o->ob_type->traverse(o, visit_batch, &batch);
+			}
+		}
+		inc.survivors += cy_gc_verify_candidates(&batch, inc.gen, &inc.info);
+		release_dead(); /* what disposing of the batch freed of the other candidates */
+		if (cy_now_ns() >= deadline)
+			return cy_gc_list_is_empty(&inc.work);
+	}
+	return 1;
+}
+
+/* Both lists are empty: the collection is over. */
+static void complete(void)
+{
+	cy_gc_update_counts(inc.gen, inc.survivors);
 	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
-	/* The candidates: confirmed with exact counts, then disposed of. */
-	survivors += cy_gc_verify_candidates(&inc.work, gen, &inc.info);
-	cy_gc_update_counts(gen, survivors);
 	inc.gen = 0;
 }
 
-static void finish(cy_gc_pause_kind kind)
+/* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
+static int work_until(uint64_t deadline)
+{
+	release_dead();
+	if (inc.phase != INC_VERIFY) {
+		if (!mark_until(deadline))
+			return 0;
+		start_verify();
+	}
+	if (!verify_until(deadline))
+		return 0;
+	complete();
+	return 1;
+}
+
+static void after_last_pause(void)
+{
+	inc.info.wall_ns = cy_now_ns() - inc.info.start_ns;
+	cy_gc_account(&inc.info);
+	cy_gc_run_callbacks(0, &inc.info);
+}
+
+static void finish(void)
 {
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
-	release_dead();
-	mark_until(UINT64_MAX);
-	finish_stopped();
+	work_until(UINT64_MAX);
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
-	record_stop(&stop, kind);
-	inc.info.wall_ns = cy_now_ns() - inc.info.start_ns;
-	cy_gc_account(&inc.info);
-	cy_gc_run_callbacks(0, &inc.info);
+	record_stop(&stop, CY_GC_PAUSE_VERIFY);
+	after_last_pause();
 }
 
 static int step(int start_gen, int automatic, int even_if_early)
@@ -308,17 +385,17 @@ static int step(int start_gen, int automatic, int even_if_early)
 	/* Leave the mutators at least as long as a slice may take. */
 	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
 		return 0;
+	cy_gc_pause_kind kind = inc.phase == INC_VERIFY ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
-	release_dead();
-	int done = mark_until(cy_now_ns() + cy_gc.pause_budget_ns);
+	int done = work_until(cy_now_ns() + cy_gc.pause_budget_ns);
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_SLICE);
+	record_stop(&stop, kind);
 	inc.slices++;
 	if (done)
-		finish(CY_GC_PAUSE_VERIFY);
+		after_last_pause();
 	return 1;
 }
 
@@ -359,5 +436,5 @@ int cy_gc_incremental_running(void)
 void cy_gc_incremental_finish(void)
 {
 	if (inc.gen)
-		finish(CY_GC_PAUSE_VERIFY);
+		finish();
 }
