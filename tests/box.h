@@ -49,4 +49,56 @@ static inline box *box_new_of(const cy_type *t, cy_object *item, int64_t payload
 
 static inline box *box_new(cy_object *item) { return box_new_of(&box_type, item, 0); }
 
+/*
+ * Boxes with finalizers. Each test resets the record before use: how many
+ * finalizers ran, the payload of the neighbour the last one saw (-1 for
+ * none), and the object the resurrecting finalizer stored a reference to.
+ */
+static struct {
+	int finalized;
+	int64_t neighbour_payload;
+	cy_object *resurrected;
+} box_finalizer_record;
+
+static inline void box_finalize_note(cy_object *self)
+{
+	box *b = (box *)self;
+	box_finalizer_record.finalized++;
+	/* Neighbours are intact while the finalizer runs. */
+	if (b->item && cy_type_of(b->item)->traverse == box_traverse)
+		box_finalizer_record.neighbour_payload = ((box *)b->item)->payload;
+}
+
+static inline void box_finalize_resurrect(cy_object *self)
+{
+	box_finalizer_record.finalized++;
+	cy_incref(self);
+	box_finalizer_record.resurrected = self;
+}
+
+__attribute__((unused)) static const cy_type finalizing_box_type = {
+	.name = "finalizing box",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.clear = box_clear,
+	.finalize = box_finalize_note,
+};
+
+__attribute__((unused)) static const cy_type resurrecting_box_type = {
+	.name = "resurrecting box",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.clear = box_clear,
+	.finalize = box_finalize_resurrect,
+};
+
+static inline void box_finalizer_record_reset(void)
+{
+	box_finalizer_record.finalized = 0;
+	box_finalizer_record.neighbour_payload = -1;
+	box_finalizer_record.resurrected = NULL;
+}
+
 #endif

@@ -29,43 +29,6 @@ static const cy_type stuck_type = {
 	.dealloc = stuck_dealloc,
 };
 
-static int finalized;
-static int64_t neighbour_payload_seen = -1;
-static cy_object *resurrected;
-
-static void finalize_note(cy_object *self)
-{
-	box *b = (box *)self;
-	finalized++;
-	if (b->item && cy_type_of(b->item)->traverse == box_traverse)
-		neighbour_payload_seen = ((box *)b->item)->payload;
-}
-
-static const cy_type finalizing_type = {
-	.name = "finalizing box",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.clear = box_clear,
-	.finalize = finalize_note,
-};
-
-static void finalize_resurrect(cy_object *self)
-{
-	finalized++;
-	cy_incref(self);
-	resurrected = self;
-}
-
-static const cy_type resurrecting_type = {
-	.name = "resurrecting box",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.clear = box_clear,
-	.finalize = finalize_resurrect,
-};
-
 /* Point a at b (a takes its own reference). */
 static void link_to(box *a, box *b)
 {
@@ -84,9 +47,7 @@ static int gc_setup(void **state)
 	cy_gc_set_debug(0);
 	cy_gc_collect(2);
 	cy_gc_reset_statistics();
-	finalized = 0;
-	neighbour_payload_seen = -1;
-	resurrected = NULL;
+	box_finalizer_record_reset();
 	return 0;
 }
 
@@ -374,36 +335,36 @@ static void callbacks_run_in_order_with_the_results(void **state)
 static void finalizers_run_once_and_see_intact_neighbours(void **state)
 {
 	(void)state;
-	box *a = box_new_of(&finalizing_type, NULL, 11), *b = box_new_of(&finalizing_type, NULL, 22);
+	box *a = box_new_of(&finalizing_box_type, NULL, 11), *b = box_new_of(&finalizing_box_type, NULL, 22);
 	link_to(a, b);
 	link_to(b, a);
 	cy_decref(&a->base);
 	cy_decref(&b->base);
 	assert_int_equal(cy_gc_collect(2), 2);
-	assert_int_equal(finalized, 2);
+	assert_int_equal(box_finalizer_record.finalized, 2);
 	/* Each finalizer saw its neighbour's field before anything was cleared. */
-	assert_true(neighbour_payload_seen == 11 || neighbour_payload_seen == 22);
+	assert_true(box_finalizer_record.neighbour_payload == 11 || box_finalizer_record.neighbour_payload == 22);
 	assert_int_equal(cy_objects_live(), 0);
 }
 
 static void resurrected_objects_survive_with_what_they_reach(void **state)
 {
 	(void)state;
-	box *a = box_new_of(&resurrecting_type, NULL, 1), *b = box_new_of(&box_type, NULL, 2);
+	box *a = box_new_of(&resurrecting_box_type, NULL, 1), *b = box_new_of(&box_type, NULL, 2);
 	link_to(a, b);
 	link_to(b, a);
 	cy_decref(&a->base);
 	cy_decref(&b->base);
 	assert_int_equal(cy_gc_collect(2), 0);
-	assert_int_equal(finalized, 1);
-	assert_ptr_equal(resurrected, &a->base);
+	assert_int_equal(box_finalizer_record.finalized, 1);
+	assert_ptr_equal(box_finalizer_record.resurrected, &a->base);
 	assert_int_equal(cy_objects_live(), 2);
 	assert_int_equal(((box *)a->item)->payload, 2); /* nothing was cleared */
 	/* Dropped again: collected, and the finalizer does not run twice. */
-	cy_decref(resurrected);
-	resurrected = NULL;
+	cy_decref(box_finalizer_record.resurrected);
+	box_finalizer_record.resurrected = NULL;
 	assert_int_equal(cy_gc_collect(2), 2);
-	assert_int_equal(finalized, 1);
+	assert_int_equal(box_finalizer_record.finalized, 1);
 	assert_int_equal(cy_objects_live(), 0);
 }
 

@@ -92,71 +92,33 @@ static void million_deep_chain_frees_without_recursion(void **state)
 
 /* ---- finalizers ---------------------------------------------------------- */
 
-static int finalized_calls;
-static int64_t payload_seen;
-static cy_object *resurrected;
-
-static void finalize_record(cy_object *self)
-{
-	box *b = (box *)self;
-	finalized_calls++;
-	/* Neighbours are intact while the finalizer runs. */
-	payload_seen = b->item ? ((box *)b->item)->payload : -1;
-}
-
-static void finalize_resurrect(cy_object *self)
-{
-	finalized_calls++;
-	cy_incref(self);
-	resurrected = self;
-}
-
-static const cy_type finalizing_box_type = {
-	.name = "finalizing box",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.clear = box_clear,
-	.finalize = finalize_record,
-};
-
-static const cy_type resurrecting_box_type = {
-	.name = "resurrecting box",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.clear = box_clear,
-	.finalize = finalize_resurrect,
-};
-
 static void finalizer_runs_once_and_sees_fields(void **state)
 {
 	(void)state;
-	finalized_calls = 0;
+	box_finalizer_record_reset();
 	box *inner = box_new(NULL);
 	inner->payload = 42;
 	box *b = (box *)cy_object_new(&finalizing_box_type, 0);
 	b->item = &inner->base;
 	cy_decref(&b->base);
-	assert_int_equal(finalized_calls, 1);
-	assert_int_equal(payload_seen, 42);
+	assert_int_equal(box_finalizer_record.finalized, 1);
+	assert_int_equal(box_finalizer_record.neighbour_payload, 42);
 	assert_int_equal(cy_objects_live(), 0);
 }
 
 static void resurrected_object_is_not_finalized_again(void **state)
 {
 	(void)state;
-	finalized_calls = 0;
-	resurrected = NULL;
+	box_finalizer_record_reset();
 	cy_object *o = cy_object_new(&resurrecting_box_type, 0);
 	cy_decref(o);
-	assert_int_equal(finalized_calls, 1);
-	assert_ptr_equal(resurrected, o);
+	assert_int_equal(box_finalizer_record.finalized, 1);
+	assert_ptr_equal(box_finalizer_record.resurrected, o);
 	assert_int_equal(cy_refcount(o), 1);
 	assert_true(cy_object_flags(o) & CY_OBJ_FINALIZED);
 	assert_int_equal(cy_objects_live(), 1);
 	cy_decref(o);
-	assert_int_equal(finalized_calls, 1);
+	assert_int_equal(box_finalizer_record.finalized, 1);
 	assert_int_equal(cy_objects_live(), 0);
 }
 
