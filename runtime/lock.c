@@ -16,7 +16,11 @@
 
 void cy_mutex_init(cy_mutex *m)
 {
-	int err = pthread_mutex_init(&m->m, NULL);
+	pthread_mutexattr_t attr;
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ADAPTIVE_NP); /* as CY_MUTEX_INIT */
+	int err = pthread_mutex_init(&m->m, &attr);
+	pthread_mutexattr_destroy(&attr);
 	if (err) {
 		fprintf(stderr, "cyclab: pthread_mutex_init: %s\n", strerror(err));
 		abort();
