@@ -85,18 +85,11 @@ static void visit_first(cy_gc_head *g)
 	g->refs = (int32_t)(inc.mark << MARK_SHIFT | c);
 }
 
-/* Is g one of the objects this collection took (and not dead)? */
+/* Is g one of the objects this collection took (and not dead)? The rule is gc_track.c's. */
 static int in_collection(const cy_gc_head *g)
 {
 	uint32_t state = cy_gc_state(g);
-	uint32_t where = state & CY_GC_WHERE_MASK;
-	if (state & CY_GC_DEAD)
-		return 0;
-	if (where != CY_GC_OLD1 && where != CY_GC_OLD2)
-		return 0;
-	int gen = where == CY_GC_OLD1 ? 1 : 2;
-	int32_t age = (int32_t)((cy_gc_epoch_of(state) - inc.start_epoch) << CY_GC_EPOCH_SHIFT) >> CY_GC_EPOCH_SHIFT;
-	return gen <= inc.gen && age <= 0;
+	return !(state & CY_GC_DEAD) && cy_gc_old_owned_by(state, inc.gen, inc.start_epoch);
 }
 
 CY_INLINE cy_gc_head *collected_head(cy_object *o)
@@ -122,17 +115,17 @@ static int visit_subtract(cy_object *referent, void *arg)
 }
 
 /*
- * Mark g reachable and queue it. In a full collection its survivors stay in
- * generation 2, so one that came from generation 1 is relabelled now, in a
- * slice, keeping its epoch (it stays the collection's for mutators), and
- * the final pause has no survivor to touch.
+ * Mark g reachable and queue it. Survivors go to generation 2 (from either
+ * generation), so one still labelled generation 1 is relabelled now, in a
+ * slice, with the collection's survivor epoch: it stays the collection's
+ * for mutators, and the last pause has no survivor to touch.
  */
 static void mark_reachable(cy_gc_head *g)
 {
 	g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT);
 	uint32_t state = cy_gc_state(g);
-	if (inc.gen == 2 && (state & CY_GC_WHERE_MASK) == CY_GC_OLD1)
-		cy_gc_set_state(g, (state & ~(uint32_t)CY_GC_WHERE_MASK) | CY_GC_OLD2);
+	if ((state & CY_GC_WHERE_MASK) == CY_GC_OLD1)
+		cy_gc_set_state(g, CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT);
 	cy_gc_list_move(g, &inc.reachable);
 	inc.reachable_count++;
 }
@@ -248,9 +241,12 @@ static void begin(int gen, int automatic)
 	inc.slices = 0;
 	inc.reachable_count = 0;
 	inc.survivors = 0;
-	/* Take generations 1..gen as they are; later promotions get a new epoch. */
+	/*
+	 * Take generations 1..gen as they are. The next epoch marks this
+	 * collection's survivors; later promotions get the one after.
+	 */
 	inc.start_epoch = cy_atomic_load_relaxed(&cy_gc_old_epoch);
-	cy_atomic_store_relaxed(&cy_gc_old_epoch, (inc.start_epoch + 1) & ((1u << (32 - CY_GC_EPOCH_SHIFT)) - 1));
+	cy_atomic_store_relaxed(&cy_gc_old_epoch, cy_gc_epoch_next(cy_gc_epoch_next(inc.start_epoch)));
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc.work, &cy_gc_old[g]);
 	inc.cursor = inc.work.next;
@@ -264,24 +260,15 @@ static void begin(int gen, int automatic)
 }
 
 /*
- * The estimate is complete. Its survivors go up a generation now. In a full
- * collection they were relabelled as generation 2 when marked
- * (mark_reachable), so this touches none of them; after a generation-1
- * collection (a bounded number) they are relabelled here. They keep their
- * epoch: until the collection ends, a mutator that frees one leaves it to
- * the dead stack, which unlinks it from wherever it is.
+ * The estimate is complete. Its survivors, all relabelled generation 2 when
+ * they were marked, join generation 2 in one splice. Until the collection
+ * ends they keep the collection's survivor epoch: a mutator that frees one
+ * leaves it to the dead stack, which unlinks it from wherever it is.
  */
 static void start_verify(void)
 {
-	int target = inc.gen < CY_GC_GENERATIONS - 1 ? inc.gen + 1 : CY_GC_GENERATIONS - 1;
-	if (target != inc.gen) {
-		uint32_t epoch_bits = inc.start_epoch << CY_GC_EPOCH_SHIFT;
-		uint32_t state = (target == 1 ? CY_GC_OLD1 : CY_GC_OLD2) | epoch_bits;
-		for (cy_gc_head *g = inc.reachable.next; g != &inc.reachable; g = g->next)
-			cy_gc_set_state(g, state);
-	}
 	inc.survivors = inc.reachable_count;
-	cy_gc_list_splice(&cy_gc_old[target], &inc.reachable);
+	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.reachable);
 	inc.phase = INC_VERIFY;
 }
 

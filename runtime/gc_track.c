@@ -119,7 +119,7 @@ static int push_remote(cy_thread *owner, cy_gc_head *g, uint32_t seen_state)
 	return pushed;
 }
 
-/* Is an old object with this state in the generations the incremental collection took? */
+/* Is this old object the incremental collection's (gc_track.h's rule)? */
 static int owned_by_incremental(uint32_t state)
 {
 	/*
@@ -129,13 +129,7 @@ static int owned_by_incremental(uint32_t state)
 	 * frees nothing while it owns the lists.)
 	 */
 	int gen = cy_atomic_load_acquire(&cy_gc_incremental_gen);
-	if (!gen)
-		return 0;
-	uint32_t where = state & CY_GC_WHERE_MASK;
-	int object_gen = where == CY_GC_OLD1 ? 1 : 2;
-	/* Epochs only grow: the difference, as a signed 26-bit number, orders them. */
-	int32_t age = (int32_t)((cy_gc_epoch_of(state) - cy_atomic_load_relaxed(&cy_gc_incremental_epoch)) << 6) >> 6;
-	return object_gen <= gen && age <= 0;
+	return gen && cy_gc_old_owned_by(state, gen, cy_atomic_load_relaxed(&cy_gc_incremental_epoch));
 }
 
 static void push_dead(cy_gc_head *g)

@@ -80,6 +80,27 @@ CY_INLINE uint32_t cy_gc_old_state(int gen)
 }
 
 CY_INLINE uint32_t cy_gc_epoch_of(uint32_t state) { return state >> CY_GC_EPOCH_SHIFT; }
+CY_INLINE uint32_t cy_gc_epoch_next(uint32_t epoch) { return (epoch + 1) & ((1u << (32 - CY_GC_EPOCH_SHIFT)) - 1); }
+
+/*
+ * Does an incremental collection of generations 1..gen that started at
+ * epoch start own the old object with this state? It owns what it took
+ * (generations 1..gen, epochs up to start) and its survivors, which carry
+ * epoch start + 1 in generation 2; objects promoted meanwhile carry later
+ * epochs. Epochs only grow: a signed 26-bit difference orders them.
+ */
+CY_INLINE int cy_gc_old_owned_by(uint32_t state, int gen, uint32_t start)
+{
+	uint32_t where = state & CY_GC_WHERE_MASK;
+	if (where != CY_GC_OLD1 && where != CY_GC_OLD2)
+		return 0;
+	uint32_t epoch = cy_gc_epoch_of(state);
+	if (epoch == cy_gc_epoch_next(start))
+		return 1;
+	int object_gen = where == CY_GC_OLD1 ? 1 : 2;
+	int32_t age = (int32_t)((epoch - start) << CY_GC_EPOCH_SHIFT) >> CY_GC_EPOCH_SHIFT;
+	return object_gen <= gen && age <= 0;
+}
 
 /*
  * The incremental collection in progress, if any: it owns old generations
