@@ -13,7 +13,7 @@
  * confirmed garbage as a stop-the-world collection would; an object the
  * estimate got wrong survives, and garbage it missed is found next time.
  *
- * What bounds a slice: the budget is checked every 256 objects marked and
+ * What bounds a slice: the budget is checked every 64 objects marked and
  * after each verified batch. A batch is whole closures of candidates (a
  * cycle is never split), and one object's traverse is never split, so a
  * single huge container (a list of a million items) or a huge garbage
@@ -200,7 +200,7 @@ static int mark_until(uint64_t deadline)
 			return 1;
 		}
 		inc.info.examined += inc.phase == INC_SUBTRACT;
-		if (++since_clock == 256) {
+		if (++since_clock == 64) {
 			since_clock = 0;
 			if (cy_now_ns() >= deadline)
 				return 0;
@@ -294,7 +294,7 @@ static int visit_batch(cy_object *referent, void *arg)
  */
 static int verify_until(uint64_t deadline)
 {
-	size_t batch_max = cy_gc.pause_budget_ns / 200 + 64;
+	size_t batch_max = cy_gc.pause_budget_ns / 400 + 32;
 	while (!cy_gc_list_is_empty(&inc.work)) {
 		cy_gc_head batch;
 		cy_gc_list_init(&batch);
