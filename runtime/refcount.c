@@ -33,8 +33,14 @@
  * No object is stranded: a queuer pushes under merge_lock and sets the
  * owner's CY_POLL_MERGE bit there, then, if the owner is not RUNNING, tries
  * to merge for it (cy_brc_help_offline). An owner leaving RUNNING re-checks
- * its queue after publishing its state, and a helper re-checks after
- * releasing local claim, so every push is seen by the owner or a helper.
+ * its queue after publishing its state and, if something arrived, comes
+ * back to drain it (a thread that is not RUNNING never touches objects:
+ * the world may be stopped around it); a helper re-checks after releasing
+ * the claim. So every push is seen by the owner or a helper.
+ *
+ * Only running threads merge. A helper is itself running, so a stop of the
+ * world waits for its merge to finish; a collector with the world stopped
+ * merges every queue itself before it reads a count.
  */
 #include "refcount.h"
 
