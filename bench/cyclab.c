@@ -16,6 +16,7 @@
 #include "bench/micro/micro.h"
 #include "bench/results.h"
 #include "bench/run.h"
+#include "bench/suite.h"
 #include "bench/version.h"
 #include "runtime/sysalloc.h"
 
@@ -41,6 +42,7 @@ static const cyclab_command commands[] = {
 			   "        (`cyclab run --help`, `cyclab run NAME --help`)",
 		.run = cy_run_main,
 	},
+	{"suite", "FILE -o DIR [--force] [--shard I/N] [--list]", "run a suite's matrix of cyclab run cells (`cyclab suite --help`)", cy_suite_main},
 	{
 		.name = "micro",
 		.synopsis = "[--benchmark_filter=REGEX] [--benchmark_repetitions=N] [--benchmark_format=json] ...",

@@ -872,6 +872,18 @@ static const run_option run_options[] = {
 
 enum { RUN_OPTION_COUNT = sizeof run_options / sizeof run_options[0] };
 
+int cy_run_apply_option(cy_run_config *config, const char *name, const char *value, char *why, size_t len)
+{
+	for (int k = 0; k < RUN_OPTION_COUNT; k++) {
+		if (strcmp(run_options[k].name, name) == 0 && run_options[k].metavar) {
+			cli_state state = {.config = config};
+			return run_options[k].apply(&state, value, why, len);
+		}
+	}
+	snprintf(why, len, "unknown option '%s'", name);
+	return -1;
+}
+
 static void print_option_names(FILE *out)
 {
 	for (int i = 0; i < RUN_OPTION_COUNT; i++)

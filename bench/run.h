@@ -91,6 +91,9 @@ void cy_run_config_init(cy_run_config *config, const cy_workload_def *w);
 /* Set parameter key to value after checking it against the spec; -1 with why on bad input. */
 int cy_run_set_param(cy_run_config *config, const char *key, const char *value, char *why, size_t len);
 
+/* Apply one `cyclab run` option that takes a value ("--threads", "4") as the command line would; -1 with why. */
+int cy_run_apply_option(cy_run_config *config, const char *name, const char *value, char *why, size_t len);
+
 /* Check the combination of knobs (nonatomic counting with threads...); -1 with why. */
 int cy_run_validate(const cy_run_config *config, char *why, size_t len);
 

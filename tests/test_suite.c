@@ -1,0 +1,569 @@
+/*
+ * test_suite.c: suites (bench/suite.c, bench/suite_run.c).
+ *
+ * The parser is fed text directly: good files expand to exactly the cells
+ * the format promises, and each kind of bad file (unknown knob, empty list,
+ * malformed value, unknown workload, ...) is refused with the file name and
+ * the line in the message. Sharding is checked as a partition of the cells.
+ * The --list lines are parsed back through the runner's option parser and
+ * must give each cell's configuration. Resumption runs a tiny suite (a few
+ * hundred operations a cell, no warm-up) twice in a scratch directory and
+ * tells by inode and modification time whether a result was rewritten: the
+ * runner renames a fresh file over the old one, so a rerun cell gets a new
+ * inode while the old one still exists. Ctrl-C is checked on the built
+ * cyclab (beside this program's directory), spawned and sent SIGINT once
+ * its first result appears.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/suite.h"
+#include "tests/test_support.h"
+
+static char scratch[1024];
+static char cyclab_path[PATH_MAX];
+
+extern char **environ;
+
+static int parse(const char *text, cy_suite *suite, char *why, size_t len)
+{
+	return cy_suite_parse("t.suite", text, suite, why, len);
+}
+
+/* The text must be refused, with message containing each of the given fragments. */
+static void expect_refused(const char *text, const char *fragment, const char *other)
+{
+	cy_suite suite;
+	char why[1024] = "";
+	int err = parse(text, &suite, why, sizeof why);
+	if (err == 0)
+		cy_suite_free(&suite);
+	assert_int_equal(err, -1);
+	if (!strstr(why, fragment) || (other && !strstr(why, other)))
+		fail_msg("message '%s' lacks '%s' or '%s'", why, fragment, other ? other : "");
+	assert_int_equal(suite.count, 0);
+}
+
+static void good_file_parses(void **state)
+{
+	(void)state;
+	const char *text = "# a suite\n"
+			   "set ops = 500   # counted runs\n"
+			   "set repeat = 2, 3\n"
+			   "\n"
+			   "workload linked-cycles\n"
+			   "  set rc = atomic, biased\n"
+			   "  param length = 2, 16, \"64\"\n"
+			   "workload caches\n"
+			   "set threshold = \"700,10,10\", \"100,5,5\"   # quoted: a comma inside\n"
+			   "set duration = 0.5\n";
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(parse(text, &suite, why, sizeof why), 0);
+	/* linked-cycles: repeat 2 x rc 2 x length 3; caches: repeat 2 x threshold 2, duration replacing ops. */
+	assert_int_equal(suite.count, 12 + 4);
+	assert_int_equal(suite.skipped, 0);
+	const cy_suite_cell *first = &suite.cells[0];
+	assert_string_equal(first->config.workload->name, "linked-cycles");
+	assert_int_equal(first->config.ops, 500);
+	assert_int_equal(first->config.repeat, 2);
+	assert_int_equal(first->config.rc, CY_RC_ATOMIC);
+	assert_string_equal(first->slug, "linked-cycles-2-atomic-length-2");
+	/* The last list varies fastest. */
+	const cy_suite_cell *second = &suite.cells[1];
+	assert_int_equal(second->config.rc, CY_RC_ATOMIC);
+	assert_string_equal(second->words[second->word_count - 1], "length=16");
+	const cy_suite_cell *last = &suite.cells[15];
+	assert_string_equal(last->config.workload->name, "caches");
+	assert_int_equal(last->config.ops, 0);
+	assert_true(last->config.duration_s == 0.5);
+	assert_int_equal(last->config.repeat, 3);
+	assert_int_equal(last->config.threshold[0], 100);
+	assert_int_equal(last->config.threshold[1], 5);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_int_equal(suite.cells[i].index, i);
+	/* Choice parameters point into their own cell, wherever the cells moved. */
+	const cy_suite_cell *cache = &suite.cells[12];
+	size_t variant = 0;
+	while (strcmp(cache->config.workload->params[variant].name, "variant") != 0)
+		variant++;
+	assert_ptr_equal(cache->config.param_choices[variant], cache->config.param_text[variant]);
+	assert_string_equal(cache->config.param_choices[variant], "lru");
+	char name[160];
+	cy_suite_cell_file(last, name, sizeof name);
+	assert_string_equal(name, "cell-015-caches-3-100_5_5.json");
+	cy_suite_free(&suite);
+}
+
+static void bad_files_name_the_line(void **state)
+{
+	(void)state;
+	expect_refused("# ok\nworkload linked-cycles\nset thread = 1\n", "t.suite:3: unknown knob 'thread'",
+		"valid: threads, rc, gc");
+	expect_refused("workload linked-cycles\n\nset rc =   \n", "t.suite:3: empty list for rc", "valid:");
+	expect_refused("workload linked-cycles\nset rc = atomic,,biased\n", "t.suite:2: empty value", "valid:");
+	expect_refused("workload linked-cycles\nset threads = 1, two\n", "t.suite:2: --threads takes an integer",
+		"'two'");
+	expect_refused("workload linked-cycles\nset rc = atomic, refcount\n", "t.suite:2: unknown --rc 'refcount'",
+		"valid: nonatomic, atomic, biased");
+	expect_refused("set threshold = \"1,2\"\nworkload caches\n", "t.suite:1: malformed --threshold", "valid:");
+	expect_refused("workload linked-cycles\nparam length = 2, -5\n", "t.suite:2: --param length=-5: not valid",
+		"valid:");
+	expect_refused("workload linked-cycles\nparam depth = 2\n", "t.suite:2: unknown parameter 'depth'",
+		"valid: length");
+	expect_refused("set ops = 100\n\n\nworkload no-such\n", "t.suite:4: unknown workload 'no-such'",
+		"valid: linked-cycles");
+	expect_refused("workload caches\nsets rc = atomic\n", "t.suite:2: unknown directive 'sets'", "valid:");
+	expect_refused("param length = 2\nworkload linked-cycles\n", "t.suite:1: param length before any workload",
+		NULL);
+	expect_refused("workload caches\nset ops = 10\nset duration = 1\n", "t.suite:3: ops and duration both given",
+		NULL);
+	expect_refused("workload caches\nset rc = atomic\nset rc = biased\n", "t.suite:3: rc given twice", NULL);
+	expect_refused("workload caches\nset rc = \"atomic\n", "t.suite:2: unclosed", NULL);
+	expect_refused("# nothing\nset ops = 1\n", "t.suite: no workload", "valid:");
+	expect_refused("workload linked-cycles\nset rc = nonatomic\nset threads = 2, 4\n",
+		"every combination is refused", "--rc nonatomic allows one thread");
+}
+
+static void matrix_counts(void **state)
+{
+	(void)state;
+	cy_suite suite;
+	char why[1024];
+	/* Suite-wide lists multiply every block unless the block sets the knob itself. */
+	assert_int_equal(parse("set gc = stw, incremental\nset seed = 1, 2, 3\n"
+			       "workload linked-cycles\nset threads = 1, 2\n"
+			       "workload gc-collect\nset gc = off\n"
+			       "workload caches\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 2 * 3 * 2 + 1 * 3 + 2 * 3);
+	assert_int_equal(suite.cells[12].config.gc, CY_GC_MODE_OFF);
+	cy_suite_free(&suite);
+	/* Combinations the runner refuses are left out and counted. */
+	assert_int_equal(parse("workload linked-cycles\nset rc = nonatomic, atomic, biased\nset threads = 1, 2, 4, 8\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 1 + 4 + 4);
+	assert_int_equal(suite.skipped, 3);
+	assert_non_null(strstr(suite.skip_reason, "nonatomic"));
+	cy_suite_free(&suite);
+	/* A block without lists is one cell with the runner's defaults. */
+	assert_int_equal(parse("workload binary-trees\n", &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 1);
+	assert_int_equal(suite.cells[0].word_count, 1);
+	cy_suite_free(&suite);
+}
+
+static void shards_partition_the_matrix(void **state)
+{
+	(void)state;
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(parse("workload linked-cycles\nset rc = atomic, biased\nset threads = 1, 2, 3, 4, 5, 6, 7\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 14);
+	for (unsigned shards = 1; shards <= 20; shards++) {
+		unsigned seen[14] = {0};
+		for (unsigned shard = 0; shard < shards; shard++) {
+			char text[32];
+			unsigned index, count;
+			snprintf(text, sizeof text, "%u/%u", shard, shards);
+			assert_int_equal(cy_suite_parse_shard(text, &index, &count, why, sizeof why), 0);
+			assert_int_equal(index, shard);
+			assert_int_equal(count, shards);
+			for (size_t i = 0; i < suite.count; i++)
+				seen[i] += (unsigned)cy_suite_in_shard(i, index, count);
+		}
+		for (size_t i = 0; i < suite.count; i++)
+			assert_int_equal(seen[i], 1);
+	}
+	cy_suite_free(&suite);
+	static const char *const bad[] = {"2/2", "1", "a/2", "-1/2", "0/0", "1/2x", "/2", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		unsigned index, count;
+		assert_int_equal(cy_suite_parse_shard(bad[i], &index, &count, why, sizeof why), -1);
+		assert_non_null(strstr(why, "valid: I/N"));
+	}
+}
+
+/* Split a --list line into words (the suite prints plain words or '...' quoting). */
+static int split_words(char *line, char **words, int max)
+{
+	int n = 0;
+	for (char *s = line; *s && n < max;) {
+		while (*s == ' ' || *s == '\n')
+			s++;
+		if (!*s)
+			break;
+		char *word = s, *out = s;
+		while (*s && *s != ' ' && *s != '\n') {
+			if (*s == '\'') {
+				for (s++; *s && *s != '\''; s++)
+					*out++ = *s;
+				if (*s)
+					s++;
+			} else {
+				*out++ = *s++;
+			}
+		}
+		char *next = *s ? s + 1 : s;
+		*out = '\0';
+		words[n++] = word;
+		s = next;
+	}
+	return n;
+}
+
+static void list_lines_parse_back(void **state)
+{
+	(void)state;
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(parse("set ops = 300\nset warmup = 0\n"
+			       "workload linked-cycles\nset rc = atomic, biased\nset threads = 1, 2\n"
+			       "param live = 0.1, 0.2\n"
+			       "workload caches\nset threshold = \"100,10,10\", \"700, 10, 10\"\nparam variant = lru, weak\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 12);
+	char *text = NULL;
+	size_t text_len = 0;
+	FILE *out = open_memstream(&text, &text_len);
+	assert_non_null(out);
+	cy_suite_print_list(out, &suite, "cyclab", "results dir", 1, 3); /* cells 1, 4, 7, 10 */
+	assert_int_equal(fclose(out), 0);
+	size_t lines = 0, expected[] = {1, 4, 7, 10};
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
+		assert_true(lines < 4);
+		const cy_suite_cell *cell = &suite.cells[expected[lines]];
+		char *words[64] = {0};
+		int n = split_words(line, words, 64);
+		assert_true(n >= 5);
+		assert_string_equal(words[0], "cyclab");
+		assert_string_equal(words[1], "run");
+		const cy_workload_def *w = cy_workload_find(words[2]);
+		assert_ptr_equal(w, cell->config.workload);
+		cy_run_config config;
+		cy_run_config_init(&config, w);
+		const char *output = NULL;
+		for (int i = 3; i < n; i++) {
+			if (strcmp(words[i], "--quiet") == 0)
+				continue;
+			assert_true(i + 1 < n);
+			if (strcmp(words[i], "-o") == 0) {
+				output = words[++i];
+			} else if (strcmp(words[i], "--param") == 0) {
+				char *eq = strchr(words[++i], '=');
+				assert_non_null(eq);
+				*eq = '\0';
+				assert_int_equal(cy_run_set_param(&config, words[i], eq + 1, why, sizeof why), 0);
+			} else {
+				assert_int_equal(cy_run_apply_option(&config, words[i], words[i + 1], why, sizeof why), 0);
+				i++;
+			}
+		}
+		char name[160], path[256];
+		cy_suite_cell_file(cell, name, sizeof name);
+		snprintf(path, sizeof path, "results dir/%s", name);
+		assert_non_null(output);
+		assert_string_equal(output, path);
+		assert_int_equal(config.threads, cell->config.threads);
+		assert_int_equal(config.rc, cell->config.rc);
+		assert_int_equal(config.gc, cell->config.gc);
+		assert_int_equal(config.ops, cell->config.ops);
+		assert_int_equal(config.warmup, cell->config.warmup);
+		assert_int_equal(config.repeat, cell->config.repeat);
+		assert_memory_equal(config.threshold, cell->config.threshold, sizeof config.threshold);
+		assert_memory_equal(config.param_values, cell->config.param_values, sizeof config.param_values);
+		for (size_t p = 0; p < w->param_count; p++)
+			assert_string_equal(config.param_text[p], cell->config.param_text[p]);
+	}
+	assert_int_equal(lines, 4);
+	free(text);
+	cy_suite_free(&suite);
+}
+
+/* ---- running -------------------------------------------------------------------------- */
+
+typedef struct file_id {
+	ino_t inode;
+	struct timespec mtime;
+	int present;
+} file_id;
+
+static file_id identify(const char *dir, const cy_suite_cell *cell)
+{
+	char name[160], path[PATH_MAX + 200];
+	cy_suite_cell_file(cell, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return (file_id){0};
+	return (file_id){.inode = st.st_ino, .mtime = st.st_mtim, .present = 1};
+}
+
+static int same_file(file_id a, file_id b)
+{
+	return a.present && b.present && a.inode == b.inode && a.mtime.tv_sec == b.mtime.tv_sec &&
+	       a.mtime.tv_nsec == b.mtime.tv_nsec;
+}
+
+static int run_suite(const char *file, const char *dir, ...)
+{
+	char *argv[16] = {"cyclab suite", (char *)file, "-o", (char *)dir};
+	int argc = 4;
+	va_list ap;
+	va_start(ap, dir);
+	for (char *extra; argc < 15 && (extra = va_arg(ap, char *));)
+		argv[argc++] = extra;
+	va_end(ap);
+	argv[argc] = NULL;
+	return cy_suite_main(argc, argv);
+}
+
+static size_t count_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	size_t n = 0;
+	for (int c; (c = fgetc(f)) != EOF;)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void remove_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	char path[PATH_MAX + 300];
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	closedir(d);
+	rmdir(dir);
+}
+
+static const char tiny_suite[] = "# tiny: a few hundred operations a cell\n"
+				 "set ops = 300\nset warmup = 0\nset repeat = 1\n"
+				 "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n"
+				 "workload gc-collect\nset ops = 2\n";
+
+static void write_tiny_suite(char *file, size_t len)
+{
+	snprintf(file, len, "%s/tiny.suite", scratch);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs(tiny_suite, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void resumption_skips_done_cells(void **state)
+{
+	(void)state;
+	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
+	write_tiny_suite(file, sizeof file);
+	snprintf(dir, sizeof dir, "%s/results", scratch);
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 5);
+
+	assert_int_equal(run_suite(file, dir, NULL), 0);
+	file_id first[5];
+	for (size_t i = 0; i < suite.count; i++) {
+		first[i] = identify(dir, &suite.cells[i]);
+		assert_true(first[i].present);
+	}
+	assert_int_equal(count_lines(summary), 1 + 5);
+
+	/* Again: nothing reruns. */
+	assert_int_equal(run_suite(file, dir, NULL), 0);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_true(same_file(first[i], identify(dir, &suite.cells[i])));
+
+	/* A missing result alone is run again; summary.csv follows the files present. */
+	char name[160], path[PATH_MAX + 200];
+	cy_suite_cell_file(&suite.cells[2], name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(cy_suite_write_summary(dir, why, sizeof why), 0);
+	assert_int_equal(count_lines(summary), 1 + 4);
+	assert_int_equal(run_suite(file, dir, NULL), 0);
+	for (size_t i = 0; i < suite.count; i++) {
+		file_id now = identify(dir, &suite.cells[i]);
+		assert_true(now.present);
+		if (i != 2)
+			assert_true(same_file(first[i], now));
+		first[i] = now;
+	}
+	assert_int_equal(count_lines(summary), 1 + 5);
+
+	/* --force reruns every cell: each result is a new file. */
+	assert_int_equal(run_suite(file, dir, "--force", NULL), 0);
+	for (size_t i = 0; i < suite.count; i++) {
+		file_id now = identify(dir, &suite.cells[i]);
+		assert_true(now.present);
+		assert_int_not_equal(now.inode, first[i].inode);
+	}
+	remove_dir(dir);
+	cy_suite_free(&suite);
+}
+
+static void shards_run_apart_fill_one_directory(void **state)
+{
+	(void)state;
+	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
+	write_tiny_suite(file, sizeof file);
+	snprintf(dir, sizeof dir, "%s/sharded", scratch);
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(run_suite(file, dir, "--shard", "1/2", NULL), 0);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_int_equal(identify(dir, &suite.cells[i]).present, i % 2 == 1);
+	assert_int_equal(count_lines(summary), 1 + 2);
+	assert_int_equal(run_suite(file, dir, "--shard", "0/2", NULL), 0);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_true(identify(dir, &suite.cells[i]).present);
+	assert_int_equal(count_lines(summary), 1 + 5);
+	/* Bad command lines: exit 2, nothing run. */
+	assert_int_equal(run_suite(file, dir, "--shard", "2/2", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--bogus", NULL), 2);
+	assert_int_equal(run_suite("/nonexistent/suite", dir, NULL), 2);
+	remove_dir(dir);
+	cy_suite_free(&suite);
+}
+
+/* Cell result files and leftover temporary files in dir. */
+static void count_results(const char *dir, size_t *results, size_t *temps)
+{
+	*results = *temps = 0;
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));) {
+		size_t n = strlen(e->d_name);
+		if (strncmp(e->d_name, "cell-", 5) != 0)
+			continue;
+		if (n > 5 && strcmp(e->d_name + n - 5, ".json") == 0)
+			++*results;
+		else
+			++*temps;
+	}
+	closedir(d);
+}
+
+static void interrupt_keeps_complete_results(void **state)
+{
+	(void)state;
+	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32], err_path[PATH_MAX + 16];
+	snprintf(file, sizeof file, "%s/timed.suite", scratch);
+	snprintf(dir, sizeof dir, "%s/interrupted", scratch);
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs("set duration = 0.2\nset warmup = 0\nset repeat = 1\n"
+	      "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\nset seed = 1, 2\n",
+		f);
+	assert_int_equal(fclose(f), 0);
+	char *argv[] = {cyclab_path, "suite", file, "-o", dir, NULL};
+	posix_spawn_file_actions_t actions;
+	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&actions);
+	size_t results = 0, temps;
+	for (int tries = 0; tries < 6000 && results == 0; tries++) { /* at most a minute */
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		count_results(dir, &results, &temps);
+	}
+	assert_int_equal(kill(pid, SIGINT), 0);
+	int wstatus;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 130);
+	count_results(dir, &results, &temps);
+	assert_true(results >= 1 && results < 8);
+	assert_int_equal(temps, 0);
+	assert_int_equal(count_lines(summary), 1 + results); /* every result present is whole */
+	unlink(err_path);
+	unlink(file);
+	remove_dir(dir);
+}
+
+/* The built cyclab: $builddir/cyclab, beside this program's directory. */
+static int find_cyclab(void)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
+	*slash = '\0';
+	if (snprintf(cyclab_path, sizeof cyclab_path, "%s/cyclab", self) >= (int)sizeof cyclab_path)
+		return -1;
+	return access(cyclab_path, X_OK);
+}
+
+int main(void)
+{
+	if (find_cyclab() != 0) {
+		fprintf(stderr, "test_suite: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
+		return 1;
+	}
+	const char *base = getenv("TMPDIR");
+	snprintf(scratch, sizeof scratch, "%s/test_suite.XXXXXX", base && *base ? base : "/tmp");
+	if (!mkdtemp(scratch)) {
+		fprintf(stderr, "test_suite: cannot create a scratch directory in %s: %s\n", base ? base : "/tmp",
+			strerror(errno));
+		return 1;
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(good_file_parses),
+		cmocka_unit_test(bad_files_name_the_line),
+		cmocka_unit_test(matrix_counts),
+		cmocka_unit_test(shards_partition_the_matrix),
+		cmocka_unit_test(list_lines_parse_back),
+		cmocka_unit_test(resumption_skips_done_cells),
+		cmocka_unit_test(shards_run_apart_fill_one_directory),
+		cmocka_unit_test(interrupt_keeps_complete_results),
+	};
+	int failed = cmocka_run_group_tests_name("test_suite", tests, NULL, NULL);
+	char file[PATH_MAX + 16];
+	snprintf(file, sizeof file, "%s/tiny.suite", scratch);
+	unlink(file);
+	rmdir(scratch);
+	return failed;
+}
