@@ -30,6 +30,8 @@
 
 #include <cmocka.h>
 
+#include "tests/cyclab_binary.h"
+
 extern char **environ;
 
 static char cyclab_path[PATH_MAX];
@@ -480,35 +482,13 @@ static void good_run_writes_json(void **state)
 	unlink(result);
 }
 
-static int find_cyclab(void)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n < 0)
-		return -1;
-	self[n] = '\0';
-	/* $builddir/tests/test_cli -> $builddir/cyclab */
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	snprintf(cyclab_path, sizeof cyclab_path, "%.*s/cyclab", (int)(sizeof cyclab_path - 8), self);
-	return access(cyclab_path, X_OK);
-}
-
 int main(void)
 {
-	if (find_cyclab() != 0) {
+	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
 		fprintf(stderr, "test_cli: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
 		return 1;
 	}
-	const char *base = getenv("TMPDIR");
-	snprintf(scratch_dir, sizeof scratch_dir, "%s/test_cli.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(scratch_dir)) {
+	if (cy_test_make_scratch(scratch_dir, sizeof scratch_dir, "test_cli") != 0) {
 		fprintf(stderr, "test_cli: cannot make a scratch directory: %s\n", strerror(errno));
 		return 1;
 	}

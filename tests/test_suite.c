@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "bench/suite.h"
+#include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
 
 static char scratch[1024];
@@ -517,37 +518,14 @@ static void interrupt_keeps_complete_results(void **state)
 }
 
 /* The built cyclab: $builddir/cyclab, beside this program's directory. */
-static int find_cyclab(void)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-	if (n <= 0)
-		return -1;
-	self[n] = '\0';
-	char *slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	slash = strrchr(self, '/');
-	if (!slash)
-		return -1;
-	*slash = '\0';
-	if (snprintf(cyclab_path, sizeof cyclab_path, "%s/cyclab", self) >= (int)sizeof cyclab_path)
-		return -1;
-	return access(cyclab_path, X_OK);
-}
-
 int main(void)
 {
-	if (find_cyclab() != 0) {
+	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
 		fprintf(stderr, "test_suite: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
 		return 1;
 	}
-	const char *base = getenv("TMPDIR");
-	snprintf(scratch, sizeof scratch, "%s/test_suite.XXXXXX", base && *base ? base : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "test_suite: cannot create a scratch directory in %s: %s\n", base ? base : "/tmp",
-			strerror(errno));
+	if (cy_test_make_scratch(scratch, sizeof scratch, "test_suite") != 0) {
+		fprintf(stderr, "test_suite: cannot create a scratch directory: %s\n", strerror(errno));
 		return 1;
 	}
 	const struct CMUnitTest tests[] = {
