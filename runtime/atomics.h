@@ -40,6 +40,13 @@
 #define cy_atomic_fence_seq_cst() __atomic_thread_fence(__ATOMIC_SEQ_CST)
 #define cy_atomic_fence_acquire() __atomic_thread_fence(__ATOMIC_ACQUIRE)
 
+/* Inside a spin loop: let the sibling hardware thread run, save power. */
+#if defined(__x86_64__) || defined(__i386__)
+#define cy_cpu_relax() __builtin_ia32_pause()
+#else
+#define cy_cpu_relax() ((void)0)
+#endif
+
 #define CY_LIKELY(x) __builtin_expect(!!(x), 1)
 #define CY_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define CY_INLINE static inline __attribute__((always_inline))

@@ -41,8 +41,11 @@ void (*cy_safepoint_collect_hook)(void);
 static pthread_cond_t resume_cond = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t stopped_cond = PTHREAD_COND_INITIALIZER;
 static pthread_mutex_t stop_serial_lock = PTHREAD_MUTEX_INITIALIZER; /* one stop at a time */
+
+/* How long a stopper spins for mutators to park before it sleeps. */
+#define STOP_SPIN_NS 200000
 static int world_stopped;
-static unsigned threads_to_stop;
+static unsigned threads_to_stop; /* under cy_world_lock; also read without it while the stopper spins */
 static cy_stw_report *stop_report;
 static uint64_t next_serial = 1;
 static unsigned registered[2]; /* by role */
@@ -99,7 +102,9 @@ static void leave_running(cy_thread *self, int new_state)
 		a->thread_id = self->id;
 		a->ns_to_safepoint = cy_now_ns() - stop_report->requested_ns;
 	}
-	if (--threads_to_stop == 0)
+	unsigned left = threads_to_stop - 1;
+	__atomic_store_n(&threads_to_stop, left, __ATOMIC_RELEASE);
+	if (left == 0)
 		pthread_cond_signal(&stopped_cond);
 }
 
@@ -322,6 +327,19 @@ void cy_world_stop(cy_stw_report *report)
 	}
 	if (report)
 		report->waited_for = threads_to_stop;
+	/*
+	 * Mutators usually reach a safepoint within microseconds, while a
+	 * wake-up from the condition variable can take half a millisecond on a
+	 * virtual machine: spin a little before sleeping. Pairs with the
+	 * release store in leave_running.
+	 */
+	if (threads_to_stop > 0) {
+		pthread_mutex_unlock(&cy_world_lock);
+		uint64_t give_up = cy_now_ns() + STOP_SPIN_NS;
+		while (__atomic_load_n(&threads_to_stop, __ATOMIC_ACQUIRE) > 0 && cy_now_ns() < give_up)
+			cy_cpu_relax();
+		lock_or_die(&cy_world_lock);
+	}
 	while (threads_to_stop > 0)
 		pthread_cond_wait(&stopped_cond, &cy_world_lock);
 	if (report)
