@@ -72,25 +72,43 @@ CY_INLINE cy_gc_head *tracked_head(cy_object *o)
 /* ---- preparing: exact counts, no dead objects, one list ------------------------ */
 
 /*
- * Merge every thread's queued biased counts, then finish every thread's
- * remote unlinks. Merges may free objects, and those frees may queue
- * unlinks for any thread, so all merges come first.
+ * Take every thread's local-count claim (each is parked or offline and has
+ * released it; the collector's own too), merge every thread's queued biased
+ * counts, then finish every thread's remote unlinks. Merges may free
+ * objects, and those frees may queue unlinks for any thread, so all merges
+ * come first. Until release_threads, this thread may update any object's
+ * local count as its owner would (cy_rc_tls_owns_all): clearing another
+ * thread's garbage then takes no merge queue.
  */
 static void settle_threads(void)
 {
-	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+	unsigned end = cy_thread_slots_end();
+	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
-			continue;
-		/* Parked, offline, or the collector itself (offline while it stops the world). */
-		cy_local_claim(t);
-		cy_brc_drain(t);
-		cy_local_release(t);
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+			cy_local_claim(t);
 	}
-	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+	cy_rc_tls_owns_all = 1;
+	for (unsigned i = 0; i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+			cy_brc_drain(t);
+	}
+	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
 		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
 			cy_gc_process_remote_of(t);
+	}
+}
+
+/* Give the claims back before the world resumes (states cannot change while it is stopped). */
+static void release_threads(void)
+{
+	cy_rc_tls_owns_all = 0;
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+			cy_local_release(t);
 	}
 }
 
@@ -459,7 +477,9 @@ int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collectio
 		o->ob_type->traverse(o, visit_subtract, NULL);
 	}
 	int64_t unreachable = n - move_reachable(&c.work, &c.reachable);
-	return dispose(&c, unreachable);
+	int64_t promoted = dispose(&c, unreachable);
+	release_threads();
+	return promoted;
 }
 
 int64_t cy_gc_collect_stw(int gen, int automatic)
@@ -491,6 +511,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	info.examined = subtract_internal_refs(&c);
 	int64_t unreachable = info.examined - move_reachable(&c.work, &c.reachable);
 	cy_gc_update_counts(gen, dispose(&c, unreachable));
+	release_threads();
 
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();

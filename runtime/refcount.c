@@ -126,8 +126,24 @@ void cy_rc_merge_zero(cy_object *o)
 
 static void queue_to_owner(cy_object *o);
 
+_Thread_local int cy_rc_tls_owns_all;
+
 void cy_rc_decref_shared(cy_object *o)
 {
+	if (CY_UNLIKELY(cy_rc_tls_owns_all) && cy_atomic_load_relaxed(&o->ob_owner) != 0) {
+		/*
+		 * A collector with the world stopped holds every owner's claim:
+		 * it decrements as the owner. An unmerged object has a local
+		 * count of at least one (an owner merges when it reaches zero,
+		 * and no merge is queued: they were all drained first).
+		 */
+		uint32_t local = cy_atomic_load_relaxed(&o->ob_ref_local);
+		cy_atomic_store_relaxed(&o->ob_ref_local, local - 1);
+		CY_COUNT(rc_nonatomic_decrements);
+		if (local == 1)
+			cy_rc_merge_zero(o);
+		return;
+	}
 	CY_COUNT(rc_atomic_ops);
 	int64_t shared = cy_atomic_load_relaxed(&o->ob_ref_shared);
 	int64_t next;

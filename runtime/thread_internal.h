@@ -95,6 +95,13 @@ void cy_brc_drain(cy_thread *t);
  * is left. Called while t still runs, so no stop of the world is under way.
  */
 void cy_brc_close(cy_thread *t);
+/*
+ * refcount.c: set by a collector that stopped the world and holds every
+ * thread's local claim: it may then update any biased object's local count
+ * as the owner would, instead of queueing a merge.
+ */
+extern _Thread_local int cy_rc_tls_owns_all;
+
 /* refcount.c: nothing is queued to t for a merge. */
 int cy_brc_queue_empty(cy_thread *t);
 /* refcount.c: t is not RUNNING; merge its queue for it unless someone else holds its local claim. */
