@@ -36,7 +36,7 @@ static const char *const phase_names[CY_GC_PHASE_COUNT] = {
 	"stop_world", "prepare", "mark", "weakrefs", "finalize", "clear", "promote",
 };
 static const char *const pause_kind_names[CY_GC_PAUSE_KIND_COUNT] = {
-	"collection", "snapshot", "verify", "resurrect", "slice", "other",
+	"collection", "snapshot", "verify", "slice", "other",
 };
 
 const char *cy_gc_mode_name(cy_gc_mode mode)

@@ -180,7 +180,6 @@ typedef enum cy_gc_pause_kind {
 	CY_GC_PAUSE_COLLECTION, /* stw: the whole collection */
 	CY_GC_PAUSE_SNAPSHOT,   /* incremental: taking the generations to collect (and a first slice) */
 	CY_GC_PAUSE_VERIFY,     /* incremental: confirming and disposing of the garbage */
-	CY_GC_PAUSE_RESURRECT,  /* concurrent: checking for objects finalizers resurrected */
 	CY_GC_PAUSE_SLICE,      /* incremental: a marking slice within the budget */
 	CY_GC_PAUSE_OTHER,      /* get_objects, freeze, unfreeze */
 	CY_GC_PAUSE_KIND_COUNT,

@@ -177,7 +177,11 @@ int cy_gc_untrack_dead(cy_gc_head *g)
 				cy_gc_list_remove(g);
 				return 1;
 			}
-			/* A concurrent collection owns the list: it frees the storage. */
+			/*
+			 * Collecting objects exist only while the world is stopped, so only
+			 * the collecting thread can free one; should another ever do so,
+			 * the object is left marked DEAD in the collection's lists.
+			 */
 			__atomic_fetch_or(&g->state, CY_GC_DEAD, __ATOMIC_RELEASE);
 			return 0;
 		default:

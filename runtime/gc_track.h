@@ -21,10 +21,11 @@
  *   in another's young list push on that thread's remote list (under its
  *                           remote_lock); the owner unlinks and frees at its
  *                           next safepoint (CY_POLL_UNLINK).
- *   old or permanent        unlink under old_lock, free.
- *   collecting              on the collecting thread: unlink, free.
- *                           elsewhere (a concurrent collection): mark DEAD
- *                           and leave the storage to the collector.
+ *   old or permanent        unlink under old_lock, free; but if an
+ *                           incremental collection owns it (see the epochs
+ *                           below), mark DEAD and push it on the dead stack
+ *                           for the collector to unlink and free.
+ *   collecting              (world stopped) the collecting thread: unlink, free.
  *
  * The generation-0 count (containers born minus young ones that died) is kept
  * per thread and added to the global count every CY_GC_COUNT_BATCH
