@@ -499,6 +499,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	cy_gc_list_init(&c.reachable);
 	cy_gc_list_init(&c.uncollectable);
 	info.start_ns = c.phase_start = cy_now_ns();
+	uint64_t cpu_start = cy_thread_cpu_ns();
 
 	cy_stw_report stop;
 	cy_world_stop(&stop);
@@ -516,6 +517,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
 	uint64_t end = cy_now_ns();
+	info.cpu_ns = cy_thread_cpu_ns() - cpu_start;
 	info.wall_ns = end - info.start_ns;
 	info.pause_ns = end - stop.requested_ns;
 	info.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(&stop);

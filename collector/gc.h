@@ -162,6 +162,7 @@ typedef struct cy_gc_collection_info {
 	uint64_t start_ns;    /* CLOCK_MONOTONIC */
 	uint64_t wall_ns;     /* whole collection */
 	uint64_t pause_ns;    /* time the world was stopped */
+	uint64_t cpu_ns;      /* CPU time of the collecting thread(s) on this collection */
 	uint64_t max_time_to_safepoint_ns;
 	uint64_t phase_ns[CY_GC_PHASE_COUNT];
 } cy_gc_collection_info;

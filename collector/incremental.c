@@ -208,9 +208,11 @@ static int mark_until(uint64_t deadline)
 	}
 }
 
-static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind)
+/* Every stop of an incremental collection starts with the collecting thread's CPU clock in cpu_start. */
+static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start)
 {
 	uint64_t end = cy_now_ns();
+	inc.info.cpu_ns += cy_thread_cpu_ns() - cpu_start;
 	cy_gc_record_pause(inc.info.number, stop, end, kind);
 	inc.info.pause_ns += end - stop->requested_ns;
 	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
@@ -231,6 +233,7 @@ static void begin(int gen, int automatic)
 	inc.info.counts_before[2] = cy_gc.count[2];
 	cy_gc_run_callbacks(1, &inc.info);
 	inc.info.start_ns = cy_now_ns();
+	uint64_t cpu_start = cy_thread_cpu_ns();
 
 	cy_stw_report stop;
 	cy_world_stop(&stop);
@@ -256,7 +259,7 @@ static void begin(int gen, int automatic)
 	mark_until(deadline);
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT);
+	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT, cpu_start);
 }
 
 /*
@@ -351,13 +354,14 @@ static void after_last_pause(void)
 
 static void finish(void)
 {
+	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
 	work_until(UINT64_MAX);
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_VERIFY);
+	record_stop(&stop, CY_GC_PAUSE_VERIFY, cpu_start);
 	after_last_pause();
 }
 
@@ -373,13 +377,14 @@ static int step(int start_gen, int automatic, int even_if_early)
 	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
 		return 0;
 	cy_gc_pause_kind kind = inc.phase == INC_VERIFY ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
+	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
 	int done = work_until(cy_now_ns() + cy_gc.pause_budget_ns);
 	cy_gc_tls_collecting = 0;
 	cy_world_resume();
-	record_stop(&stop, kind);
+	record_stop(&stop, kind, cpu_start);
 	inc.slices++;
 	if (done)
 		after_last_pause();

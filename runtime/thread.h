@@ -116,5 +116,7 @@ void cy_world_resume(void);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t cy_now_ns(void);
+/* CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID), in ns. */
+uint64_t cy_thread_cpu_ns(void);
 
 #endif
