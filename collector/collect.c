@@ -44,7 +44,7 @@ typedef struct collection {
 	cy_gc_head uncollectable;
 	int gen;
 	/* Seen while copying counts, so whole passes can be skipped when none exist. */
-	int64_t with_weakrefs, with_finalizers, without_clear;
+	int64_t with_weakrefs, with_finalizers, without_clear, with_dealloc;
 	cy_gc_collection_info *info;
 	uint64_t phase_start;
 	cy_gc_phase phase;
@@ -164,6 +164,7 @@ static void enter_set(collection *c, cy_gc_head *g)
 	c->with_weakrefs += (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS) != 0;
 	c->with_finalizers += t->finalize != NULL;
 	c->without_clear += t->clear == NULL;
+	c->with_dealloc += t->dealloc != NULL;
 }
 
 static int visit_subtract_first(cy_object *referent, void *arg)
@@ -370,9 +371,14 @@ static int64_t handle_resurrected(collection *c)
 
 /* ---- breaking cycles ---------------------------------------------------------------- */
 
-static void delete_garbage(collection *c)
+/*
+ * One object at a time, as CPython does: clearing an object drops its
+ * references, and the reference counts free whatever that leaves
+ * unreferenced, other garbage included. What a clear leaves referenced
+ * from outside survives.
+ */
+static void clear_one_by_one(collection *c, int saveall)
 {
-	int saveall = (__atomic_load_n(&cy_gc.debug, __ATOMIC_RELAXED) & CY_GC_DEBUG_SAVEALL) != 0;
 	while (!cy_gc_list_is_empty(&c->work)) {
 		cy_gc_head *g = c->work.next;
 		cy_object *o = cy_gc_object_of(g);
@@ -389,6 +395,51 @@ static void delete_garbage(collection *c)
 		cy_gc_list_move(g, &c->reachable);
 		cy_decref_any(o);
 	}
+}
+
+/*
+ * The whole batch at once (the Recycler's "collect white"). Every object
+ * left in work is referenced from nowhere but the batch: trial deletion
+ * found no outside reference, weak references to it are gone and its
+ * finalizers have run without resurrecting it. So the collector can free
+ * the batch itself rather than through the counts. Each object is made
+ * immortal first, so a clear that drops a reference into the batch changes
+ * nothing, and no object of the batch is freed while another's clear may
+ * still read it; references out of the batch are dropped for real (and may
+ * free objects outside, which unlink themselves from their lists as
+ * usual). Then every object's storage goes back in one pass, and the list
+ * is simply forgotten. Types with their own dealloc are not freed this way
+ * (their teardown is more than clear-then-free): a set holding one anywhere
+ * (enter_set counts them) is cleared one by one.
+ */
+static void free_in_bulk(collection *c)
+{
+	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next)
+		cy_atomic_store_relaxed(&cy_gc_object_of(g)->ob_ref_local, CY_REF_IMMORTAL);
+	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->clear(o);
+	}
+	int64_t freed = 0;
+	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next, freed++) {
+		next = g->next;
+		cy_object *o = cy_gc_object_of(g);
+		/* A clear may have made a new weak reference to it: clear that too. */
+		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
+			cy_weakref_clear_referent(o);
+		cy_object_release_storage(o);
+	}
+	CY_COUNT_ADD_ALWAYS(objects_freed, freed);
+	cy_gc_list_init(&c->work);
+}
+
+static void delete_garbage(collection *c)
+{
+	int saveall = (__atomic_load_n(&cy_gc.debug, __ATOMIC_RELAXED) & CY_GC_DEBUG_SAVEALL) != 0;
+	if (saveall || c->with_dealloc)
+		clear_one_by_one(c, saveall);
+	else
+		free_in_bulk(c);
 }
 
 /* ---- survivors ---------------------------------------------------------------------- */

@@ -128,6 +128,38 @@ static void garbage_cycle_referencing_a_live_object(void **state)
 	cy_decref(live);
 }
 
+/*
+ * What only the garbage held dies with it: a leaf, and an older container
+ * outside the generations collected, whose finalizer runs once and finds
+ * its neighbour intact (the collector frees a batch only after every clear
+ * of the batch has run).
+ */
+static void garbage_releases_what_only_it_held(void **state)
+{
+	(void)state;
+	box_finalizer_record_reset();
+	box *held = box_new_of(&finalizing_box_type, NULL, 0);
+	box *neighbour = box_new_of(&box_type, NULL, 41);
+	assert_int_equal(cy_gc_collect(0), 0); /* held and neighbour to generation 1 */
+	held->item = &neighbour->base;
+	cy_object *a = cy_list_new(), *b = cy_list_new();
+	assert_int_equal(cy_list_append(a, b), 0);
+	assert_int_equal(cy_list_append(b, a), 0);
+	assert_int_equal(cy_list_append(a, &held->base), 0);
+	cy_object *leaf = cy_int_new(5);
+	assert_int_equal(cy_list_append(b, leaf), 0);
+	cy_decref(leaf);
+	cy_decref(&held->base);
+	cy_decref(a);
+	cy_decref(b);
+	assert_int_equal(cy_objects_live(), 5);
+	/* Only generation 0: held and neighbour are not in the set, yet die through their counts. */
+	assert_int_equal(cy_gc_collect(0), 2);
+	assert_int_equal(box_finalizer_record.finalized, 1);
+	assert_int_equal(box_finalizer_record.neighbour_payload, 41);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
 /* ---- generations ----------------------------------------------------------------- */
 
 typedef struct find {
@@ -660,6 +692,7 @@ int main(void)
 		gc_test(two_object_cycle_collects_exactly_two),
 		gc_test(ring_with_an_outside_reference_survives_whole),
 		gc_test(garbage_cycle_referencing_a_live_object),
+		gc_test(garbage_releases_what_only_it_held),
 		gc_test(counts_and_promotion_through_the_generations),
 		gc_test(crossing_the_threshold_collects_exactly_once),
 		gc_test(a_threshold_changed_at_run_time_applies_at_the_next_count_check),
