@@ -48,6 +48,8 @@ typedef struct collection {
 	cy_gc_collection_info *info;
 	uint64_t phase_start;
 	cy_gc_phase phase;
+	/* The set in list order, when the first pass could record it (else NULL): see member_array. */
+	struct member_array *members;
 } collection;
 
 static void phase_switch(collection *c, cy_gc_phase next)
@@ -67,6 +69,64 @@ CY_INLINE int in_set(const cy_gc_head *g)
 CY_INLINE cy_gc_head *tracked_head(cy_object *o)
 {
 	return o && cy_gc_is_tracked_type(o->ob_type) ? cy_gc_head_of(o) : NULL;
+}
+
+/* ---- the set as an array --------------------------------------------------------- */
+
+/*
+ * Walking a list is a chain of dependent loads: each step waits for the
+ * previous object's next pointer, a cache miss whenever the set does not
+ * fit in L1 (a young generation barely does). The first pass must walk the
+ * list; it also records each member here, so that later passes over the
+ * whole set read an array, whose loads the processor overlaps. The array
+ * is only valid while no member can have been freed: until user code
+ * (finalizers, weak reference callbacks) or clearing runs. It belongs to
+ * whoever holds collect_lock, and keeps its capacity between collections
+ * unless a big one left it large. Without memory for it a collection walks
+ * the lists instead.
+ */
+typedef struct member_array {
+	cy_gc_head **items;
+	size_t len, cap;
+	int overflowed; /* a push failed: the array is incomplete */
+} member_array;
+
+static member_array scratch_members;
+
+/* Capacity kept between collections; a full collection of a big heap gives back the rest. */
+#define MEMBERS_KEPT ((size_t)1 << 16)
+
+static member_array *members_begin(void)
+{
+	scratch_members.len = 0;
+	scratch_members.overflowed = 0;
+	return &scratch_members;
+}
+
+CY_INLINE void members_push(member_array *m, cy_gc_head *g)
+{
+	if (CY_UNLIKELY(m->len == m->cap)) {
+		if (m->overflowed)
+			return;
+		size_t cap = m->cap ? m->cap * 2 : 1024;
+		cy_gc_head **bigger = realloc(m->items, cap * sizeof *bigger);
+		if (!bigger) {
+			m->overflowed = 1;
+			return;
+		}
+		m->items = bigger;
+		m->cap = cap;
+	}
+	m->items[m->len++] = g;
+}
+
+static void members_end(collection *c)
+{
+	c->members = NULL;
+	if (scratch_members.cap > MEMBERS_KEPT) {
+		free(scratch_members.items);
+		scratch_members = (member_array){0};
+	}
 }
 
 /* ---- preparing: exact counts, no dead objects, one list ------------------------ */
@@ -191,12 +251,15 @@ static int visit_subtract_first(cy_object *referent, void *arg)
 static int64_t subtract_internal_refs(collection *c)
 {
 	int64_t n = 0;
+	member_array *members = members_begin();
 	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next, n++) {
+		members_push(members, g);
 		if (gathered(cy_gc_state(g), c->gen))
 			enter_set(c, g);
 		cy_object *o = cy_gc_object_of(g);
 		o->ob_type->traverse(o, visit_subtract_first, c);
 	}
+	c->members = members->overflowed ? NULL : members;
 	return n;
 }
 
@@ -230,6 +293,25 @@ static int visit_reachable(cy_object *referent, void *arg)
 	return 0;
 }
 
+/* Breadth-first from survivors' objects after before_new: the list is the queue. */
+static int64_t scan_survivors(cy_gc_head *survivors, cy_gc_head *before_new)
+{
+	int64_t moved = 0;
+	for (cy_gc_head *g = before_new->next; g != survivors; g = g->next, moved++) {
+		cy_object *o = cy_gc_object_of(g);
+		o->ob_type->traverse(o, visit_reachable, survivors);
+	}
+	return moved;
+}
+
+CY_INLINE void move_if_referenced_from_outside(cy_gc_head *g, cy_gc_head *survivors)
+{
+	if (g->refs > 0) {
+		cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+		cy_gc_list_move(g, survivors);
+	}
+}
+
 /*
  * Move everything in set with refs > 0, and everything reachable from it
  * inside set, to survivors. What stays in set is unreachable. The
@@ -241,17 +323,21 @@ static int64_t move_reachable(cy_gc_head *set, cy_gc_head *survivors)
 	cy_gc_head *before_new = survivors->prev;
 	for (cy_gc_head *g = set->next, *next; g != set; g = next) {
 		next = g->next;
-		if (g->refs > 0) {
-			cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
-			cy_gc_list_move(g, survivors);
-		}
+		move_if_referenced_from_outside(g, survivors);
 	}
-	int64_t moved = 0;
-	for (cy_gc_head *g = before_new->next; g != survivors; g = g->next, moved++) {
-		cy_object *o = cy_gc_object_of(g);
-		o->ob_type->traverse(o, visit_reachable, survivors);
-	}
-	return moved;
+	return scan_survivors(survivors, before_new);
+}
+
+/* The same for the whole set just marked, its members read from the array rather than the list. */
+static int64_t move_reachable_in_collection(collection *c)
+{
+	if (!c->members)
+		return move_reachable(&c->work, &c->reachable);
+	cy_gc_head *before_new = c->reachable.prev;
+	member_array *m = c->members;
+	for (size_t i = 0; i < m->len; i++)
+		move_if_referenced_from_outside(m->items[i], &c->reachable);
+	return scan_survivors(&c->reachable, before_new);
 }
 
 /* ---- what cannot be freed -------------------------------------------------------- */
@@ -412,8 +498,45 @@ static void clear_one_by_one(collection *c, int saveall)
  * (their teardown is more than clear-then-free): a set holding one anywhere
  * (enter_set counts them) is cleared one by one.
  */
+/* Release the storage of the n objects of a cleared batch. */
+static void release_batch(cy_gc_head **batch, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		cy_object *o = cy_gc_object_of(batch[i]);
+		/* A clear may have made a new weak reference to it: clear that too. */
+		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
+			cy_weakref_clear_referent(o);
+		cy_object_release_storage(o);
+	}
+	CY_COUNT_ADD_ALWAYS(objects_freed, (int64_t)n);
+}
+
 static void free_in_bulk(collection *c)
 {
+	if (c->members) {
+		/*
+		 * No member has been freed yet (free_in_bulk's caller checks that
+		 * nothing ran), so the array still holds the whole set: keep the
+		 * garbage in it, in place, and work on that.
+		 */
+		member_array *m = c->members;
+		size_t n = 0;
+		for (size_t i = 0; i < m->len; i++) {
+			cy_gc_head *g = m->items[i];
+			if (in_set(g)) {
+				cy_atomic_store_relaxed(&cy_gc_object_of(g)->ob_ref_local, CY_REF_IMMORTAL);
+				m->items[n++] = g;
+			}
+		}
+		for (size_t i = 0; i < n; i++) {
+			cy_object *o = cy_gc_object_of(m->items[i]);
+			o->ob_type->clear(o);
+		}
+		release_batch(m->items, n);
+		c->members = NULL;
+		cy_gc_list_init(&c->work);
+		return;
+	}
 	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next)
 		cy_atomic_store_relaxed(&cy_gc_object_of(g)->ob_ref_local, CY_REF_IMMORTAL);
 	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
@@ -424,7 +547,6 @@ static void free_in_bulk(collection *c)
 	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next, freed++) {
 		next = g->next;
 		cy_object *o = cy_gc_object_of(g);
-		/* A clear may have made a new weak reference to it: clear that too. */
 		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
 			cy_weakref_clear_referent(o);
 		cy_object_release_storage(o);
@@ -486,6 +608,9 @@ void cy_gc_update_counts(int gen, int64_t survivors)
  */
 static int64_t dispose(collection *c, int64_t unreachable)
 {
+	/* Uncollectable objects look like garbage, and user code may free members: the array is stale. */
+	if (c->without_clear || c->with_weakrefs || c->with_finalizers)
+		c->members = NULL;
 	int64_t uncollectable = move_uncollectable(c);
 	c->info->uncollectable += uncollectable;
 	unreachable -= uncollectable;
@@ -561,8 +686,9 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 
 	phase_switch(&c, CY_GC_PHASE_MARK);
 	info.examined = subtract_internal_refs(&c);
-	int64_t unreachable = info.examined - move_reachable(&c.work, &c.reachable);
+	int64_t unreachable = info.examined - move_reachable_in_collection(&c);
 	cy_gc_update_counts(gen, dispose(&c, unreachable));
+	members_end(&c);
 	release_threads();
 
 	cy_gc_tls_collecting = 0;
