@@ -13,7 +13,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/compare.h"
+#include "bench/merge.h"
 #include "bench/micro/micro.h"
+#include "bench/plot.h"
+#include "bench/report.h"
 #include "bench/results.h"
 #include "bench/run.h"
 #include "bench/suite.h"
@@ -43,6 +47,10 @@ static const cyclab_command commands[] = {
 		.run = cy_run_main,
 	},
 	{"suite", "FILE -o DIR [--force] [--shard I/N] [--list]", "run a suite's matrix of cyclab run cells (`cyclab suite --help`)", cy_suite_main},
+	{"compare", "A B [--json] [-o FILE]", "compare two results or suite directories, with significance (`cyclab compare --help`)", cy_compare_main},
+	{"merge", "DIR... -o OUT", "join suite directories (shards) into one, summary.csv rewritten (`cyclab merge --help`)", cy_merge_main},
+	{"plot", "DIR [-o OUT]", "draw a suite's results (and micro-benchmark JSON) with gnuplot, SVG and PNG (`cyclab plot --help`)", cy_plot_main},
+	{"report", "DIR [-o FILE]", "one self-contained HTML page: summary, plots, machine, configurations (`cyclab report --help`)", cy_report_main},
 	{
 		.name = "micro",
 		.synopsis = "[--benchmark_filter=REGEX] [--benchmark_repetitions=N] [--benchmark_format=json] ...",

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/aggregate.h"
+#include "bench/figures.h"
 #include "bench/version.h"
 
 #ifndef CY_GIT_REVISION
@@ -203,9 +205,27 @@ static void write_config(cy_json *j, const cy_run_config *c)
 	cy_json_int(j, "warmup", c->warmup);
 	cy_json_int(j, "repeat", c->repeat);
 	cy_json_int(j, "sample_interval_ms", c->sample_interval_ms);
+	cy_json_string(j, "pin", cy_pin_policy_name(c->pin));
 	cy_json_begin_object(j, "params");
 	for (size_t i = 0; i < c->workload->param_count; i++)
 		write_param(j, c, i);
+	cy_json_end_object(j);
+	cy_json_end_object(j);
+}
+
+/*
+ * Where each knob of "config" came from: "default", "environment" or
+ * "command-line" (bench/run_env.c). Beside "config", not in it: the same
+ * configuration set another way is the same cell (result_read.h's key).
+ */
+static void write_config_sources(cy_json *j, const cy_run_config *c)
+{
+	cy_json_begin_object(j, "config_sources");
+	for (int k = 0; k < CY_KNOB_COUNT; k++)
+		cy_json_string(j, cy_run_knob_key((cy_run_knob)k), cy_knob_source_name(c->source[k]));
+	cy_json_begin_object(j, "params");
+	for (size_t i = 0; i < c->workload->param_count; i++)
+		cy_json_string(j, c->workload->params[i].name, cy_knob_source_name(c->param_source[i]));
 	cy_json_end_object(j);
 	cy_json_end_object(j);
 }
@@ -216,6 +236,9 @@ static void write_machine(cy_json *j, const cy_machine *m)
 	cy_json_string(j, "cpu_model", m->cpu_model);
 	cy_json_int(j, "cpus_online", m->cpus_online);
 	cy_json_string(j, "kernel", m->kernel);
+	cy_json_string(j, "topology_fingerprint", m->topology_fingerprint);
+	cy_json_string(j, "allowed_cpus", m->allowed_cpus);
+	cy_json_int(j, "allowed_pus", m->allowed_pus);
 	cy_json_begin_object(j, "topology");
 	if (m->topology_known) {
 		cy_json_int(j, "packages", m->packages);
@@ -257,6 +280,27 @@ static void write_pauses(cy_json *j, const cy_run_record *r)
 	}
 	cy_json_end_object(j);
 	cy_json_uint(j, "unrecorded", r->pauses_unrecorded);
+	/* For plots (bench/stats.h): counts has one bucket more than bounds_us; the recorded pauses only. */
+	cy_json_begin_object(j, "histogram");
+	cy_json_begin_array(j, "bounds_us", 1);
+	for (int b = 0; b < CY_PAUSE_HIST_BOUNDS; b++)
+		cy_json_double(j, NULL, (double)cy_pause_hist_bound_ns(b) / 1e3);
+	cy_json_end_array(j);
+	cy_json_begin_array(j, "counts", 1);
+	for (int b = 0; b < CY_PAUSE_HIST_BUCKETS; b++)
+		cy_json_uint(j, NULL, r->pauses.histogram[b]);
+	cy_json_end_array(j);
+	cy_json_end_object(j);
+	cy_json_begin_object(j, "mmu_curve");
+	cy_json_begin_array(j, "window_ms", 1);
+	for (int w = 0; w < CY_MMU_CURVE_POINTS; w++)
+		cy_json_double(j, NULL, cy_mmu_curve_window_ms[w]);
+	cy_json_end_array(j);
+	cy_json_begin_array(j, "utilisation", 1);
+	for (int w = 0; w < CY_MMU_CURVE_POINTS; w++)
+		cy_json_double(j, NULL, r->pauses.mmu_curve[w]);
+	cy_json_end_array(j);
+	cy_json_end_object(j);
 	cy_json_begin_array(j, "longest", 0);
 	for (unsigned i = 0; i < r->longest_count; i++) {
 		const cy_gc_pause *p = &r->longest[i];
@@ -313,9 +357,12 @@ static void write_series(cy_json *j, const cy_run_record *r, unsigned interval_m
 	cy_json_end_object(j);
 }
 
-static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms)
+/* order_index: the run's place in an interleaved suite's schedule, or -1 (not written). */
+static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, int64_t order_index)
 {
 	cy_json_begin_object(j, NULL);
+	if (order_index >= 0)
+		cy_json_int(j, "order_index", order_index);
 	cy_json_int(j, "ops", r->ops);
 	cy_json_double(j, "seconds", r->seconds);
 	cy_json_double(j, "ops_per_s", r->ops_per_s);
@@ -352,7 +399,46 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms)
 	for (unsigned m = 0; m < r->metrics; m++)
 		cy_json_double(j, r->metric_names[m], r->metric_values[m]);
 	cy_json_end_object(j);
+	cy_placement_write_json(r->placement, j); /* where the threads were planned and seen */
 	write_series(j, r, interval_ms);
+	cy_json_end_object(j);
+}
+
+/* One figure of bench/figures.h as the record holds it. */
+static double figure_of_record(cy_figure_id figure, const cy_run_record *r)
+{
+	switch (figure) {
+#define FIGURE_CASE(id, name, path, field, direction, unit) \
+	case CY_FIGURE_##id: return (double)r->field;
+		CY_FIGURES(FIGURE_CASE)
+#undef FIGURE_CASE
+	case CY_FIGURE_COUNT: break;
+	}
+	return NAN;
+}
+
+static void write_aggregate(cy_json *j, const char *key, const double *values, unsigned n)
+{
+	cy_aggregate a;
+	if (cy_aggregate_compute(values, n, &a) != 0) {
+		j->failed = 1;
+		return;
+	}
+	cy_json_begin_object(j, key);
+	cy_json_uint(j, "n", a.n);
+	cy_json_double(j, "median", a.median);
+	cy_json_double(j, "mad", a.mad);
+	cy_json_double(j, "mean", a.mean);
+	cy_json_double(j, "stddev", a.stddev);
+	cy_json_double(j, "cv", a.cv);
+	cy_json_double(j, "min", a.min);
+	cy_json_double(j, "max", a.max);
+	cy_json_begin_object(j, "ci95");
+	cy_json_double(j, "low", a.ci_low);
+	cy_json_double(j, "high", a.ci_high);
+	cy_json_double(j, "coverage", a.ci_coverage); /* below 0.95 when n <= 5: no interval reaches it */
+	cy_json_string(j, "method", CY_AGGREGATE_CI_METHOD);
+	cy_json_end_object(j);
 	cy_json_end_object(j);
 }
 
@@ -373,11 +459,18 @@ static void write_summary(cy_json *j, const cy_run_report *report)
 		cy_json_double(j, "ops_per_s_median", cy_median(rates, n));
 		cy_json_double(j, "ops_per_s_min", min);
 		cy_json_double(j, "ops_per_s_max", max);
-		free(rates);
 	} else {
 		j->failed = 1;
 	}
 	cy_json_int(j, "runs", n);
+	/* Each main figure's aggregates over the runs (bench/aggregate.h defines them; the MAD is unscaled). */
+	cy_json_bool(j, "mad_scaled", 0);
+	for (int f = 0; f < CY_FIGURE_COUNT && rates; f++) {
+		for (unsigned i = 0; i < n; i++)
+			rates[i] = figure_of_record((cy_figure_id)f, &report->runs[i]);
+		write_aggregate(j, cy_figures[f].name, rates, n);
+	}
+	free(rates);
 	cy_json_end_object(j);
 }
 
@@ -400,11 +493,20 @@ int cy_results_print(FILE *out, const cy_run_report *report)
 	cy_json_string(&j, "started", report->started_utc);
 	cy_json_string(&j, "status", report->status);
 	write_config(&j, c);
+	write_config_sources(&j, c);
 	write_machine(&j, report->machine);
 	write_summary(&j, report);
+	const cy_run_interleave *interleave = report->interleave;
+	if (interleave) {
+		cy_json_begin_object(&j, "interleave");
+		cy_json_uint(&j, "seed", interleave->seed);
+		cy_json_uint(&j, "schedule_length", interleave->length);
+		cy_json_end_object(&j);
+	}
 	cy_json_begin_array(&j, "runs", 0);
 	for (unsigned i = 0; i < report->run_count; i++)
-		write_run(&j, &report->runs[i], c->sample_interval_ms);
+		write_run(&j, &report->runs[i], c->sample_interval_ms,
+			interleave ? (int64_t)interleave->order_index[i] : -1);
 	cy_json_end_array(&j);
 	cy_json_end_object(&j);
 	return j.failed || j.depth != 0 || ferror(out) ? -1 : 0;
@@ -474,4 +576,22 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 		return -1;
 	}
 	return 0;
+}
+
+int cy_make_directories(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }

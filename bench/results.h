@@ -57,7 +57,18 @@ typedef struct cy_run_report {
 	const cy_run_record *runs;
 	unsigned run_count;
 	const char *status;       /* "ok", or what went wrong */
+	const struct cy_run_interleave *interleave; /* NULL unless `cyclab suite --interleave` ran these runs */
 } cy_run_report;
+
+/*
+ * How `cyclab suite --interleave` placed a cell's runs among the other cells'
+ * (written as "interleave" and each run's "order_index"; absent otherwise).
+ */
+typedef struct cy_run_interleave {
+	uint64_t seed;               /* of the shuffled order */
+	uint64_t length;             /* measured repetitions in the whole schedule */
+	const uint64_t *order_index; /* run_count entries: each run's position in it, from 0 */
+} cy_run_interleave;
 
 /* Write the whole document to out. Returns 0, or -1 if writing failed. */
 int cy_results_print(FILE *out, const cy_run_report *report);
@@ -67,6 +78,9 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 
 /* Can path be written? Creates and removes path.tmp; -1 with why (checked before a run starts). */
 int cy_results_probe(const char *path, char *why, size_t len);
+
+/* mkdir -p: create path and any missing parents; 0, or -1 with errno set. */
+int cy_make_directories(const char *path);
 
 /* The revision this binary was built from (configure's `git describe`), or "unknown". */
 const char *cy_build_revision(void);

@@ -1,5 +1,6 @@
 /*
- * run.c: the workload runner, `cyclab run NAME [options]`, and `cyclab list`.
+ * run.c: one repetition of a workload, measured (cy_run_repetition); the
+ * command around it is run_main.c, its options run_options.c.
  *
  * What one repetition does (cy_run_repetition), in order:
  *
@@ -8,10 +9,13 @@
  *   2. The calling thread registers as thread 0 and runs the workload's
  *      setup. Collector statistics are reset and the peak RSS is reset to
  *      the current RSS (/proc/self/clear_refs), so both describe the run.
- *   3. Threads 1..N-1 start, register and wait at a gate; the sampler thread
- *      (never registered: it touches no object) waits too. The clock starts
- *      when the gate opens, and every thread, thread 0 included, runs the
- *      workload's thread function. The sampler records (time, operations,
+ *   3. Threads 1..N-1 start, bind themselves to their CPU (--pin; thread
+ *      0 binds after creating them and the sampler, which must not inherit
+ *      its binding, and is unbound again at the end), register and wait at
+ *      a gate; the sampler thread (never registered: it touches no object)
+ *      waits too. The clock starts when the gate opens, and every thread,
+ *      thread 0 included, runs the workload's thread function, then notes
+ *      the CPU it ended on. The sampler records (time, operations,
  *      heap bytes, live objects) every sample_interval_ms and, in a timed
  *      run, raises the workload's stop flag when the duration is up. The
  *      clock stops when the last thread has returned.
@@ -26,22 +30,26 @@
  * only before and after the timed part; the collector records pauses in a
  * preallocated ring; the sampler, 100 times a second, takes one lock
  * (cy_counters_snapshot's) and reads the workload's progress words with
- * relaxed loads. Warm-up repetitions run the same path and are discarded
+ * relaxed loads. --trace-gc's callback is attached from the statistics'
+ * reset to the end of the timed part, so it sees exactly the collections
+ * counted; it only copies figures, and the sampler writes the trace as it
+ * wakes (run_trace.c says what it costs). The placement is planned
+ * (hwloc reads the topology) before the runtime starts, outside the
+ * measured part. Warm-up repetitions run the same path and are discarded
  * (pyperf's and hyperfine's convention); every repetition uses the same
  * seed, so their spread is the system's, not the workload's.
  *
- * Bad input is refused before anything runs, with one line naming what is
- * valid and exit status 2; a configuration this build cannot run (the
- * concurrent collector, a missing allocator) is exit 2 too. A failed
- * workload check or an unexpected leak is exit 1, with the result written.
+ * A configuration this build cannot run (the concurrent collector, a
+ * missing allocator) is CY_RUN_UNAVAILABLE; a setup that fails, or objects
+ * that survive the cleanup, CY_RUN_FAILED with why.
  */
 #include "bench/run.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,191 +57,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "bench/machine.h"
-#include "bench/results.h"
+#include "bench/run_internal.h"
 #include "runtime/pool.h"
 #include "runtime/runtime.h"
-
-enum {
-	DEFAULT_REPEAT = 5,
-	DEFAULT_WARMUP = 1,
-	DEFAULT_SAMPLE_MS = 10,
-	MAX_REPEAT = 10000,
-};
-#define DEFAULT_DURATION_S 1.0
-#define DEFAULT_SEED 20261124u
-#define DEFAULT_PAUSE_BUDGET_US 200
-
-/* ---- configuration ----------------------------------------------------------------- */
-
-static int parse_int_text(const char *text, int64_t *out)
-{
-	if (!*text)
-		return -1;
-	char *end;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno || end == text)
-		return -1;
-	long long scale = 1;
-	switch (*end) {
-	case 'k': case 'K': scale = 1000; end++; break;
-	case 'm': case 'M': scale = 1000 * 1000; end++; break;
-	case 'g': case 'G': scale = 1000 * 1000 * 1000; end++; break;
-	}
-	if (*end || (v > 0 && v > INT64_MAX / scale) || (v < 0 && v < INT64_MIN / scale))
-		return -1;
-	*out = v * scale;
-	return 0;
-}
-
-static int parse_double_text(const char *text, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	if (errno || end == text || *end || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static const char *choice_in(const char *choices, const char *value)
-{
-	size_t n = strlen(value);
-	for (const char *p = choices; *p;) {
-		size_t len = strcspn(p, "|");
-		if (len == n && strncmp(p, value, n) == 0)
-			return p;
-		p += len + (p[len] == '|');
-	}
-	return NULL;
-}
-
-static void describe_range(const cy_param_spec *spec, char *out, size_t len)
-{
-	switch (spec->kind) {
-	case CY_PARAM_INT: snprintf(out, len, "an integer in %.0f..%.0f", spec->min, spec->max); break;
-	case CY_PARAM_FLOAT: snprintf(out, len, "a number in %g..%g", spec->min, spec->max); break;
-	case CY_PARAM_CHOICE: snprintf(out, len, "one of %s", spec->choices); break;
-	}
-}
-
-/* Parse value for spec into the configuration's slot i. */
-static int set_param_at(cy_run_config *c, size_t i, const char *value, char *why, size_t len)
-{
-	const cy_param_spec *spec = &c->workload->params[i];
-	char range[128];
-	describe_range(spec, range, sizeof range);
-	if (strlen(value) >= sizeof c->param_text[i]) {
-		snprintf(why, len, "--param %s: value too long (valid: %s)", spec->name, range);
-		return -1;
-	}
-	switch (spec->kind) {
-	case CY_PARAM_INT: {
-		int64_t v;
-		if (parse_int_text(value, &v) != 0 || (double)v < spec->min || (double)v > spec->max) {
-			snprintf(why, len, "--param %s=%s: not valid (valid: %s)", spec->name, value, range);
-			return -1;
-		}
-		c->param_values[i] = (double)v;
-		break;
-	}
-	case CY_PARAM_FLOAT: {
-		double v;
-		if (parse_double_text(value, &v) != 0 || v < spec->min || v > spec->max) {
-			snprintf(why, len, "--param %s=%s: not valid (valid: %s)", spec->name, value, range);
-			return -1;
-		}
-		c->param_values[i] = v;
-		break;
-	}
-	case CY_PARAM_CHOICE: {
-		if (!choice_in(spec->choices, value) || !*value) {
-			snprintf(why, len, "--param %s=%s: not valid (valid: %s)", spec->name, value, range);
-			return -1;
-		}
-		snprintf(c->param_text[i], sizeof c->param_text[i], "%s", value);
-		c->param_choices[i] = c->param_text[i];
-		return 0;
-	}
-	}
-	snprintf(c->param_text[i], sizeof c->param_text[i], "%s", value);
-	return 0;
-}
-
-void cy_run_config_init(cy_run_config *c, const cy_workload_def *w)
-{
-	memset(c, 0, sizeof *c);
-	c->workload = w;
-	c->threads = 1;
-	c->rc = CY_RC_BIASED;
-	c->gc = CY_GC_MODE_STW;
-	c->threshold[0] = 700; /* CPython's */
-	c->threshold[1] = 10;
-	c->threshold[2] = 10;
-	c->pause_budget_us = DEFAULT_PAUSE_BUDGET_US;
-	c->alloc = CY_ALLOC_DEFAULT;
-	c->duration_s = DEFAULT_DURATION_S;
-	c->seed = DEFAULT_SEED;
-	c->warmup = DEFAULT_WARMUP;
-	c->repeat = DEFAULT_REPEAT;
-	c->sample_interval_ms = DEFAULT_SAMPLE_MS;
-	for (size_t i = 0; i < w->param_count && i < CY_WORKLOAD_MAX_PARAMS; i++) {
-		char why[256];
-		if (set_param_at(c, i, w->params[i].default_value, why, sizeof why) != 0) {
-			/* A default outside its own range is a bug in the workload's def. */
-			fprintf(stderr, "cyclab: workload %s: default of %s: %s\n", w->name, w->params[i].name, why);
-			abort();
-		}
-	}
-}
-
-int cy_run_set_param(cy_run_config *c, const char *key, const char *value, char *why, size_t len)
-{
-	const cy_workload_def *w = c->workload;
-	for (size_t i = 0; i < w->param_count; i++) {
-		if (strcmp(w->params[i].name, key) == 0)
-			return set_param_at(c, i, value, why, len);
-	}
-	char names[512] = "";
-	size_t used = 0;
-	for (size_t i = 0; i < w->param_count && used < sizeof names; i++)
-		used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", i ? ", " : "", w->params[i].name);
-	snprintf(why, len, "unknown parameter '%s' for %s (valid: %s)", key, w->name,
-		w->param_count ? names : "none; this workload takes no --param");
-	return -1;
-}
-
-int cy_run_validate(const cy_run_config *c, char *why, size_t len)
-{
-	if (c->rc == CY_RC_NONATOMIC && c->threads > 1) {
-		snprintf(why, len,
-			"--rc nonatomic allows one thread, not --threads %u (valid: --threads 1, or --rc atomic|biased)",
-			c->threads);
-		return -1;
-	}
-	if (c->workload->single_thread_only && c->threads > 1) {
-		snprintf(why, len, "%s runs on one thread only (valid: --threads 1)", c->workload->name);
-		return -1;
-	}
-	if (c->threads < 1 || c->threads > CY_WORKLOAD_MAX_THREADS) {
-		snprintf(why, len, "--threads must be in 1..%d", CY_WORKLOAD_MAX_THREADS);
-		return -1;
-	}
-	if ((c->ops > 0) == (c->duration_s > 0)) {
-		snprintf(why, len, "a run is timed (--duration SECONDS) or counted (--ops N), exactly one of them");
-		return -1;
-	}
-	return 0;
-}
-
-/* ---- one repetition ---------------------------------------------------------------- */
 
 typedef struct runner {
 	const cy_run_config *config;
 	cy_workload_run *run;
 	const cy_workload_ops *ops;
+	cy_placement *placement; /* slot i written by thread i only (placement.h) */
 
 	/* The start gate: workers and the sampler wait for `open`. */
 	pthread_mutex_t gate_lock;
@@ -254,6 +86,7 @@ typedef struct worker {
 	runner *r;
 	unsigned index;
 	int register_error;
+	int bind_failed;
 } worker;
 
 /* Wait at the gate; returns 0 to run, -1 if the run was abandoned. */
@@ -276,14 +109,18 @@ static int wait_at_gate(runner *r, int registered)
 static void *worker_main(void *p)
 {
 	worker *w = p;
+	/* Bound before registering, so its pool heap is made on the CPU it will run on. */
+	w->bind_failed = cy_placement_bind_self(w->r->placement, w->index) != 0;
 	int err = cy_thread_register(CY_ROLE_MUTATOR);
 	if (err != CY_THREAD_OK) {
 		w->register_error = err;
 		wait_at_gate(w->r, 0);
 		return NULL;
 	}
-	if (wait_at_gate(w->r, 1) == 0)
+	if (wait_at_gate(w->r, 1) == 0) {
 		w->r->ops->thread(w->r->run, w->index);
+		cy_placement_note_cpu(w->r->placement, w->index);
+	}
 	cy_thread_unregister();
 	return NULL;
 }
@@ -349,6 +186,8 @@ static void *sampler_main(void *p)
 			while (next <= now)
 				next += interval;
 		}
+		if (r->config->trace)
+			cy_gc_trace_drain(r->config->trace); /* formatting the trace here, not on a collecting thread */
 	}
 	take_sample(r, cy_now_ns());
 	return NULL;
@@ -438,7 +277,11 @@ static int record_collector(cy_run_record *rec, uint64_t start_ns, uint64_t end_
 	return err;
 }
 
-/* Start workers 1..n-1 and the sampler, open the gate; -1 if a thread could not start. */
+/*
+ * Start workers 1..n-1 and the sampler, bind thread 0 (the caller) after
+ * them so that they do not inherit its binding, open the gate; -1 if a
+ * thread could not start or thread 0 could not be bound.
+ */
 static int start_threads(runner *r, pthread_t *ids, worker *workers, pthread_t *sampler, char *why, size_t len)
 {
 	unsigned n = r->run->threads, workers_started = 0;
@@ -451,12 +294,16 @@ static int start_threads(runner *r, pthread_t *ids, worker *workers, pthread_t *
 		else
 			failed = 1;
 	}
+	int bind_failed = !failed && cy_placement_bind_self(r->placement, 0) != 0;
+	failed |= bind_failed;
 	cy_blocking_begin();
 	pthread_mutex_lock(&r->gate_lock);
 	if (!failed) {
 		while (r->ready < n) /* n - 1 workers and the sampler */
 			pthread_cond_wait(&r->gate_cond, &r->gate_lock);
 		r->start_ns = cy_now_ns();
+		if (r->config->trace)
+			cy_gc_trace_set_origin(r->config->trace, r->start_ns);
 		r->open = 1;
 	} else {
 		r->abandon = 1;
@@ -468,7 +315,10 @@ static int start_threads(runner *r, pthread_t *ids, worker *workers, pthread_t *
 			pthread_join(ids[i], NULL);
 		if (sampler_started)
 			pthread_join(*sampler, NULL);
-		snprintf(why, len, "cannot start %u threads", n);
+		if (bind_failed)
+			snprintf(why, len, "cannot bind thread 0 to its CPU (--pin %s)", cy_pin_policy_name(r->config->pin));
+		else
+			snprintf(why, len, "cannot start %u threads", n);
 	}
 	cy_blocking_end();
 	return failed ? -1 : 0;
@@ -505,15 +355,28 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		snprintf(why, len, "out of memory for %u threads", run->threads);
 		return -1;
 	}
+	/* Thread 0's binding from before, given back at the end: later threads it starts inherit it. */
+	cpu_set_t unbound;
+	int rebind = c->pin != CY_PIN_NONE && pthread_getaffinity_np(pthread_self(), sizeof unbound, &unbound) == 0;
 	cy_gc_reset_statistics();
+	if (c->trace && cy_gc_trace_attach(c->trace) != 0) {
+		snprintf(why, len, "cannot attach the collection trace: the collector's callback table is full");
+		free(workers);
+		return -1;
+	}
 	rec->peak_rss_of_run = reset_peak_rss() == 0;
 	cy_counters before, after;
 	cy_counters_snapshot(&before);
 	if (start_threads(r, ids, workers, &sampler, why, len) != 0) {
+		if (c->trace)
+			cy_gc_trace_detach(c->trace);
+		if (rebind)
+			pthread_setaffinity_np(pthread_self(), sizeof unbound, &unbound);
 		free(workers);
 		return -1;
 	}
 	r->ops->thread(run, 0);
+	cy_placement_note_cpu(r->placement, 0);
 	cy_blocking_begin();
 	for (unsigned i = 1; i < run->threads; i++)
 		pthread_join(ids[i], NULL);
@@ -521,14 +384,24 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	pthread_join(sampler, NULL);
 	cy_blocking_end();
-	int register_error = 0;
+	/* No collection runs now: every thread but this one is gone, and this one is between safepoints. */
+	if (c->trace)
+		cy_gc_trace_detach(c->trace);
+	if (rebind)
+		pthread_setaffinity_np(pthread_self(), sizeof unbound, &unbound);
+	int register_error = 0, bind_failed = 0;
 	for (unsigned i = 1; i < run->threads; i++) {
 		if (workers[i].register_error)
 			register_error = workers[i].register_error;
+		bind_failed |= workers[i].bind_failed;
 	}
 	free(workers);
 	if (register_error) {
 		snprintf(why, len, "a workload thread could not register: %s", cy_thread_strerror(register_error));
+		return -1;
+	}
+	if (bind_failed) {
+		snprintf(why, len, "a workload thread could not be bound to its CPU (--pin %s)", cy_pin_policy_name(c->pin));
 		return -1;
 	}
 	cy_counters_snapshot(&after);
@@ -587,9 +460,17 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 		return CY_RUN_FAILED;
 	}
 
+	char plan_why[256];
+	rec->placement = cy_placement_plan(c->pin, c->threads, plan_why, sizeof plan_why);
+	if (!rec->placement) {
+		snprintf(why, len, "--pin %s: %s", cy_pin_policy_name(c->pin), plan_why);
+		clean_up(c, plan_why, sizeof plan_why);
+		return CY_RUN_FAILED;
+	}
 	runner r = {
 		.config = c,
 		.ops = c->workload->ops[c->rc],
+		.placement = rec->placement,
 		.gate_lock = PTHREAD_MUTEX_INITIALIZER,
 		.gate_cond = PTHREAD_COND_INITIALIZER,
 	};
@@ -645,629 +526,7 @@ void cy_run_record_free(cy_run_record *rec)
 	free(rec->series);
 	rec->series = NULL;
 	rec->series_len = 0;
-}
-
-/* ---- the command line ---------------------------------------------------------------- */
-
-typedef struct cli_state {
-	cy_run_config *config;
-	int duration_given, ops_given;
-} cli_state;
-
-typedef int (*option_fn)(cli_state *s, const char *value, char *why, size_t len);
-
-typedef struct run_option {
-	const char *name;
-	const char *metavar; /* NULL: a flag without a value */
-	const char *doc;     /* one line, default included */
-	option_fn apply;
-} run_option;
-
-static int int_option(const char *name, const char *value, int64_t min, int64_t max, int64_t *out, char *why,
-	size_t len)
-{
-	int64_t v;
-	if (parse_int_text(value, &v) != 0 || v < min || v > max) {
-		snprintf(why, len, "%s takes an integer in %" PRId64 "..%" PRId64 ", not '%s'", name, min, max, value);
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
-static int opt_threads(cli_state *s, const char *value, char *why, size_t len)
-{
-	int64_t v;
-	if (int_option("--threads", value, 1, CY_WORKLOAD_MAX_THREADS, &v, why, len) != 0)
-		return -1;
-	s->config->threads = (unsigned)v;
-	return 0;
-}
-
-static int opt_rc(cli_state *s, const char *value, char *why, size_t len)
-{
-	int mode = cy_rc_mode_parse(value);
-	if (mode < 0) {
-		snprintf(why, len, "unknown --rc '%s' (valid: nonatomic, atomic, biased)", value);
-		return -1;
-	}
-	s->config->rc = (cy_rc_mode)mode;
-	return 0;
-}
-
-static int opt_gc(cli_state *s, const char *value, char *why, size_t len)
-{
-	int mode = cy_gc_mode_parse(value);
-	if (mode < 0) {
-		snprintf(why, len, "unknown --gc '%s' (valid: off, stw, incremental, concurrent)", value);
-		return -1;
-	}
-	s->config->gc = (cy_gc_mode)mode;
-	return 0;
-}
-
-static int opt_threshold(cli_state *s, const char *value, char *why, size_t len)
-{
-	int64_t t[CY_GC_GENERATIONS];
-	const char *p = value;
-	for (int g = 0; g < CY_GC_GENERATIONS; g++) {
-		char part[32];
-		size_t n = strcspn(p, ",");
-		int last = g == CY_GC_GENERATIONS - 1;
-		if (n == 0 || n >= sizeof part || (last ? p[n] != '\0' : p[n] != ',')) {
-			snprintf(why, len,
-				"malformed --threshold '%s' (valid: three non-negative integers A,B,C such as 700,10,10; "
-				"A = 0 turns automatic collection off)",
-				value);
-			return -1;
-		}
-		memcpy(part, p, n);
-		part[n] = '\0';
-		if (parse_int_text(part, &t[g]) != 0 || t[g] < 0) {
-			snprintf(why, len,
-				"malformed --threshold '%s' (valid: three non-negative integers A,B,C such as 700,10,10)",
-				value);
-			return -1;
-		}
-		p += n + 1;
-	}
-	memcpy(s->config->threshold, t, sizeof t);
-	return 0;
-}
-
-static int opt_pause_budget(cli_state *s, const char *value, char *why, size_t len)
-{
-	return int_option("--pause-budget-us", value, 1, 1000 * 1000 * 1000, &s->config->pause_budget_us, why, len);
-}
-
-static int opt_alloc(cli_state *s, const char *value, char *why, size_t len)
-{
-	int kind = cy_alloc_parse(value);
-	if (kind < 0) {
-		snprintf(why, len, "unknown --alloc '%s' (valid: pool, malloc, mimalloc, jemalloc)", value);
-		return -1;
-	}
-	s->config->alloc = (cy_alloc_kind)kind;
-	return 0;
-}
-
-static int opt_duration(cli_state *s, const char *value, char *why, size_t len)
-{
-	double v;
-	if (parse_double_text(value, &v) != 0 || v <= 0 || v > 86400) {
-		snprintf(why, len, "--duration takes seconds in (0, 86400], not '%s'", value);
-		return -1;
-	}
-	s->config->duration_s = v;
-	s->config->ops = 0;
-	s->duration_given = 1;
-	return 0;
-}
-
-static int opt_ops(cli_state *s, const char *value, char *why, size_t len)
-{
-	if (int_option("--ops", value, 1, INT64_MAX / 2, &s->config->ops, why, len) != 0)
-		return -1;
-	s->config->duration_s = 0;
-	s->ops_given = 1;
-	return 0;
-}
-
-static int opt_seed(cli_state *s, const char *value, char *why, size_t len)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(value, &end, 0);
-	if (errno || end == value || *end || value[0] == '-') {
-		snprintf(why, len, "--seed takes a non-negative integer below 2^64, not '%s'", value);
-		return -1;
-	}
-	s->config->seed = v;
-	return 0;
-}
-
-static int opt_warmup(cli_state *s, const char *value, char *why, size_t len)
-{
-	int64_t v;
-	if (int_option("--warmup", value, 0, MAX_REPEAT, &v, why, len) != 0)
-		return -1;
-	s->config->warmup = (unsigned)v;
-	return 0;
-}
-
-static int opt_repeat(cli_state *s, const char *value, char *why, size_t len)
-{
-	int64_t v;
-	if (int_option("--repeat", value, 1, MAX_REPEAT, &v, why, len) != 0)
-		return -1;
-	s->config->repeat = (unsigned)v;
-	return 0;
-}
-
-static int opt_sample(cli_state *s, const char *value, char *why, size_t len)
-{
-	int64_t v;
-	if (int_option("--sample-ms", value, 1, 60000, &v, why, len) != 0)
-		return -1;
-	s->config->sample_interval_ms = (unsigned)v;
-	return 0;
-}
-
-static int opt_param(cli_state *s, const char *value, char *why, size_t len)
-{
-	const char *eq = strchr(value, '=');
-	if (!eq || eq == value) {
-		snprintf(why, len, "--param takes key=value, not '%s' (keys of %s: ", value, s->config->workload->name);
-		size_t used = strlen(why);
-		for (size_t i = 0; i < s->config->workload->param_count && used < len; i++)
-			used += (size_t)snprintf(why + used, len - used, "%s%s", i ? ", " : "",
-				s->config->workload->params[i].name);
-		if (used < len)
-			snprintf(why + used, len - used, ")");
-		return -1;
-	}
-	char key[64];
-	if ((size_t)(eq - value) >= sizeof key) {
-		snprintf(why, len, "--param key too long: '%.32s...'", value);
-		return -1;
-	}
-	memcpy(key, value, (size_t)(eq - value));
-	key[eq - value] = '\0';
-	return cy_run_set_param(s->config, key, eq + 1, why, len);
-}
-
-static int opt_output(cli_state *s, const char *value, char *why, size_t len)
-{
-	if (!*value) {
-		snprintf(why, len, "-o takes a file name (or - for standard output)");
-		return -1;
-	}
-	s->config->output = value;
-	return 0;
-}
-
-static int opt_quiet(cli_state *s, const char *value, char *why, size_t len)
-{
-	s->config->quiet = 1;
-	return 0;
-}
-
-static const run_option run_options[] = {
-	{"--threads", "N", "workload threads (default 1)", opt_threads},
-	{"--rc", "MODE", "reference counting: nonatomic, atomic or biased (default biased)", opt_rc},
-	{"--gc", "MODE", "cycle collector: off, stw, incremental or concurrent (default stw)", opt_gc},
-	{"--threshold", "A,B,C", "collection thresholds per generation (default 700,10,10)", opt_threshold},
-	{"--pause-budget-us", "N", "longest marking pause of the incremental collector, in us (default 200)", opt_pause_budget},
-	{"--alloc", "NAME", "object storage: pool, malloc, mimalloc or jemalloc (default pool)", opt_alloc},
-	{"--duration", "SECONDS", "length of each timed run (default 1)", opt_duration},
-	{"--ops", "N", "run N operations instead of a fixed time (K, M, G suffixes: powers of 1000)", opt_ops},
-	{"--seed", "N", "seed of the workload's random choices (default 20261124)", opt_seed},
-	{"--warmup", "N", "unmeasured runs first (default 1)", opt_warmup},
-	{"--repeat", "N", "measured runs (default 5)", opt_repeat},
-	{"--sample-ms", "N", "interval of the time series (default 10)", opt_sample},
-	{"--param", "KEY=VALUE", "a workload parameter (repeatable; see cyclab run NAME --help)", opt_param},
-	{"-o", "FILE", "write the JSON result to FILE (- for standard output)", opt_output},
-	{"--quiet", NULL, "print nothing but errors", opt_quiet},
-};
-
-enum { RUN_OPTION_COUNT = sizeof run_options / sizeof run_options[0] };
-
-int cy_run_apply_option(cy_run_config *config, const char *name, const char *value, char *why, size_t len)
-{
-	for (int k = 0; k < RUN_OPTION_COUNT; k++) {
-		if (strcmp(run_options[k].name, name) == 0 && run_options[k].metavar) {
-			cli_state state = {.config = config};
-			return run_options[k].apply(&state, value, why, len);
-		}
-	}
-	snprintf(why, len, "unknown option '%s'", name);
-	return -1;
-}
-
-static void print_option_names(FILE *out)
-{
-	for (int i = 0; i < RUN_OPTION_COUNT; i++)
-		fprintf(out, "%s, ", run_options[i].name);
-	fputs("--help", out);
-}
-
-static void print_workload_names(FILE *out)
-{
-	size_t n;
-	const cy_workload_def *const *all = cy_workloads(&n);
-	for (size_t i = 0; i < n; i++)
-		fprintf(out, "%s%s", i ? ", " : "", all[i]->name);
-}
-
-/*
- * Match argv[i] against the table: "--name value" or "--name=value".
- * Returns the option (and its value, advancing *i past it), or NULL after
- * printing why (unknown option, missing value).
- */
-static const run_option *match_option(const char *prog, int argc, char **argv, int *i, const char **value)
-{
-	const char *arg = argv[*i];
-	const char *eq = strchr(arg, '=');
-	size_t name_len = eq && arg[1] == '-' ? (size_t)(eq - arg) : strlen(arg);
-	for (int k = 0; k < RUN_OPTION_COUNT; k++) {
-		const run_option *o = &run_options[k];
-		if (strlen(o->name) != name_len || strncmp(o->name, arg, name_len) != 0)
-			continue;
-		if (!o->metavar) {
-			if (name_len != strlen(arg)) {
-				fprintf(stderr, "%s: %s takes no value\n", prog, o->name);
-				return NULL;
-			}
-			*value = NULL;
-			return o;
-		}
-		if (name_len != strlen(arg)) {
-			*value = arg + name_len + 1;
-		} else if (*i + 1 < argc) {
-			*value = argv[++*i];
-		} else {
-			fprintf(stderr, "%s: %s needs a value (%s %s)\n", prog, o->name, o->name, o->metavar);
-			return NULL;
-		}
-		return o;
-	}
-	fprintf(stderr, "%s: unknown option '%.*s' (valid: ", prog, (int)name_len, arg);
-	print_option_names(stderr);
-	fputs(")\n", stderr);
-	return NULL;
-}
-
-static void print_run_usage(FILE *out)
-{
-	fputs("usage: cyclab run NAME [options] [--param KEY=VALUE]...\n"
-	      "       cyclab run NAME --help     (the workload and its parameters)\n"
-	      "\n"
-	      "Runs workload NAME (cyclab list shows them): warm-up runs, then measured runs,\n"
-	      "each from an empty heap; prints a summary and writes a JSON result with -o.\n"
-	      "\n"
-	      "options:\n",
-	      out);
-	for (int i = 0; i < RUN_OPTION_COUNT; i++) {
-		char left[40];
-		snprintf(left, sizeof left, "%s%s%s", run_options[i].name, run_options[i].metavar ? " " : "",
-			run_options[i].metavar ? run_options[i].metavar : "");
-		fprintf(out, "  %-24s %s\n", left, run_options[i].doc);
-	}
-	fputs("\nExit status: 0 ok; 1 a workload check failed or objects leaked; 2 bad input or a\n"
-	      "configuration this build cannot run.\n",
-	      out);
-}
-
-static void print_workload_help(FILE *out, const cy_workload_def *w)
-{
-	fprintf(out, "%s: %s\n\n%s\n\nOne operation: %s.%s\n\nparameters (--param KEY=VALUE):\n", w->name, w->summary,
-		w->help, w->op_name, w->single_thread_only ? " Runs on one thread only." : "");
-	if (w->param_count == 0)
-		fputs("  (none)\n", out);
-	for (size_t i = 0; i < w->param_count; i++) {
-		const cy_param_spec *spec = &w->params[i];
-		char range[128];
-		describe_range(spec, range, sizeof range);
-		fprintf(out, "  %-12s %s\n  %-12s (default %s; %s)\n", spec->name, spec->doc, "", spec->default_value,
-			range);
-	}
-	fputc('\n', out);
-	print_run_usage(out);
-}
-
-int cy_list_main(int argc, char **argv)
-{
-	if (argc > 1) {
-		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-			printf("usage: cyclab list\n\nLists the workloads that cyclab run knows, with a line each.\n");
-			return 0;
-		}
-		fprintf(stderr, "%s: takes no arguments, not '%s' (valid: cyclab list, cyclab run NAME --help)\n",
-			argv[0], argv[1]);
-		return 2;
-	}
-	size_t n;
-	const cy_workload_def *const *all = cy_workloads(&n);
-	for (size_t i = 0; i < n; i++)
-		printf("%-16s %s\n", all[i]->name, all[i]->summary);
-	printf("\n`cyclab run NAME --help` describes a workload and its parameters.\n");
-	return 0;
-}
-
-/* "9.87 M" */
-static const char *human(double v, char *buf, size_t len)
-{
-	static const char *const units[] = {"", " k", " M", " G", " T"};
-	int u = 0;
-	while (fabs(v) >= 1000 && u < 4) {
-		v /= 1000;
-		u++;
-	}
-	snprintf(buf, len, "%.3g%s", v, units[u]);
-	return buf;
-}
-
-static void print_run_line(const char *label, const cy_run_record *r)
-{
-	char a[32], b[32];
-	printf("%s %s ops/s (%s in %.3f s); collections %" PRId64 "/%" PRId64 "/%" PRId64 "; pauses p50 %.0f us, p99 "
-	       "%.0f us, max %.0f us; peak RSS %.1f MiB; leaked %" PRId64 "%s\n",
-		label, human(r->ops_per_s, a, sizeof a), human((double)r->ops, b, sizeof b), r->seconds,
-		r->generations[0].collections, r->generations[1].collections, r->generations[2].collections,
-		r->pauses.p50_us, r->pauses.p99_us, r->pauses.max_us, (double)r->peak_rss_bytes / (1024.0 * 1024.0),
-		r->leaked_objects, r->leaks_by_design ? " (by design)" : "");
-	if (r->check_failed)
-		printf("  check failed: %s\n", r->check_message);
-}
-
-static void print_summary(const cy_run_config *c, const cy_run_record *runs, unsigned n)
-{
-	if (n == 0)
-		return;
-	double *v = malloc(n * sizeof *v);
-	if (!v)
-		return;
-	double min = runs[0].ops_per_s, max = runs[0].ops_per_s, pause_max = 0;
-	int64_t peak = 0, leaked = 0, collections = 0;
-	for (unsigned i = 0; i < n; i++) {
-		v[i] = runs[i].ops_per_s;
-		min = fmin(min, v[i]);
-		max = fmax(max, v[i]);
-		pause_max = fmax(pause_max, runs[i].pauses.max_us);
-		if (runs[i].peak_rss_bytes > peak)
-			peak = runs[i].peak_rss_bytes;
-		leaked += runs[i].leaked_objects;
-		for (int g = 0; g < CY_GC_GENERATIONS; g++)
-			collections += runs[i].generations[g].collections;
-	}
-	char a[32], b[32], d[32];
-	double median = cy_median(v, n);
-	printf("\n%s: %s ops/s, median of %u runs (min %s, max %s); one op: %s\n", c->workload->name,
-		human(median, a, sizeof a), n, human(min, b, sizeof b), human(max, d, sizeof d), c->workload->op_name);
-	for (unsigned i = 0; i < n; i++)
-		v[i] = runs[i].pauses.p50_us;
-	double p50 = cy_median(v, n);
-	for (unsigned i = 0; i < n; i++)
-		v[i] = runs[i].pauses.p99_us;
-	double p99 = cy_median(v, n);
-	printf("  pauses: p50 %.1f us, p99 %.1f us (medians over runs), max %.1f us; %.0f collections per run\n", p50,
-		p99, pause_max, (double)collections / n);
-	printf("  peak RSS %.1f MiB; leaked objects %" PRId64 "%s\n", (double)peak / (1024.0 * 1024.0), leaked,
-		leaked && runs[0].leaks_by_design ? " (by design in this configuration)" : "");
-	printf("SUMMARY workload=%s threads=%u rc=%s gc=%s alloc=%s ops_per_s_median=%.0f min=%.0f max=%.0f "
-	       "pause_max_us=%.1f leaked=%" PRId64 "\n",
-		c->workload->name, c->threads, cy_rc_mode_name(c->rc), cy_gc_mode_name(c->gc), cy_alloc_name(c->alloc),
-		median, min, max, pause_max, leaked);
-	free(v);
-}
-
-static char *join_command(int argc, char **argv)
-{
-	size_t len = 1;
-	for (int i = 0; i < argc; i++)
-		len += strlen(argv[i]) + 3;
-	char *s = malloc(len);
-	if (!s)
-		return NULL;
-	size_t used = 0;
-	for (int i = 0; i < argc; i++) {
-		int quote = argv[i][strcspn(argv[i], " \t'\"")] != '\0' && i > 0;
-		used += (size_t)snprintf(s + used, len - used, "%s%s%s%s", i ? " " : "", quote ? "'" : "", argv[i],
-			quote ? "'" : "");
-	}
-	return s;
-}
-
-/* The workload named on the command line: the first argument that is neither an option nor its value. */
-static int find_workload_arg(int argc, char **argv)
-{
-	for (int i = 1; i < argc; i++) {
-		const char *arg = argv[i];
-		if (arg[0] != '-')
-			return i;
-		if (strchr(arg, '='))
-			continue;
-		for (int k = 0; k < RUN_OPTION_COUNT; k++) {
-			if (strcmp(run_options[k].name, arg) == 0 && run_options[k].metavar) {
-				i++;
-				break;
-			}
-		}
-	}
-	return -1;
-}
-
-static int run_command(const char *prog, const cy_run_config *c, const char *command)
-{
-	char why[512];
-	cy_machine machine;
-	cy_machine_probe(&machine);
-	char started[32];
-	time_t now = time(NULL);
-	struct tm utc;
-	gmtime_r(&now, &utc);
-	strftime(started, sizeof started, "%Y-%m-%dT%H:%M:%SZ", &utc);
-
-	if (!c->quiet) {
-		printf("%s: %u thread%s, rc %s, gc %s, alloc %s, ", c->workload->name, c->threads, c->threads == 1 ? "" : "s",
-			cy_rc_mode_name(c->rc), cy_gc_mode_name(c->gc), cy_alloc_name(c->alloc));
-		if (c->ops > 0)
-			printf("%" PRId64 " ops", c->ops);
-		else
-			printf("%g s", c->duration_s);
-		printf(" x %u (+%u warm-up), seed %" PRIu64 "\n", c->repeat, c->warmup, c->seed);
-		fflush(stdout);
-	}
-	for (unsigned i = 0; i < c->warmup; i++) {
-		cy_run_record rec;
-		int status = cy_run_repetition(c, &rec, why, sizeof why);
-		cy_run_record_free(&rec);
-		if (status != CY_RUN_OK) {
-			fprintf(stderr, "%s %s: %s\n", prog, c->workload->name, why);
-			return status == CY_RUN_UNAVAILABLE ? 2 : 1;
-		}
-		if (!c->quiet) {
-			char a[32];
-			printf("  warm-up %u: %s ops/s\n", i + 1, human(rec.ops_per_s, a, sizeof a));
-			fflush(stdout);
-		}
-	}
-	cy_run_record *runs = calloc(c->repeat, sizeof *runs);
-	if (!runs) {
-		fprintf(stderr, "%s: out of memory for %u run records\n", prog, c->repeat);
-		return 1;
-	}
-	unsigned done = 0;
-	int exit_status = 0;
-	const char *status = "ok";
-	char status_text[600];
-	for (; done < c->repeat; done++) {
-		int result = cy_run_repetition(c, &runs[done], why, sizeof why);
-		if (result == CY_RUN_UNAVAILABLE) {
-			fprintf(stderr, "%s %s: %s\n", prog, c->workload->name, why);
-			exit_status = 2;
-			break;
-		}
-		if (result == CY_RUN_OK || runs[done].ops > 0) {
-			if (!c->quiet) {
-				char label[32];
-				snprintf(label, sizeof label, "  run %u:", done + 1);
-				print_run_line(label, &runs[done]);
-				fflush(stdout);
-			}
-		}
-		if (result != CY_RUN_OK) {
-			fprintf(stderr, "%s %s: %s\n", prog, c->workload->name, why);
-			snprintf(status_text, sizeof status_text, "failed: %s", why);
-			status = status_text;
-			exit_status = 1;
-			done += runs[done].ops > 0;
-			break;
-		}
-		if (runs[done].check_failed && exit_status == 0) {
-			snprintf(status_text, sizeof status_text, "check failed: %s", runs[done].check_message);
-			status = status_text;
-			exit_status = 1;
-		}
-		if (runs[done].leaked_objects > 0 && !runs[done].leaks_by_design && exit_status == 0) {
-			snprintf(status_text, sizeof status_text, "leaked %" PRId64 " objects", runs[done].leaked_objects);
-			status = status_text;
-			exit_status = 1;
-		}
-	}
-	if (exit_status != 2) {
-		if (!c->quiet)
-			print_summary(c, runs, done);
-		if (c->output) {
-			cy_run_report report = {
-				.config = c,
-				.machine = &machine,
-				.command_line = command,
-				.started_utc = started,
-				.runs = runs,
-				.run_count = done,
-				.status = status,
-			};
-			if (cy_results_write(c->output, &report, why, sizeof why) != 0) {
-				fprintf(stderr, "%s: %s\n", prog, why);
-				exit_status = 1;
-			} else if (!c->quiet && strcmp(c->output, "-") != 0) {
-				printf("result written to %s\n", c->output);
-			}
-		}
-		if (exit_status == 1 && !c->quiet)
-			fprintf(stderr, "%s %s: %s\n", prog, c->workload->name, status);
-	}
-	for (unsigned i = 0; i < c->repeat; i++)
-		cy_run_record_free(&runs[i]);
-	free(runs);
-	return exit_status;
-}
-
-int cy_run_main(int argc, char **argv)
-{
-	const char *prog = argv[0];
-	int name_at = find_workload_arg(argc, argv);
-	int want_help = 0;
-	for (int i = 1; i < argc; i++)
-		want_help |= strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0;
-	if (name_at < 0) {
-		if (want_help) {
-			print_run_usage(stdout);
-			return 0;
-		}
-		fprintf(stderr, "%s: no workload given (valid: ", prog);
-		print_workload_names(stderr);
-		fputs("; cyclab list describes them)\n", stderr);
-		return 2;
-	}
-	const cy_workload_def *w = cy_workload_find(argv[name_at]);
-	if (!w) {
-		fprintf(stderr, "%s: unknown workload '%s' (valid: ", prog, argv[name_at]);
-		print_workload_names(stderr);
-		fputs(")\n", stderr);
-		return 2;
-	}
-	if (want_help) {
-		print_workload_help(stdout, w);
-		return 0;
-	}
-	cy_run_config config;
-	cy_run_config_init(&config, w);
-	cli_state state = {.config = &config};
-	char why[512];
-	for (int i = 1; i < argc; i++) {
-		if (i == name_at)
-			continue;
-		if (argv[i][0] != '-') {
-			fprintf(stderr, "%s: one workload per run, not '%s' after '%s'\n", prog, argv[i], w->name);
-			return 2;
-		}
-		const char *value;
-		const run_option *o = match_option(prog, argc, argv, &i, &value);
-		if (!o)
-			return 2;
-		if (o->apply(&state, value, why, sizeof why) != 0) {
-			fprintf(stderr, "%s: %s\n", prog, why);
-			return 2;
-		}
-	}
-	if (state.duration_given && state.ops_given) {
-		fprintf(stderr, "%s: give --duration or --ops, not both\n", prog);
-		return 2;
-	}
-	if (cy_run_validate(&config, why, sizeof why) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, why);
-		return 2;
-	}
-	if (config.output && cy_results_probe(config.output, why, sizeof why) != 0) {
-		fprintf(stderr, "%s: %s\n", prog, why);
-		return 2;
-	}
-	if (config.output && strcmp(config.output, "-") == 0)
-		config.quiet = 1; /* standard output carries the JSON alone */
-	char *command = join_command(argc, argv);
-	int status = run_command(prog, &config, command ? command : prog);
-	free(command);
-	return status;
+	if (rec->placement)
+		cy_placement_free(rec->placement);
+	rec->placement = NULL;
 }

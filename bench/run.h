@@ -15,11 +15,47 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench/placement.h"
 #include "bench/stats.h"
 #include "collector/gc.h"
 #include "runtime/alloc.h"
 #include "runtime/refcount.h"
 #include "workloads/workload.h"
+
+/*
+ * The knobs: what shapes a run. Each is set by its option (--threads) or
+ * its environment variable (CYCLAB_THREADS, run_env.c), the command line
+ * winning; a configuration remembers where each value came from.
+ */
+typedef enum cy_run_knob {
+	CY_KNOB_THREADS,
+	CY_KNOB_RC,
+	CY_KNOB_GC,
+	CY_KNOB_THRESHOLD,
+	CY_KNOB_PAUSE_BUDGET_US,
+	CY_KNOB_ALLOC,
+	CY_KNOB_DURATION,
+	CY_KNOB_OPS,
+	CY_KNOB_SEED,
+	CY_KNOB_WARMUP,
+	CY_KNOB_REPEAT,
+	CY_KNOB_SAMPLE_MS,
+	CY_KNOB_PIN,
+	CY_KNOB_COUNT,
+} cy_run_knob;
+
+typedef enum cy_knob_source {
+	CY_SOURCE_DEFAULT = 0,
+	CY_SOURCE_ENVIRONMENT,
+	CY_SOURCE_COMMAND_LINE, /* an option, a suite cell's words, cy_run_apply_option, cy_run_set_param */
+} cy_knob_source;
+
+/* The knob's key in the result's "config" ("pause_budget_us"). */
+const char *cy_run_knob_key(cy_run_knob knob);
+/* "default", "environment" or "command-line". */
+const char *cy_knob_source_name(cy_knob_source source);
+
+struct cy_gc_trace; /* --trace-gc and --trace-gc-json (run_trace.c) */
 
 typedef struct cy_run_config {
 	const cy_workload_def *workload;
@@ -38,8 +74,18 @@ typedef struct cy_run_config {
 	char param_text[CY_WORKLOAD_MAX_PARAMS][64];
 	double param_values[CY_WORKLOAD_MAX_PARAMS];
 	const char *param_choices[CY_WORKLOAD_MAX_PARAMS];
+	cy_pin_policy pin;
+	cy_knob_source source[CY_KNOB_COUNT];
+	cy_knob_source param_source[CY_WORKLOAD_MAX_PARAMS];
+	/* What is reported, and where: not knobs (command line only). */
 	const char *output; /* -o FILE, or NULL */
 	int quiet;
+	int show_config;           /* --show-config: print the knobs and their sources, run nothing */
+	int trace_gc;              /* --trace-gc: a line per collection on stderr */
+	const char *trace_gc_json; /* --trace-gc-json FILE, or NULL */
+	const char *topology_xml;  /* --topology-xml FILE, or NULL */
+	/* Set by the command when tracing (NULL otherwise): each repetition attaches it to its timed part. */
+	struct cy_gc_trace *trace;
 } cy_run_config;
 
 #define CY_RUN_LONGEST_PAUSES 5
@@ -76,6 +122,7 @@ typedef struct cy_run_record {
 	cy_run_sample *series;
 	size_t series_len;
 	int series_truncated; /* the sampler ran out of memory for more points */
+	cy_placement *placement; /* where each thread was planned and seen (owned; NULL if not planned) */
 } cy_run_record;
 
 /* What a repetition returns. */
@@ -91,7 +138,8 @@ void cy_run_config_init(cy_run_config *config, const cy_workload_def *w);
 /* Set parameter key to value after checking it against the spec; -1 with why on bad input. */
 int cy_run_set_param(cy_run_config *config, const char *key, const char *value, char *why, size_t len);
 
-/* Apply one `cyclab run` option that takes a value ("--threads", "4") as the command line would; -1 with why. */
+/* Apply one `cyclab run` option that takes a value ("--threads", "4") as the command line would; -1 with why.
+ * Counts take K, M, G suffixes (powers of 1000; powers of 1024 for parameters named *_bytes). */
 int cy_run_apply_option(cy_run_config *config, const char *name, const char *value, char *why, size_t len);
 
 /* Check the combination of knobs (nonatomic counting with threads...); -1 with why. */
@@ -99,7 +147,8 @@ int cy_run_validate(const cy_run_config *config, char *why, size_t len);
 
 /*
  * Run the workload once: fresh runtime, collector started, setup, timed
- * threads with the sampler, check, teardown, full collection, leak count.
+ * threads (placed as config->pin says) with the sampler, check, teardown,
+ * full collection, leak count.
  * The record is filled on CY_RUN_OK, and also on CY_RUN_FAILED once the
  * workload ran. Free it with cy_run_record_free.
  */

@@ -1,22 +1,58 @@
 /*
  * stats.c: pause percentiles and minimum mutator utilisation (stats.h).
  *
- * MMU in O(n log n) for n pauses. The pauses are first clipped to the run
- * and merged where they overlap, giving disjoint intervals sorted by start
- * (so their ends are sorted too) and a prefix sum of their lengths; the
- * paused time inside any window is then two binary searches away. Among all
+ * MMU in O(n log n) for n pauses, then O(n) per window length. The pauses
+ * are first clipped to the run and merged where they overlap, giving
+ * disjoint intervals sorted by start (so their ends are sorted too) and a
+ * prefix sum of their lengths; the paused time inside a window is then the
+ * difference of two prefix sums, found by two cursors that only move
+ * forward as the candidate windows do. Among all
  * windows of length w, utilisation is lowest for one that starts where a
  * pause starts or ends where a pause ends (sliding a window off such a
  * position only trades pause time for mutator time or leaves it the same),
  * so those 2n windows, pushed inside the run where they stick out, are the
  * only candidates.
+ *
+ * The histogram's bounds are kept in integer nanoseconds (the R10 mantissas
+ * in thousandths times a power of ten), so which bucket a pause falls in is
+ * exact and agrees with the bounds written into the result.
  */
 #include "bench/stats.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 const double cy_mmu_window_ms[CY_MMU_WINDOWS] = {1, 10, 100};
+const double cy_mmu_curve_window_ms[CY_MMU_CURVE_POINTS] = {0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000};
+
+/* R10 preferred numbers in thousandths: a decade in ten nearly equal ratios of 10^(1/10). */
+static const uint64_t r10_milli[10] = {1000, 1250, 1600, 2000, 2500, 3150, 4000, 5000, 6300, 8000};
+
+uint64_t cy_pause_hist_bound_ns(int i)
+{
+	if (i < 0)
+		i = 0;
+	if (i >= CY_PAUSE_HIST_BOUNDS)
+		i = CY_PAUSE_HIST_BOUNDS - 1;
+	uint64_t bound = r10_milli[i % 10]; /* in ns: 1000 ns = 1 us is the first bound */
+	for (int decade = 0; decade < i / 10; decade++)
+		bound *= 10;
+	return bound;
+}
+
+int cy_pause_hist_bucket(uint64_t duration_ns)
+{
+	int lo = 0, hi = CY_PAUSE_HIST_BOUNDS; /* the first bound above duration_ns, or none */
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (cy_pause_hist_bound_ns(mid) <= duration_ns)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
 
 typedef struct interval {
 	uint64_t start, end;
@@ -88,29 +124,31 @@ static long disjoint_pauses(const cy_gc_pause *pauses, size_t n, uint64_t start,
 	return (long)k;
 }
 
-/* Paused time inside [a, b], for disjoint sorted intervals with prefix sums of their lengths. */
-static uint64_t paused_within(const interval *v, const uint64_t *prefix, size_t n, uint64_t a, uint64_t b)
+/*
+ * Where a window [a, b] lies among the intervals: the first interval ending
+ * after a, and the first starting at or after b. Both only move forward
+ * while the windows asked about move forward.
+ */
+typedef struct window_cursor {
+	size_t first, after;
+} window_cursor;
+
+/*
+ * Paused time inside [a, b], for disjoint sorted intervals with prefix sums
+ * of their lengths. a and b must not decrease between calls on one cursor.
+ */
+static uint64_t paused_within(const interval *v, const uint64_t *prefix, size_t n, window_cursor *c, uint64_t a,
+	uint64_t b)
 {
-	size_t lo = 0, hi = n; /* first interval ending after a */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].end <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	size_t first = lo;
-	lo = first, hi = n; /* first interval starting at or after b */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (v[mid].start < b)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo <= first)
+	while (c->first < n && v[c->first].end <= a)
+		c->first++;
+	if (c->after < c->first)
+		c->after = c->first; /* those before first end at or before a < b, so start before b */
+	while (c->after < n && v[c->after].start < b)
+		c->after++;
+	if (c->after <= c->first)
 		return 0;
-	size_t last = lo - 1;
+	size_t first = c->first, last = c->after - 1;
 	uint64_t total = prefix[last + 1] - prefix[first];
 	if (v[first].start < a)
 		total -= a - v[first].start;
@@ -127,12 +165,19 @@ static double mmu_of(const interval *v, const uint64_t *prefix, size_t n, uint64
 	if (window > end - start)
 		window = end - start;
 	double worst = 1.0;
+	window_cursor cursor = {0, 0};
 	for (size_t i = 0; i < 2 * n; i++) {
-		/* Candidates: a window starting at a pause's start, and one ending at its end. */
+		/*
+		 * Candidates: windows starting at each pause's start, then (a second
+		 * pass, so a fresh cursor) windows ending at each pause's end. Within
+		 * a pass the windows move forward, pushed inside the run.
+		 */
+		if (i == n)
+			cursor = (window_cursor){0, 0};
 		uint64_t a = i < n ? v[i].start : (v[i - n].end >= start + window ? v[i - n].end - window : start);
 		if (a + window > end)
 			a = end - window;
-		double utilisation = 1.0 - (double)paused_within(v, prefix, n, a, a + window) / (double)window;
+		double utilisation = 1.0 - (double)paused_within(v, prefix, n, &cursor, a, a + window) / (double)window;
 		if (utilisation < worst)
 			worst = utilisation;
 	}
@@ -180,6 +225,7 @@ int cy_pause_summarize(const cy_gc_pause *pauses, size_t n, uint64_t run_start_n
 	for (size_t i = 0; i < n; i++) {
 		us[i] = (double)pauses[i].duration_ns / 1e3;
 		total_ns += pauses[i].duration_ns;
+		out->histogram[cy_pause_hist_bucket(pauses[i].duration_ns)]++;
 	}
 	qsort(us, n, sizeof *us, compare_double);
 	out->count = n;
@@ -190,8 +236,16 @@ int cy_pause_summarize(const cy_gc_pause *pauses, size_t n, uint64_t run_start_n
 	out->p999_us = cy_percentile_sorted(us, n, 99.9);
 	out->max_us = n ? us[n - 1] : 0;
 	free(us);
-	uint64_t windows[CY_MMU_WINDOWS];
+	/* One pass over the merged pauses for the fixed windows and the curve together. */
+	uint64_t windows[CY_MMU_WINDOWS + CY_MMU_CURVE_POINTS];
+	double utilisation[CY_MMU_WINDOWS + CY_MMU_CURVE_POINTS];
 	for (int w = 0; w < CY_MMU_WINDOWS; w++)
-		windows[w] = (uint64_t)(cy_mmu_window_ms[w] * 1e6);
-	return mmu_all(pauses, n, run_start_ns, run_end_ns, windows, out->mmu, CY_MMU_WINDOWS);
+		windows[w] = (uint64_t)llround(cy_mmu_window_ms[w] * 1e6);
+	for (int w = 0; w < CY_MMU_CURVE_POINTS; w++)
+		windows[CY_MMU_WINDOWS + w] = (uint64_t)llround(cy_mmu_curve_window_ms[w] * 1e6);
+	if (mmu_all(pauses, n, run_start_ns, run_end_ns, windows, utilisation, CY_MMU_WINDOWS + CY_MMU_CURVE_POINTS) != 0)
+		return -1;
+	memcpy(out->mmu, utilisation, sizeof out->mmu);
+	memcpy(out->mmu_curve, utilisation + CY_MMU_WINDOWS, sizeof out->mmu_curve);
+	return 0;
 }

@@ -7,6 +7,14 @@
  * window length w, the smallest fraction of any w-long interval of the run
  * in which the mutators were not paused. MMU(w) = 1 means no window of
  * length w ever saw a pause; 0 means some pause was at least w long.
+ *
+ * For plots, a run also gets the distribution behind the percentiles and
+ * the whole MMU curve:
+ *   - a histogram of pause lengths on a logarithmic ladder of bounds, ten
+ *     per decade from 1 us to 10 s (the R10 preferred numbers 1, 1.25, 1.6,
+ *     2, 2.5, 3.15, 4, 5, 6.3, 8 times a power of ten), so any two runs'
+ *     histograms add bucket by bucket and a CDF is a running sum;
+ *   - MMU at a 1-2-5 ladder of windows from 0.1 ms to 1 s.
  */
 #ifndef CY_BENCH_STATS_H
 #define CY_BENCH_STATS_H
@@ -19,11 +27,29 @@
 #define CY_MMU_WINDOWS 3
 extern const double cy_mmu_window_ms[CY_MMU_WINDOWS]; /* 1, 10, 100 */
 
+/*
+ * Histogram buckets: with b[i] = cy_pause_hist_bound_ns(i), bucket 0 counts
+ * pauses shorter than b[0], bucket i (1 <= i < CY_PAUSE_HIST_BOUNDS) those
+ * in [b[i-1], b[i]), and the last bucket those of b[CY_PAUSE_HIST_BOUNDS-1]
+ * or longer: one more bucket than bounds.
+ */
+#define CY_PAUSE_HIST_BOUNDS 71 /* 1 us, 1.25 us, ... 8 s, 10 s */
+#define CY_PAUSE_HIST_BUCKETS (CY_PAUSE_HIST_BOUNDS + 1)
+uint64_t cy_pause_hist_bound_ns(int i);
+
+/* The bucket a pause of duration_ns falls in. */
+int cy_pause_hist_bucket(uint64_t duration_ns);
+
+#define CY_MMU_CURVE_POINTS 13
+extern const double cy_mmu_curve_window_ms[CY_MMU_CURVE_POINTS]; /* 0.1, 0.2, 0.5, 1, ... 1000 */
+
 typedef struct cy_pause_summary {
 	uint64_t count;
 	double total_ms;
 	double p50_us, p90_us, p99_us, p999_us, max_us;
 	double mmu[CY_MMU_WINDOWS]; /* by cy_mmu_window_ms */
+	uint64_t histogram[CY_PAUSE_HIST_BUCKETS]; /* sums to count */
+	double mmu_curve[CY_MMU_CURVE_POINTS];     /* by cy_mmu_curve_window_ms */
 } cy_pause_summary;
 
 /*

@@ -35,6 +35,12 @@
  * parser (cy_run_apply_option, cy_run_set_param), so a suite never starts
  * with a value `cyclab run` would refuse; errors read "FILE:LINE: why
  * (valid: ...)". Nothing here runs a workload or touches the runtime.
+ *
+ * The file says what to run, not in which order: cells run in the order
+ * above (bench/suite_run.c), or, with `cyclab suite --interleave`, their
+ * measured repetitions run in one seeded random order across all cells
+ * (bench/suite_interleave.c); each cell's `warmup` and `repeat` mean the
+ * same either way.
  */
 #include "bench/suite.h"
 
@@ -579,6 +585,28 @@ static void print_word(FILE *out, const char *word)
 	fputc('\'', out);
 }
 
+char *cy_suite_cell_command(const cy_suite_cell *cell, const char *program, const char *path)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+	if (!out)
+		return NULL;
+	print_word(out, program);
+	fputs(" run", out);
+	for (int k = 0; k < cell->word_count; k++) {
+		fputc(' ', out);
+		print_word(out, cell->words[k]);
+	}
+	fputs(" --quiet -o ", out);
+	print_word(out, path);
+	if (fclose(out) != 0) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}
+
 void cy_suite_print_list(FILE *out, const cy_suite *suite, const char *program, const char *dir, unsigned shard,
 	unsigned shards)
 {
@@ -586,17 +614,15 @@ void cy_suite_print_list(FILE *out, const cy_suite *suite, const char *program, 
 		if (!cy_suite_in_shard(i, shard, shards))
 			continue;
 		const cy_suite_cell *cell = &suite->cells[i];
-		print_word(out, program);
-		fputs(" run", out);
-		for (int k = 0; k < cell->word_count; k++) {
-			fputc(' ', out);
-			print_word(out, cell->words[k]);
-		}
 		char name[160], path[4300];
 		cy_suite_cell_file(cell, name, sizeof name);
 		snprintf(path, sizeof path, "%s/%s", dir, name);
-		fputs(" --quiet -o ", out);
-		print_word(out, path);
-		fputc('\n', out);
+		char *command = cy_suite_cell_command(cell, program, path);
+		if (!command) {
+			fprintf(stderr, "cyclab suite: out of memory listing cell %zu\n", cell->index);
+			return;
+		}
+		fprintf(out, "%s\n", command);
+		free(command);
 	}
 }

@@ -6,7 +6,9 @@
  * `--list` prints for it, so a cell run here and the same cell run by hand
  * or by a cluster's job array are the same `cyclab run`. Cells run one at a
  * time: the suite starts no thread of its own, so nothing it does competes
- * with a timed cell.
+ * with a timed cell. With --interleave, bench/suite_interleave.c runs the
+ * cells' repetitions in a shuffled order instead (it says how); what is
+ * said below of DIR holds for both.
  *
  * Invariants of DIR:
  *   - a cell-NNN-<slug>.json exists only whole: the runner writes it to
@@ -18,10 +20,12 @@
  *     a .tmp and a rename.
  *
  * Ctrl-C: the first SIGINT lets the running cell finish (its result is
- * written, complete), then the suite stops, rewrites the summary and exits
- * 130; the handler is one-shot, so a second Ctrl-C ends the process at once
- * and leaves at most a .tmp behind. Progress lines go to stderr only when
- * it is a terminal.
+ * written, complete; interleaved, the running repetition, and unfinished
+ * cells leave no result), then the suite stops, rewrites the summary and
+ * exits 130; the handler is one-shot, so a second Ctrl-C ends the process
+ * at once and leaves at most a .tmp behind. A progress line (the running
+ * cell, cells or repetitions done of all, time left estimated from those
+ * done) goes to stderr only when it is a terminal.
  */
 #include "bench/suite.h"
 
@@ -36,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/results.h"
 #include "bench/stats.h"
 
 static volatile sig_atomic_t interrupted;
@@ -363,18 +368,44 @@ int cy_suite_write_summary(const char *dir, char *why, size_t len)
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cyclab suite FILE -o DIR [--force] [--shard I/N] [--list]\n"
+	fputs("usage: cyclab suite FILE -o DIR [--force] [--shard I/N] [--list] [--interleave [--seed N]]\n"
 	      "\n"
-	      "Runs every cell of the suite in FILE (format: README.md, bench/suite.c; examples in\n"
-	      "bench/suites/), one at a time, each as `cyclab run ... -o DIR/cell-NNN-<slug>.json`,\n"
-	      "then writes DIR/summary.csv from the results in DIR. Cells whose result exists are\n"
-	      "skipped. Ctrl-C stops after the running cell (exit 130).\n"
+	      "Runs every cell of the suite in FILE, one at a time, each as `cyclab run ... -o\n"
+	      "DIR/cell-NNN-<slug>.json`, then writes DIR/summary.csv from the results in DIR. Cells\n"
+	      "whose result exists are skipped. Ctrl-C stops after the running cell (exit 130).\n"
 	      "\n"
 	      "options:\n"
 	      "  -o DIR        results directory (created if missing; its parent must exist)\n"
 	      "  --force       run every cell again, results present or not\n"
 	      "  --shard I/N   only every N-th cell from cell I, I counted from 0 (0/2 and 1/2 cover all)\n"
 	      "  --list        print one self-contained `cyclab run` command per cell and run nothing\n"
+	      "  --interleave  run the measured repetitions of all cells in a seeded random order\n"
+	      "                instead of cell after cell, so slow drift of the machine is spread over\n"
+	      "                every cell; a cell's warm-up runs just before its first repetition, and\n"
+	      "                its result is written once its last one has run. Each result records\n"
+	      "                \"interleave\" (seed, schedule_length) and each run's \"order_index\".\n"
+	      "                Ctrl-C stops after the running repetition; unfinished cells leave no\n"
+	      "                result and run again in full next time.\n"
+	      "  --seed N      the order's seed, 0..2^64-1 (default: from the clock; shown on a\n"
+	      "                terminal and recorded in each result, so an order can be repeated)\n"
+	      "\n"
+	      "The suite file (more in README.md and bench/suite.c; examples in bench/suites/):\n"
+	      "\n"
+	      "  # a comment runs to the end of the line\n"
+	      "  set ops = 100k                  # before any workload: applies to every block\n"
+	      "  set repeat = 5\n"
+	      "  workload linked-cycles          # a block: one workload,\n"
+	      "  set rc = atomic, biased         # lists of `cyclab run` knobs (without the dashes)\n"
+	      "  set threads = 1, 2\n"
+	      "  param length = 2, 16            # and of the workload's parameters\n"
+	      "  workload caches\n"
+	      "  set threshold = \"700,10,10\", \"100,10,10\"   # a value with a comma goes in quotes\n"
+	      "\n"
+	      "Knobs: threads, rc, gc, threshold, pause-budget-us, alloc, duration, ops, seed, warmup,\n"
+	      "repeat, sample-ms. Each block runs the cartesian product of its lists and of the\n"
+	      "suite-wide lists it does not set itself (the last list varies fastest): above, 2 x 2 x 2\n"
+	      "cells of linked-cycles and 2 of caches. Every value is checked before anything runs;\n"
+	      "combinations the runner refuses (nonatomic with several threads) are left out with a note.\n"
 	      "\n"
 	      "Exit status: 0 ok; 1 a cell failed (check or leak; its result says why) or could not run;\n"
 	      "2 bad input; 130 interrupted.\n",
@@ -394,7 +425,7 @@ static void program_path(char *out, size_t len)
 	snprintf(out, len, "cyclab");
 }
 
-static void format_duration(double s, char *out, size_t len)
+void cy_suite_format_duration(double s, char *out, size_t len)
 {
 	if (s < 60)
 		snprintf(out, len, "%.0f s", s);
@@ -424,11 +455,57 @@ static int run_cell(const cy_suite_cell *cell, const char *path)
 	return status;
 }
 
+/* Cells one after the other, in matrix order, each through cy_run_main. */
+static void run_sequential(const char *prog, const cy_suite *suite, const size_t *pending, size_t count,
+	size_t total, size_t present, const char *dir, int tty, cy_suite_outcome *outcome)
+{
+	memset(outcome, 0, sizeof *outcome);
+	for (size_t k = 0; k < count && !interrupted; k++) {
+		const cy_suite_cell *cell = &suite->cells[pending[k]];
+		char name[160], path[4400];
+		cy_suite_cell_file(cell, name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		size_t done = present + outcome->ran;
+		if (tty) {
+			char eta[64] = "time left: estimating";
+			if (outcome->ran > 0) {
+				char left[40];
+				cy_suite_format_duration(outcome->spent_s / (double)outcome->ran * (double)(total - done), left,
+					sizeof left);
+				snprintf(eta, sizeof eta, "about %s left", left);
+			}
+			fprintf(stderr, "\r\033[K[%zu/%zu] %s (%s)", done, total, name, eta);
+			fflush(stderr);
+		}
+		double start = seconds_now();
+		int status = run_cell(cell, path);
+		outcome->spent_s += seconds_now() - start;
+		outcome->ran++;
+		if (status != 0) {
+			if (tty)
+				fputs("\n", stderr);
+			fprintf(stderr, "%s: cell %zu (%s) %s\n", prog, cell->index, name,
+				status == 2 ? "could not run in this build; no result" : "failed; its result says why");
+			outcome->failed++;
+		}
+	}
+	outcome->dropped = count - outcome->ran;
+}
+
+/* A seed for --interleave without --seed: different each run, recorded so that it can be repeated. */
+static uint64_t seed_from_clock(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return ((uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec) ^ ((uint64_t)getpid() << 32);
+}
+
 int cy_suite_main(int argc, char **argv)
 {
 	const char *prog = argv[0], *file = NULL, *dir = NULL;
-	int force = 0, list = 0;
+	int force = 0, list = 0, interleave = 0, seed_given = 0;
 	unsigned shard = 0, shards = 1;
+	uint64_t seed = 0;
 	char why[1024];
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
@@ -439,21 +516,32 @@ int cy_suite_main(int argc, char **argv)
 			force = 1;
 		} else if (strcmp(arg, "--list") == 0) {
 			list = 1;
-		} else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--shard") == 0) {
+		} else if (strcmp(arg, "--interleave") == 0) {
+			interleave = 1;
+		} else if (strcmp(arg, "-o") == 0 || strcmp(arg, "--shard") == 0 || strcmp(arg, "--seed") == 0) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "%s: %s needs a value (%s)\n", prog, arg, arg[1] == 'o' ? "-o DIR" : "--shard I/N");
+				fprintf(stderr, "%s: %s needs a value (%s %s)\n", prog, arg, arg,
+					arg[1] == 'o' ? "DIR" : strcmp(arg, "--shard") == 0 ? "I/N" : "N");
 				return 2;
 			}
 			const char *value = argv[++i];
 			if (arg[1] == 'o') {
 				dir = value;
+			} else if (strcmp(arg, "--seed") == 0) {
+				if (cy_suite_parse_seed(value, &seed, why, sizeof why) != 0) {
+					fprintf(stderr, "%s: %s\n", prog, why);
+					return 2;
+				}
+				seed_given = 1;
 			} else if (cy_suite_parse_shard(value, &shard, &shards, why, sizeof why) != 0) {
 				fprintf(stderr, "%s: %s\n", prog, why);
 				return 2;
 			}
 		} else if (arg[0] == '-') {
-			fprintf(stderr, "%s: unknown option '%s' (valid: -o DIR, --force, --shard I/N, --list, --help)\n", prog,
-				arg);
+			fprintf(stderr,
+				"%s: unknown option '%s' (valid: -o DIR, --force, --shard I/N, --list, --interleave, "
+				"--seed N, --help)\n",
+				prog, arg);
 			return 2;
 		} else if (file) {
 			fprintf(stderr, "%s: one suite file per run, not '%s' after '%s'\n", prog, arg, file);
@@ -465,6 +553,18 @@ int cy_suite_main(int argc, char **argv)
 	if (!file || !dir || !*dir) {
 		fprintf(stderr, "%s: %s (valid: cyclab suite FILE -o DIR; suites in bench/suites/)\n", prog,
 			!file ? "no suite file given" : "no results directory given");
+		return 2;
+	}
+	if (seed_given && !interleave) {
+		fprintf(stderr, "%s: --seed orders --interleave's schedule (valid: --interleave --seed N; a workload's "
+				"seed is `set seed = ...` in the suite)\n",
+			prog);
+		return 2;
+	}
+	if (interleave && list) {
+		fprintf(stderr, "%s: --list prints one command per cell, which runs its repetitions together "
+				"(valid: --list or --interleave, not both)\n",
+			prog);
 		return 2;
 	}
 	cy_suite suite;
@@ -482,76 +582,68 @@ int cy_suite_main(int argc, char **argv)
 		cy_suite_free(&suite);
 		return 0;
 	}
-	if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-		fprintf(stderr, "%s: cannot create %s: %s (valid: -o DIR in an existing, writable directory)\n", prog, dir,
+	if (cy_make_directories(dir) != 0) {
+		fprintf(stderr, "%s: cannot create %s: %s (valid: -o DIR, a directory that exists or can be created)\n", prog, dir,
 			strerror(errno));
 		cy_suite_free(&suite);
 		return 2;
 	}
 	remove_stale_temps(dir);
 
-	size_t total = 0;
-	for (size_t i = 0; i < suite.count; i++)
-		total += cy_suite_in_shard(i, shard, shards);
+	/* The shard's cells still to run, in matrix order. */
+	size_t total = 0, present = 0, count = 0;
+	size_t *pending = malloc((suite.count ? suite.count : 1) * sizeof *pending);
+	if (!pending) {
+		fprintf(stderr, "%s: out of memory for %zu cells\n", prog, suite.count);
+		cy_suite_free(&suite);
+		return 1;
+	}
+	for (size_t i = 0; i < suite.count; i++) {
+		if (!cy_suite_in_shard(i, shard, shards))
+			continue;
+		total++;
+		char name[160], path[4400];
+		cy_suite_cell_file(&suite.cells[i], name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		struct stat st;
+		if (!force && stat(path, &st) == 0)
+			present++;
+		else
+			pending[count++] = i;
+	}
 	const int tty = isatty(STDERR_FILENO);
 	struct sigaction action = {.sa_handler = on_interrupt, .sa_flags = SA_RESETHAND | SA_RESTART}, previous;
 	sigemptyset(&action.sa_mask);
 	interrupted = 0;
 	sigaction(SIGINT, &action, &previous);
 
-	size_t done = 0, ran = 0, present = 0, failed = 0;
-	double spent = 0;
-	for (size_t i = 0; i < suite.count && !interrupted; i++) {
-		if (!cy_suite_in_shard(i, shard, shards))
-			continue;
-		const cy_suite_cell *cell = &suite.cells[i];
-		char name[160], path[4400];
-		cy_suite_cell_file(cell, name, sizeof name);
-		snprintf(path, sizeof path, "%s/%s", dir, name);
-		struct stat st;
-		if (!force && stat(path, &st) == 0) {
-			present++;
-			done++;
-			continue;
-		}
-		if (tty) {
-			char eta[64] = "time left: estimating";
-			if (ran > 0) {
-				char left[40];
-				format_duration(spent / (double)ran * (double)(total - done), left, sizeof left);
-				snprintf(eta, sizeof eta, "about %s left", left);
-			}
-			fprintf(stderr, "\r\033[K[%zu/%zu] %s (%s)", done, total, name, eta);
-			fflush(stderr);
-		}
-		double start = seconds_now();
-		int status = run_cell(cell, path);
-		spent += seconds_now() - start;
-		ran++;
-		done++;
-		if (status != 0) {
-			if (tty)
-				fputs("\n", stderr);
-			fprintf(stderr, "%s: cell %zu (%s) %s\n", prog, cell->index, name,
-				status == 2 ? "could not run in this build; no result" : "failed; its result says why");
-			failed++;
-		}
+	cy_suite_outcome outcome;
+	if (interleave) {
+		if (!seed_given)
+			seed = seed_from_clock();
+		if (tty)
+			fprintf(stderr, "%s: %zu cells interleaved, seed %" PRIu64 "\n", prog, count, seed);
+		cy_suite_run_interleaved(&suite, pending, count, dir, seed, tty, &interrupted, &outcome);
+	} else {
+		run_sequential(prog, &suite, pending, count, total, present, dir, tty, &outcome);
 	}
 	sigaction(SIGINT, &previous, NULL);
-	int exit_status = failed ? 1 : 0;
+	free(pending);
+	int exit_status = outcome.failed ? 1 : 0;
 	if (cy_suite_write_summary(dir, why, sizeof why) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, why);
 		exit_status = 1;
 	}
 	if (tty) {
 		char took[48];
-		format_duration(spent, took, sizeof took);
+		cy_suite_format_duration(outcome.spent_s, took, sizeof took);
 		fprintf(stderr, "\r\033[K%s: %zu of %zu cells ran in %s, %zu already done, %zu failed%s; %s/summary.csv\n",
-			prog, ran, total, took, present, failed, interrupted ? ", interrupted" : "", dir);
+			prog, outcome.ran, total, took, present, outcome.failed, interrupted ? ", interrupted" : "", dir);
 	}
 	cy_suite_free(&suite);
 	if (interrupted) {
-		fprintf(stderr, "%s: interrupted; complete results are kept, run again to go on\n", prog);
+		fprintf(stderr, "%s: interrupted; complete results are kept, %zu unfinished cell%s run%s again next time\n",
+			prog, outcome.dropped, outcome.dropped == 1 ? "" : "s", outcome.dropped == 1 ? "s" : "");
 		return 130;
 	}
 	return exit_status;

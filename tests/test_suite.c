@@ -13,6 +13,16 @@
  * inode while the old one still exists. Ctrl-C is checked on the built
  * cyclab (beside this program's directory), spawned and sent SIGINT once
  * its first result appears.
+ *
+ * --interleave: the schedule itself is checked as a seeded permutation
+ * (each cell as often as it has repetitions, one order per seed, the first
+ * place spread evenly over the cells); a tiny suite of 2 cells x 3
+ * repetitions is run and its result files read back with jansson: each
+ * holds exactly its 3 runs, and the runs' order indices, over both files,
+ * are 0..5 once each, in the order the schedule drew for the seed, which is
+ * not the sequential one, and the same again for the same seed. Resumption
+ * reruns only a missing cell; Ctrl-C leaves only whole cells; a bad --seed
+ * (or one without --interleave) is refused before anything runs.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -28,6 +38,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "bench/suite.h"
 #include "tests/cyclab_binary.h"
@@ -517,6 +529,255 @@ static void interrupt_keeps_complete_results(void **state)
 	remove_dir(dir);
 }
 
+/* ---- interleaving --------------------------------------------------------------------- */
+
+static void schedule_is_a_seeded_permutation(void **state)
+{
+	(void)state;
+	const unsigned counts[] = {3, 0, 2, 4};
+	size_t order[9], again[9], other[9];
+	cy_suite_shuffle_schedule(counts, 4, 7, order);
+	cy_suite_shuffle_schedule(counts, 4, 7, again);
+	assert_memory_equal(order, again, sizeof order);
+	unsigned seen[4] = {0};
+	for (size_t i = 0; i < 9; i++) {
+		assert_true(order[i] < 4);
+		seen[order[i]]++;
+	}
+	for (size_t c = 0; c < 4; c++)
+		assert_int_equal(seen[c], counts[c]);
+	/* Some other seed gives another order (there are 1260 of them). */
+	int differs = 0;
+	for (uint64_t seed = 8; seed < 18 && !differs; seed++) {
+		cy_suite_shuffle_schedule(counts, 4, seed, other);
+		differs = memcmp(order, other, sizeof order) != 0;
+	}
+	assert_true(differs);
+	/* Unbiased: over 4000 seeds, each of 4 cells comes first about 1000 times (sd about 27). */
+	const unsigned ones[] = {1, 1, 1, 1};
+	unsigned first[4] = {0};
+	for (uint64_t seed = 0; seed < 4000; seed++) {
+		size_t four[4];
+		cy_suite_shuffle_schedule(ones, 4, seed, four);
+		first[four[0]]++;
+	}
+	for (size_t c = 0; c < 4; c++)
+		assert_in_range(first[c], 850, 1150);
+}
+
+static void seed_values(void **state)
+{
+	(void)state;
+	uint64_t seed;
+	char why[256];
+	assert_int_equal(cy_suite_parse_seed("0", &seed, why, sizeof why), 0);
+	assert_int_equal(seed, 0);
+	assert_int_equal(cy_suite_parse_seed("18446744073709551615", &seed, why, sizeof why), 0);
+	assert_true(seed == UINT64_MAX);
+	static const char *const bad[] = {"", "x", "-1", "+1", " 1", "1x", "0x10", "18446744073709551616"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(cy_suite_parse_seed(bad[i], &seed, why, sizeof why), -1);
+		assert_non_null(strstr(why, "valid: an integer in 0.."));
+	}
+}
+
+static const char interleaved_suite[] = "set ops = 200\nset warmup = 1\nset repeat = 3\n"
+					"workload linked-cycles\nset rc = atomic, biased\n";
+
+/* The order indices of the runs in cell's result in dir (-1 if missing or not 3 runs); the schedule's seed and length. */
+static int read_order(const char *dir, const cy_suite_cell *cell, int64_t order[3], uint64_t *seed, uint64_t *length)
+{
+	char name[160], path[PATH_MAX + 200];
+	cy_suite_cell_file(cell, name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+	if (!root)
+		return -1;
+	json_t *runs = json_object_get(root, "runs");
+	json_t *interleave = json_object_get(root, "interleave");
+	const char *status = json_string_value(json_object_get(root, "status"));
+	int ok = json_is_array(runs) && json_array_size(runs) == 3 && json_is_object(interleave) && status &&
+		 strcmp(status, "ok") == 0;
+	for (size_t i = 0; ok && i < 3; i++) {
+		json_t *index = json_object_get(json_array_get(runs, i), "order_index");
+		ok = json_is_integer(index);
+		order[i] = ok ? json_integer_value(index) : -1;
+	}
+	if (ok) {
+		*seed = (uint64_t)json_integer_value(json_object_get(interleave, "seed"));
+		*length = (uint64_t)json_integer_value(json_object_get(interleave, "schedule_length"));
+	}
+	json_decref(root);
+	return ok ? 0 : -1;
+}
+
+static void write_suite(const char *text, const char *name, char *file, size_t len)
+{
+	snprintf(file, len, "%s/%s", scratch, name);
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Run the 2 x 3 suite interleaved with seed 7 into dir; check every result and return the order indices. */
+static void run_interleaved(const char *file, const char *dir, const cy_suite *suite, int64_t order[2][3])
+{
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "7", NULL), 0);
+	for (size_t c = 0; c < 2; c++) {
+		uint64_t seed, length;
+		assert_int_equal(read_order(dir, &suite->cells[c], order[c], &seed, &length), 0);
+		assert_int_equal(seed, 7);
+		assert_int_equal(length, 6);
+	}
+}
+
+static void interleave_keeps_cells_whole(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16], again_dir[PATH_MAX + 16], summary[PATH_MAX + 32];
+	write_suite(interleaved_suite, "interleaved.suite", file, sizeof file);
+	snprintf(dir, sizeof dir, "%s/interleaved", scratch);
+	snprintf(again_dir, sizeof again_dir, "%s/interleaved-again", scratch);
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 2);
+
+	int64_t order[2][3], again[2][3];
+	run_interleaved(file, dir, &suite, order);
+	assert_int_equal(count_lines(summary), 1 + 2);
+	/* The runs of both cells are the schedule's 6 places, once each, in the order drawn for seed 7. */
+	const unsigned counts[] = {3, 3};
+	size_t schedule[6];
+	cy_suite_shuffle_schedule(counts, 2, 7, schedule);
+	int placed[6] = {0}, sequential = 1;
+	for (size_t c = 0; c < 2; c++) {
+		for (size_t r = 0; r < 3; r++) {
+			int64_t k = order[c][r];
+			assert_in_range(k, 0, 5);
+			placed[k]++;
+			assert_int_equal(schedule[k], c);
+			if (r > 0)
+				assert_true(order[c][r - 1] < k); /* kept in the order they ran */
+			sequential &= k == (int64_t)(3 * c + r);
+		}
+	}
+	for (size_t k = 0; k < 6; k++)
+		assert_int_equal(placed[k], 1);
+	assert_false(sequential);
+	/* The same seed, the same order. */
+	run_interleaved(file, again_dir, &suite, again);
+	assert_memory_equal(order, again, sizeof order);
+	remove_dir(again_dir);
+
+	/* Resumption: a missing cell alone runs again, in a schedule of its own 3 repetitions. */
+	file_id first[2] = {identify(dir, &suite.cells[0]), identify(dir, &suite.cells[1])};
+	char name[160], path[PATH_MAX + 200];
+	cy_suite_cell_file(&suite.cells[1], name, sizeof name);
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "7", NULL), 0);
+	assert_true(same_file(first[0], identify(dir, &suite.cells[0])));
+	int64_t rerun[3];
+	uint64_t seed, length;
+	assert_int_equal(read_order(dir, &suite.cells[1], rerun, &seed, &length), 0);
+	assert_int_equal(length, 3);
+	for (size_t r = 0; r < 3; r++)
+		assert_int_equal(rerun[r], r);
+	assert_int_equal(count_lines(summary), 1 + 2);
+	/* Nothing left to run: nothing reruns, interleaved or not. */
+	first[1] = identify(dir, &suite.cells[1]);
+	assert_int_equal(run_suite(file, dir, "--interleave", NULL), 0);
+	assert_int_equal(run_suite(file, dir, NULL), 0);
+	for (size_t c = 0; c < 2; c++)
+		assert_true(same_file(first[c], identify(dir, &suite.cells[c])));
+	remove_dir(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
+static void interleave_refuses_bad_seeds(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(interleaved_suite, "seeds.suite", file, sizeof file);
+	snprintf(dir, sizeof dir, "%s/never", scratch);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "x", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "-3", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "99999999999999999999", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--seed", "7", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--interleave", "--list", NULL), 2);
+	struct stat st;
+	assert_int_equal(stat(dir, &st), -1); /* refused before anything ran */
+	unlink(file);
+}
+
+/* 0 if the result file dir/name holds exactly 3 runs. */
+static int whole_cell(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 300];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	json_error_t error;
+	json_t *root = json_load_file(path, 0, &error);
+	int ok = root && json_array_size(json_object_get(root, "runs")) == 3;
+	json_decref(root);
+	return ok ? 0 : -1;
+}
+
+static void interleave_interrupt_leaves_whole_cells(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16], summary[PATH_MAX + 32], err_path[PATH_MAX + 16];
+	write_suite("set duration = 0.2\nset warmup = 0\nset repeat = 3\n"
+		    "workload linked-cycles\nset rc = atomic, biased\n",
+		"interrupted-interleaved.suite", file, sizeof file);
+	snprintf(dir, sizeof dir, "%s/interrupted-interleaved", scratch);
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
+	char *argv[] = {cyclab_path, "suite", file, "-o", dir, "--interleave", "--seed", "3", NULL};
+	posix_spawn_file_actions_t actions;
+	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&actions);
+	/* The directory appears just before the handler is installed; 6 x 0.2 s of runs follow. */
+	struct stat st;
+	for (int tries = 0; tries < 6000 && stat(dir, &st) != 0; tries++)
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+	nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
+	assert_int_equal(kill(pid, SIGINT), 0);
+	int wstatus;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	assert_true(WIFEXITED(wstatus));
+	assert_int_equal(WEXITSTATUS(wstatus), 130);
+	size_t results, temps;
+	count_results(dir, &results, &temps);
+	assert_true(results < 2);
+	assert_int_equal(temps, 0);
+	assert_int_equal(count_lines(summary), 1 + results);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strncmp(e->d_name, "cell-", 5) == 0)
+			assert_int_equal(whole_cell(dir, e->d_name), 0);
+	}
+	closedir(d);
+	/* Run again: what was left runs, and every cell is whole. */
+	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "3", NULL), 0);
+	count_results(dir, &results, &temps);
+	assert_int_equal(results, 2);
+	assert_int_equal(count_lines(summary), 1 + 2);
+	unlink(err_path);
+	unlink(file);
+	remove_dir(dir);
+}
+
 /* The built cyclab: $builddir/cyclab, beside this program's directory. */
 int main(void)
 {
@@ -537,6 +798,11 @@ int main(void)
 		cmocka_unit_test(resumption_skips_done_cells),
 		cmocka_unit_test(shards_run_apart_fill_one_directory),
 		cmocka_unit_test(interrupt_keeps_complete_results),
+		cmocka_unit_test(schedule_is_a_seeded_permutation),
+		cmocka_unit_test(seed_values),
+		cmocka_unit_test(interleave_keeps_cells_whole),
+		cmocka_unit_test(interleave_refuses_bad_seeds),
+		cmocka_unit_test(interleave_interrupt_leaves_whole_cells),
 	};
 	int failed = cmocka_run_group_tests_name("test_suite", tests, NULL, NULL);
 	char file[PATH_MAX + 16];

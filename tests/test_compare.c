@@ -1,0 +1,738 @@
+/*
+ * test_compare.c: reading results back (bench/result_read.c), `cyclab
+ * compare` and `cyclab merge`.
+ *
+ * Every result here is synthetic: a small cyclab-result/1 document written
+ * by the test with chosen samples, so the expected medians, ratios and
+ * p-values are known exactly (the arithmetic is beside each check) and no
+ * workload runs. The reader is called directly; compare and merge run as
+ * the built cyclab (beside this program's directory) with posix_spawn,
+ * their output in files of a scratch directory, and are checked for exit
+ * status and text: bad input is exit 2 with exactly one line on stderr and
+ * nothing on stdout, and nothing written.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bench/result_read.h"
+#include "tests/cyclab_binary.h"
+
+extern char **environ;
+
+static char cyclab_path[PATH_MAX];
+static char scratch[PATH_MAX];
+
+/* ---- synthetic results ------------------------------------------------------------------- */
+
+typedef struct fake {
+	const char *rc;          /* the knob that tells cells apart */
+	unsigned seed;
+	const char *cpu;         /* machine.cpu_model */
+	const char *fingerprint; /* machine.topology_fingerprint, or NULL for none */
+	size_t runs;
+	const double *ops_per_s; /* one per run, ascending */
+	const double *p99_us;    /* one per run; NULL: 10 each */
+} fake;
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void write_fake(const char *path, const fake *r)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"{\"schema\": \"cyclab-result/1\", \"workload\": \"linked-cycles\",\n"
+		" \"config\": {\"workload\": \"linked-cycles\", \"threads\": 1, \"rc\": \"%s\", \"gc\": \"stw\",\n"
+		"   \"threshold\": [700, 10, 10], \"alloc\": \"pool\", \"duration_s\": 0.5, \"ops\": null,\n"
+		"   \"seed\": %u, \"warmup\": 1, \"repeat\": %zu, \"sample_interval_ms\": 10,\n"
+		"   \"params\": {\"length\": 2, \"live\": 0.05}},\n"
+		" \"machine\": {\"cpu_model\": \"%s\", \"topology\": {\"packages\": 1, \"cores\": 2, \"pus\": 2}",
+		r->rc, r->seed, r->runs, r->cpu ? r->cpu : "Test CPU");
+	if (r->fingerprint)
+		fprintf(f, ", \"topology_fingerprint\": \"%s\"", r->fingerprint);
+	/* The samples of every test are in ascending order: the middle one (or pair) is the median. */
+	size_t mid = r->runs / 2;
+	double median = r->runs % 2 ? r->ops_per_s[mid] : (r->ops_per_s[mid - 1] + r->ops_per_s[mid]) / 2;
+	fprintf(f, "},\n \"summary\": {\"ops_per_s_median\": %.17g, \"runs\": %zu}, \"runs\": [", median, r->runs);
+	for (size_t i = 0; i < r->runs; i++) {
+		double p99 = r->p99_us ? r->p99_us[i] : 10;
+		fprintf(f,
+			"%s\n  {\"ops\": 100, \"seconds\": 0.5, \"ops_per_s\": %.17g, \"pauses\": {\"total_ms\": 1.5, "
+			"\"p50_us\": 5, \"p99_us\": %.17g, \"max_us\": %.17g, \"mmu\": {\"10ms\": 0.9}}, \"gc\": "
+			"{\"collected\": 1000}, \"rc\": {\"atomic_ops\": 0}, \"locks\": {\"wait_ns\": 0}, \"memory\": "
+			"{\"peak_rss_bytes\": 4096000}}",
+			i ? "," : "", r->ops_per_s[i], p99, p99 * 2);
+	}
+	fputs("]}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void path_in(char *out, size_t len, const char *name)
+{
+	assert_true(snprintf(out, len, "%s/%s", scratch, name) < (int)len);
+}
+
+static void make_dir(const char *name, char *out, size_t len)
+{
+	path_in(out, len, name);
+	assert_int_equal(mkdir(out, 0777), 0);
+}
+
+static void fake_in(const char *dir, const char *name, const fake *r)
+{
+	char path[PATH_MAX * 2];
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	write_fake(path, r);
+}
+
+static const double ops_low[] = {100, 101, 102, 103, 104}, ops_high[] = {200, 201, 202, 203, 204};
+static const double p99_low[] = {10, 11, 12, 13, 14}, p99_high[] = {20, 21, 22, 23, 24};
+
+/* ---- running cyclab ----------------------------------------------------------------------- */
+
+typedef struct outcome {
+	int status;
+	char *out, *err;
+} outcome;
+
+static char *slurp(const char *path)
+{
+	size_t size;
+	char why[512];
+	return cy_result_read_file(path, &size, why, sizeof why);
+}
+
+static outcome run_cyclab(const char *first, ...)
+{
+	char *argv[32];
+	int argc = 0;
+	argv[argc++] = cyclab_path;
+	va_list args;
+	va_start(args, first);
+	for (const char *a = first; a && argc < 31; a = va_arg(args, const char *))
+		argv[argc++] = (char *)a;
+	va_end(args);
+	argv[argc] = NULL;
+	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
+	snprintf(out_path, sizeof out_path, "%s/stdout", scratch);
+	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
+	posix_spawn_file_actions_t actions;
+	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
+	posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	pid_t pid;
+	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
+	posix_spawn_file_actions_destroy(&actions);
+	int wstatus;
+	while (waitpid(pid, &wstatus, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	outcome o = {
+		.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus),
+		.out = slurp(out_path),
+		.err = slurp(err_path),
+	};
+	assert_non_null(o.out);
+	assert_non_null(o.err);
+	return o;
+}
+
+static void outcome_free(outcome *o)
+{
+	free(o->out);
+	free(o->err);
+}
+
+static size_t count_lines(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The line of text that starts with prefix, into line; fails the test if there is none. */
+static void line_starting(const char *text, const char *prefix, char *line, size_t len)
+{
+	for (const char *p = text; *p;) {
+		size_t n = strcspn(p, "\n");
+		if (strncmp(p, prefix, strlen(prefix)) == 0) {
+			snprintf(line, len, "%.*s", (int)n, p);
+			return;
+		}
+		p += n + (p[n] == '\n');
+	}
+	fail_msg("no line starts with '%s' in:\n%s", prefix, text);
+}
+
+static void assert_contains(const char *text, const char *fragment)
+{
+	if (!strstr(text, fragment))
+		fail_msg("'%s' not in:\n%s", fragment, text);
+}
+
+/* Bad input: exit 2, one line on stderr holding fragment, nothing on stdout. */
+static void assert_refused(outcome o, const char *fragment)
+{
+	if (o.status != 2 || count_lines(o.err) != 1 || *o.out || !strstr(o.err, fragment))
+		fail_msg("want exit 2 and one line with '%s'; got %d, stderr '%s', stdout '%s'", fragment, o.status,
+			o.err, o.out);
+	outcome_free(&o);
+}
+
+/* ---- the reader ---------------------------------------------------------------------------- */
+
+static void reader_reads_key_samples_and_machine(void **state)
+{
+	(void)state;
+	char path[PATH_MAX];
+	path_in(path, sizeof path, "reader.json");
+	/* Output knobs and measurement protocol stay out of the key; a run lacking a figure gives NaN. */
+	write_text(path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"caches\",\n"
+			 " \"config\": {\"workload\": \"caches\", \"threads\": 2, \"rc\": \"biased\", \"threshold\": [700, 10, 10],\n"
+			 "   \"duration_s\": 0.25, \"ops\": null, \"seed\": 7, \"warmup\": 1, \"repeat\": 2,\n"
+			 "   \"sample_interval_ms\": 10, \"topology_xml\": \"/tmp/t.xml\", \"trace_gc_json\": \"/tmp/t.jsonl\",\n"
+			 "   \"pin\": \"compact\", \"params\": {\"variant\": \"lru\", \"skew\": 1.1},\n"
+			 "   \"sources\": {\"rc\": \"command-line\", \"seed\": \"environment\"}},\n"
+			 " \"machine\": {\"cpu_model\": \"Test CPU\", \"topology_fingerprint\": \"fp-1\"},\n"
+			 " \"runs\": [{\"ops_per_s\": 5e6, \"pauses\": {\"p99_us\": 12.5, \"mmu\": {\"10ms\": 0.75}},\n"
+			 "            \"locks\": {\"wait_ns\": 300}},\n"
+			 "          {\"ops_per_s\": 6e6, \"pauses\": {\"p99_us\": null}}]}\n");
+	cy_result r;
+	char why[512];
+	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
+	assert_string_equal(r.workload, "caches");
+	assert_string_equal(r.name, "reader.json");
+	assert_string_equal(r.cell_key, "caches duration_s=0.25 ops=null params.skew=1.1 params.variant=lru pin=compact "
+					"rc=biased threads=2 threshold=700,10,10");
+	assert_string_equal(r.machine_fingerprint, "fp-1");
+	assert_int_equal(r.run_count, 2);
+	const double *ops = cy_result_samples(&r, CY_FIGURE_OPS_PER_S);
+	assert_true(ops[0] == 5e6 && ops[1] == 6e6);
+	const double *p99 = cy_result_samples(&r, CY_FIGURE_PAUSE_P99_US);
+	assert_true(p99[0] == 12.5 && isnan(p99[1]));
+	assert_true(cy_result_samples(&r, CY_FIGURE_MMU_10MS)[0] == 0.75);
+	assert_true(cy_result_samples(&r, CY_FIGURE_LOCK_WAIT_NS)[0] == 300);
+	assert_true(isnan(cy_result_samples(&r, CY_FIGURE_LOCK_WAIT_NS)[1]));
+	assert_true(isnan(cy_result_samples(&r, CY_FIGURE_SECONDS)[0]));
+	assert_string_equal(json_string_value(json_object_get(r.config, "rc")), "biased");
+	cy_result_free(&r);
+}
+
+static void reader_errors_are_one_line(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], why[512];
+	cy_result r;
+	path_in(path, sizeof path, "absent.json");
+	assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
+	assert_true(strncmp(why, path, strlen(path)) == 0);
+	assert_contains(why, "cannot open: No such file or directory");
+
+	path_in(path, sizeof path, "broken.json");
+	write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [1, 2,]}\n");
+	assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
+	assert_contains(why, "broken.json: not valid JSON: line 2");
+	assert_null(strchr(why, '\n'));
+
+	const struct {
+		const char *text, *message;
+	} wrong[] = {
+		{"[1, 2]", "not a cyclab-result/1 file: the document is not a JSON object"},
+		{"{\"workload\": \"x\"}", "not a cyclab-result/1 file: no \"schema\" key"},
+		{"{\"schema\": \"cyclab-result/2\"}", "schema \"cyclab-result/2\" is not \"cyclab-result/1\""},
+		{"{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"config\": {}, \"runs\": {}}",
+			"\"runs\" is missing or not an array"},
+		{"{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"runs\": []}", "\"config\" is missing"},
+		{"{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"config\": {}, \"runs\": [3]}",
+			"runs[0] is not an object"},
+	};
+	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
+		write_text(path, wrong[i].text);
+		assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
+		assert_contains(why, wrong[i].message);
+	}
+
+	char dir[PATH_MAX];
+	make_dir("empty", dir, sizeof dir);
+	cy_result_set set;
+	assert_int_equal(cy_result_load_path(dir, &set, why, sizeof why), -1);
+	assert_contains(why, "no cell-*.json results in it");
+	assert_true(cy_result_is_cell_file("cell-000-x.json"));
+	assert_false(cy_result_is_cell_file("cell-000-x.json.tmp"));
+	assert_false(cy_result_is_cell_file("summary.csv"));
+}
+
+static void machines_by_fingerprint_or_model(void **state)
+{
+	(void)state;
+	char a_path[PATH_MAX], b_path[PATH_MAX], why[512];
+	path_in(a_path, sizeof a_path, "machine-a.json");
+	path_in(b_path, sizeof b_path, "machine-b.json");
+	const double ops[] = {1};
+	cy_result a, b;
+	/* Same fingerprint: the same machine, whatever the model string says. */
+	write_fake(a_path, &(fake){.rc = "atomic", .cpu = "CPU one", .fingerprint = "fp", .runs = 1, .ops_per_s = ops});
+	write_fake(b_path, &(fake){.rc = "atomic", .cpu = "CPU two", .fingerprint = "fp", .runs = 1, .ops_per_s = ops});
+	assert_int_equal(cy_result_load(a_path, &a, why, sizeof why), 0);
+	assert_int_equal(cy_result_load(b_path, &b, why, sizeof why), 0);
+	assert_true(cy_result_same_machine(&a, &b));
+	cy_result_free(&b);
+	/* One side without a fingerprint: model and topology decide. */
+	write_fake(b_path, &(fake){.rc = "atomic", .cpu = "CPU one", .runs = 1, .ops_per_s = ops});
+	assert_int_equal(cy_result_load(b_path, &b, why, sizeof why), 0);
+	assert_null(b.machine_fingerprint);
+	assert_true(cy_result_same_machine(&a, &b));
+	cy_result_free(&b);
+	write_fake(b_path, &(fake){.rc = "atomic", .cpu = "CPU two", .runs = 1, .ops_per_s = ops});
+	assert_int_equal(cy_result_load(b_path, &b, why, sizeof why), 0);
+	assert_false(cy_result_same_machine(&a, &b));
+	assert_string_equal(cy_result_machine_label(&b), "CPU two");
+	cy_result_free(&a);
+	cy_result_free(&b);
+}
+
+/* A real (tiny) run: its summary aggregates what its "runs" hold, figure by figure. */
+static void run_summary_carries_aggregates(void **state)
+{
+	(void)state;
+	char path[PATH_MAX], why[512];
+	path_in(path, sizeof path, "tiny-run.json");
+	outcome o = run_cyclab("run", "linked-cycles", "--ops", "2000", "--repeat", "3", "--warmup", "0", "--quiet", "-o",
+		path, NULL);
+	assert_int_equal(o.status, 0);
+	outcome_free(&o);
+	cy_result r;
+	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
+	assert_int_equal(r.run_count, 3);
+	const json_t *summary = json_object_get(r.document, "summary");
+	assert_true(json_is_false(json_object_get(summary, "mad_scaled")));
+	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+		const json_t *a = json_object_get(summary, cy_figures[f].name);
+		if (!json_is_object(a))
+			fail_msg("summary has no object for %s", cy_figures[f].name);
+		/* Three runs: the median is the middle sample, the interval [min, max] covering 1 - 2 / 8. */
+		double v[3];
+		memcpy(v, cy_result_samples(&r, (cy_figure_id)f), sizeof v);
+		for (int i = 0; i < 2; i++) {
+			for (int k = 0; k < 2 - i; k++) {
+				if (v[k] > v[k + 1]) {
+					double t = v[k];
+					v[k] = v[k + 1];
+					v[k + 1] = t;
+				}
+			}
+		}
+		assert_int_equal(json_integer_value(json_object_get(a, "n")), 3);
+		assert_true(json_number_value(json_object_get(a, "median")) == v[1]);
+		assert_true(json_number_value(json_object_get(a, "min")) == v[0]);
+		assert_true(json_number_value(json_object_get(a, "max")) == v[2]);
+		const json_t *ci = json_object_get(a, "ci95");
+		assert_true(json_number_value(json_object_get(ci, "low")) == v[0]);
+		assert_true(json_number_value(json_object_get(ci, "high")) == v[2]);
+		assert_true(json_number_value(json_object_get(ci, "coverage")) == 0.75);
+		assert_string_equal(json_string_value(json_object_get(ci, "method")),
+			"median order statistics (binomial, distribution-free)");
+	}
+	/* The keys that were there before stay. */
+	assert_true(json_number_value(json_object_get(summary, "ops_per_s_median")) ==
+		    json_number_value(json_object_get(json_object_get(summary, "ops_per_s"), "median")));
+	cy_result_free(&r);
+}
+
+/* ---- compare -------------------------------------------------------------------------------- */
+
+static void compare_files_clearly_apart(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX], line[512];
+	path_in(a, sizeof a, "apart-a.json");
+	path_in(b, sizeof b, "apart-b.json");
+	write_fake(a, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low, .p99_us = p99_low});
+	write_fake(b, &(fake){.rc = "biased", .runs = 5, .ops_per_s = ops_high, .p99_us = p99_high});
+	outcome o = run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	/* Medians 102 and 202: B/A = 1.980; every B above every A: p = 2 / C(10, 5) = 0.0079. */
+	line_starting(o.out, "  ops_per_s ", line, sizeof line);
+	assert_contains(line, " higher ");
+	assert_contains(line, " 102 ");
+	assert_contains(line, " 202 ");
+	assert_contains(line, " 1.980 ");
+	assert_contains(line, " 0.0079 ");
+	assert_contains(line, "significant, B better");
+	/* Pauses went up: worse. Medians 12 and 22. */
+	line_starting(o.out, "  pause_p99_us ", line, sizeof line);
+	assert_contains(line, " lower ");
+	assert_contains(line, " 1.833 ");
+	assert_contains(line, "significant, B worse");
+	/* Equal everywhere: p = 1. */
+	line_starting(o.out, "  seconds ", line, sizeof line);
+	assert_contains(line, " 1.0000 ");
+	assert_contains(line, "not significant");
+	line_starting(o.out, "  gc_collected ", line, sizeof line);
+	assert_contains(line, " neither ");
+	line_starting(o.out, "  zero in every run of both:", line, sizeof line);
+	assert_string_equal(line, "  zero in every run of both: rc_atomic_ops lock_wait_ns");
+	/* Two files are compared whatever their keys, and the knobs that differ are named. */
+	line_starting(o.out, "  only A:", line, sizeof line);
+	assert_string_equal(line, "  only A: rc=atomic");
+	line_starting(o.out, "  only B:", line, sizeof line);
+	assert_string_equal(line, "  only B: rc=biased");
+	assert_null(strstr(o.out, "warning"));
+	outcome_free(&o);
+}
+
+static void compare_overlapping_and_too_few(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX], line[512];
+	path_in(a, sizeof a, "overlap-a.json");
+	path_in(b, sizeof b, "overlap-b.json");
+	const double odd[] = {1, 3, 5, 7}, even[] = {2, 4, 6, 8};
+	write_fake(a, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = odd});
+	write_fake(b, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = even});
+	outcome o = run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	line_starting(o.out, "  ops_per_s ", line, sizeof line);
+	assert_contains(line, " 0.6857 "); /* 48 / 70, worked out in test_aggregate.c */
+	assert_contains(line, "not significant");
+	assert_null(strstr(o.out, "only A:")); /* same configuration */
+	outcome_free(&o);
+
+	/* Two runs a side, as far apart as can be: p = 1/3, and the report says it could never be less. */
+	write_fake(a, &(fake){.rc = "atomic", .runs = 2, .ops_per_s = ops_low});
+	write_fake(b, &(fake){.rc = "atomic", .runs = 2, .ops_per_s = ops_high});
+	o = run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	line_starting(o.out, "  ops_per_s ", line, sizeof line);
+	assert_contains(line, " 0.3333 ");
+	assert_contains(line, "too few runs");
+	line_starting(o.out, "  warning: too few runs to tell:", line, sizeof line);
+	assert_contains(line, "with 2 and 2 runs the smallest p-value possible is 0.333");
+	assert_int_equal(count_lines(o.err), 1);
+	assert_contains(o.err, "warning: 1 of 1 cells have too few runs");
+	outcome_free(&o);
+}
+
+static void compare_warns_on_different_machines(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX];
+	path_in(a, sizeof a, "machine-1.json");
+	path_in(b, sizeof b, "machine-2.json");
+	write_fake(a, &(fake){.rc = "atomic", .fingerprint = "pkg1-core4-pu8", .runs = 5, .ops_per_s = ops_low});
+	write_fake(b, &(fake){.rc = "atomic", .fingerprint = "pkg2-core64-pu128", .runs = 5, .ops_per_s = ops_high});
+	outcome o = run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(count_lines(o.err), 1);
+	assert_contains(o.err, "warning: A and B were measured on different machines");
+	outcome_free(&o);
+	/* The same fingerprint: no warning, though the model strings differ. */
+	write_fake(b, &(fake){.rc = "atomic", .cpu = "Renamed", .fingerprint = "pkg1-core4-pu8", .runs = 5,
+			      .ops_per_s = ops_high});
+	o = run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	outcome_free(&o);
+}
+
+static void compare_directories_by_cell(void **state)
+{
+	(void)state;
+	char da[PATH_MAX], db[PATH_MAX], summary[PATH_MAX * 2], line[512];
+	make_dir("dir-a", da, sizeof da);
+	make_dir("dir-b", db, sizeof db);
+	/* A: two seeds of the atomic cell (pooled), and a biased cell; B: the atomic cell and a nonatomic one. */
+	fake_in(da, "cell-000-atomic-1.json", &(fake){.rc = "atomic", .seed = 1, .runs = 5, .ops_per_s = ops_low});
+	fake_in(da, "cell-001-atomic-2.json", &(fake){.rc = "atomic", .seed = 2, .runs = 3, .ops_per_s = ops_low});
+	fake_in(da, "cell-002-biased.json", &(fake){.rc = "biased", .runs = 5, .ops_per_s = ops_low});
+	fake_in(db, "cell-000-atomic-1.json", &(fake){.rc = "atomic", .seed = 1, .runs = 4, .ops_per_s = ops_high});
+	fake_in(db, "cell-003-nonatomic.json", &(fake){.rc = "nonatomic", .runs = 5, .ops_per_s = ops_high});
+	snprintf(summary, sizeof summary, "%s/summary.csv", da);
+	write_text(summary, "not a result, ignored\n");
+	outcome o = run_cyclab("compare", da, db, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	assert_contains(o.out, "(3 results)");
+	line_starting(o.out, "  runs:", line, sizeof line);
+	assert_string_equal(line, "  runs: A 8 (results pooled), B 4");
+	/* Pooled A: 100..104 and 100..102, median 101.5; B 200..203, median 201.5. */
+	line_starting(o.out, "  ops_per_s ", line, sizeof line);
+	assert_contains(line, " 101.5 ");
+	assert_contains(line, " 201.5 ");
+	assert_contains(line, "significant, B better");
+	line_starting(o.out, "only in A: ", line, sizeof line);
+	assert_contains(line, " rc=biased ");
+	line_starting(o.out, "only in B: ", line, sizeof line);
+	assert_contains(line, " rc=nonatomic ");
+	outcome_free(&o);
+
+	/* No cell in common: exit 1, said on stderr. */
+	char dc[PATH_MAX], dd[PATH_MAX];
+	make_dir("dir-c", dc, sizeof dc);
+	make_dir("dir-d", dd, sizeof dd);
+	fake_in(dc, "cell-000-x.json", &(fake){.rc = "biased", .runs = 2, .ops_per_s = ops_low});
+	fake_in(dd, "cell-000-y.json", &(fake){.rc = "nonatomic", .runs = 2, .ops_per_s = ops_low});
+	outcome none = run_cyclab("compare", dc, dd, NULL);
+	assert_int_equal(none.status, 1);
+	assert_contains(none.err, "have no cell in common");
+	outcome_free(&none);
+}
+
+static void compare_json_output(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX], out[PATH_MAX], tmp[PATH_MAX + 8];
+	path_in(a, sizeof a, "json-a.json");
+	path_in(b, sizeof b, "json-b.json");
+	path_in(out, sizeof out, "comparison.json");
+	snprintf(tmp, sizeof tmp, "%s.tmp", out);
+	write_fake(a, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
+	write_fake(b, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_high});
+	outcome o = run_cyclab("compare", "--json", a, b, "-o", out, NULL);
+	assert_int_equal(o.status, 0);
+	json_error_t error;
+	json_t *doc = json_loads(o.out, 0, &error);
+	if (!doc)
+		fail_msg("stdout is not JSON: %s", error.text);
+	char *written = slurp(out);
+	assert_non_null(written);
+	json_t *file_doc = json_loads(written, 0, &error);
+	assert_non_null(file_doc);
+	assert_true(json_equal(doc, file_doc));
+	assert_int_equal(access(tmp, F_OK), -1);
+	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "cyclab-compare/1");
+	json_t *cells = json_object_get(doc, "cells");
+	assert_int_equal(json_array_size(cells), 1);
+	json_t *first = json_array_get(json_object_get(json_array_get(cells, 0), "figures"), 0);
+	assert_string_equal(json_string_value(json_object_get(first, "figure")), "ops_per_s");
+	assert_string_equal(json_string_value(json_object_get(first, "better")), "higher");
+	assert_string_equal(json_string_value(json_object_get(first, "verdict")), "better");
+	assert_string_equal(json_string_value(json_object_get(first, "method")), "exact");
+	assert_true(json_is_true(json_object_get(first, "significant")));
+	assert_true(fabs(json_real_value(json_object_get(first, "p")) - 2.0 / 252.0) < 1e-12);
+	assert_true(fabs(json_real_value(json_object_get(first, "ratio")) - 202.0 / 102.0) < 1e-12);
+	assert_int_equal(json_array_size(json_object_get(doc, "only_in_a")), 0);
+	json_decref(doc);
+	json_decref(file_doc);
+	free(written);
+	outcome_free(&o);
+}
+
+static void compare_bad_input(void **state)
+{
+	(void)state;
+	char good[PATH_MAX], bad[PATH_MAX], wrong[PATH_MAX], dir[PATH_MAX], empty[PATH_MAX], nowhere[PATH_MAX];
+	path_in(good, sizeof good, "bad-good.json");
+	path_in(bad, sizeof bad, "bad-json.json");
+	path_in(wrong, sizeof wrong, "bad-schema.json");
+	path_in(nowhere, sizeof nowhere, "no-such-dir/out.json");
+	write_fake(good, &(fake){.rc = "atomic", .runs = 3, .ops_per_s = ops_low});
+	write_text(bad, "{\"schema\": \"cyclab-result/1\", \"runs\": [\n");
+	write_text(wrong, "{\"schema\": \"google-benchmark\"}\n");
+	make_dir("bad-dir", dir, sizeof dir);
+	fake_in(dir, "cell-000-a.json", &(fake){.rc = "atomic", .runs = 3, .ops_per_s = ops_low});
+	make_dir("bad-empty", empty, sizeof empty);
+
+	assert_refused(run_cyclab("compare", good, "/nonexistent/b.json", NULL), "No such file or directory");
+	assert_refused(run_cyclab("compare", good, bad, NULL), "not valid JSON");
+	assert_refused(run_cyclab("compare", wrong, good, NULL), "is not \"cyclab-result/1\"");
+	assert_refused(run_cyclab("compare", good, dir, NULL), "valid: two result files or two suite directories");
+	assert_refused(run_cyclab("compare", dir, empty, NULL), "no cell-*.json results");
+	assert_refused(run_cyclab("compare", good, NULL), "needs two results");
+	assert_refused(run_cyclab("compare", good, good, good, NULL), "two results to compare");
+	assert_refused(run_cyclab("compare", "--alpha", good, good, NULL), "unknown option '--alpha'");
+	assert_refused(run_cyclab("compare", good, good, "-o", nowhere, NULL), "valid: -o FILE in a writable");
+	assert_refused(run_cyclab("compare", good, good, "-o", NULL), "-o needs a value");
+}
+
+/* ---- merge ------------------------------------------------------------------------------------ */
+
+static int same_bytes(const char *a, const char *b)
+{
+	char *x = slurp(a), *y = slurp(b);
+	int same = x && y && strcmp(x, y) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+static size_t count_entries(const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	size_t n = 0, k = strlen(suffix);
+	struct dirent *e;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		n += len >= k && strcmp(e->d_name + len - k, suffix) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+static void merge_joins_shards(void **state)
+{
+	(void)state;
+	char s0[PATH_MAX], s1[PATH_MAX], out[PATH_MAX], from[PATH_MAX * 2], to[PATH_MAX * 2];
+	make_dir("shard-0", s0, sizeof s0);
+	make_dir("shard-1", s1, sizeof s1);
+	path_in(out, sizeof out, "merged");
+	fake_in(s0, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
+	fake_in(s0, "cell-002-nonatomic.json", &(fake){.rc = "nonatomic", .runs = 5, .ops_per_s = ops_low});
+	fake_in(s1, "cell-001-biased.json", &(fake){.rc = "biased", .runs = 5, .ops_per_s = ops_high});
+	snprintf(from, sizeof from, "%s/summary.csv", s0);
+	write_text(from, "stale\n");
+
+	outcome o = run_cyclab("merge", s0, s1, "-o", out, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	assert_int_equal(count_lines(o.out), 1);
+	assert_contains(o.out, "3 results in");
+	assert_contains(o.out, "3 copied from 2 directories, 0 already there");
+	outcome_free(&o);
+	const char *names[] = {"cell-000-atomic.json", "cell-001-biased.json", "cell-002-nonatomic.json"};
+	for (int i = 0; i < 3; i++) {
+		snprintf(from, sizeof from, "%s/%s", i == 1 ? s1 : s0, names[i]);
+		snprintf(to, sizeof to, "%s/%s", out, names[i]);
+		assert_true(same_bytes(from, to)); /* copied unchanged, machine metadata and all */
+	}
+	assert_int_equal(count_entries(out, ".json"), 3);
+	assert_int_equal(count_entries(out, ".tmp"), 0);
+	/* summary.csv for the union: the header and one row per cell, in file order. */
+	snprintf(to, sizeof to, "%s/summary.csv", out);
+	char *csv = slurp(to);
+	assert_non_null(csv);
+	assert_int_equal(count_lines(csv), 4);
+	assert_true(strncmp(csv, "file,workload,", 14) == 0);
+	char line[512];
+	line_starting(csv, "cell-001-biased.json,linked-cycles,1,biased,stw,", line, sizeof line);
+	assert_contains(line, ",202.0,"); /* the median ops/s, as the suite writes it */
+	free(csv);
+
+	/* Again, and with a directory twice: identical copies are fine and nothing is rewritten. */
+	o = run_cyclab("merge", s0, s1, s0, "-o", out, NULL);
+	assert_int_equal(o.status, 0);
+	assert_contains(o.out, "0 copied from 3 directories, 3 already there");
+	outcome_free(&o);
+	/* Merging into one of the inputs. */
+	o = run_cyclab("merge", s1, "-o", s0, NULL);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(count_entries(s0, ".json"), 3);
+	outcome_free(&o);
+}
+
+static void merge_refuses_conflicts_and_bad_input(void **state)
+{
+	(void)state;
+	char s0[PATH_MAX], other[PATH_MAX], broken[PATH_MAX], out[PATH_MAX], file[PATH_MAX * 2];
+	make_dir("conflict-0", s0, sizeof s0);
+	make_dir("conflict-1", other, sizeof other);
+	make_dir("conflict-bad", broken, sizeof broken);
+	path_in(out, sizeof out, "conflict-out");
+	fake_in(s0, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
+	/* The same cell measured again: different bytes under the same name. */
+	fake_in(other, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_high});
+	assert_refused(run_cyclab("merge", s0, other, "-o", out, NULL), "the same cell with different results");
+	assert_int_equal(access(out, F_OK), -1); /* nothing written */
+
+	fake_in(broken, "cell-000-ok.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
+	snprintf(file, sizeof file, "%s/cell-001-bad.json", broken);
+	write_text(file, "{\"schema\": \"cyclab-result/1\"");
+	assert_refused(run_cyclab("merge", s0, broken, "-o", out, NULL), "cell-001-bad.json: not valid JSON");
+	assert_int_equal(access(out, F_OK), -1);
+
+	/* OUT already holds another result under the name: refused, and left as it was. */
+	outcome o = run_cyclab("merge", s0, "-o", out, NULL);
+	assert_int_equal(o.status, 0);
+	outcome_free(&o);
+	assert_refused(run_cyclab("merge", other, "-o", out, NULL), "the same cell with different results");
+	snprintf(file, sizeof file, "%s/cell-000-atomic.json", s0);
+	char kept[PATH_MAX * 2];
+	snprintf(kept, sizeof kept, "%s/cell-000-atomic.json", out);
+	assert_true(same_bytes(file, kept));
+
+	assert_refused(run_cyclab("merge", s0, NULL), "no output directory given");
+	assert_refused(run_cyclab("merge", "-o", out, NULL), "no directory to merge");
+	assert_refused(run_cyclab("merge", "/nonexistent/shard", "-o", out, NULL), "No such file or directory");
+	assert_refused(run_cyclab("merge", s0, "-o", file, NULL), "is not a directory");
+	assert_refused(run_cyclab("merge", s0, "--force", "-o", out, NULL), "unknown option '--force'");
+}
+
+static void merge_warns_on_different_machines(void **state)
+{
+	(void)state;
+	char s0[PATH_MAX], s1[PATH_MAX], out[PATH_MAX];
+	make_dir("machines-0", s0, sizeof s0);
+	make_dir("machines-1", s1, sizeof s1);
+	path_in(out, sizeof out, "machines-out");
+	fake_in(s0, "cell-000-a.json", &(fake){.rc = "atomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
+	fake_in(s0, "cell-002-c.json", &(fake){.rc = "nonatomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
+	fake_in(s1, "cell-001-b.json", &(fake){.rc = "biased", .fingerprint = "fp-b", .runs = 3, .ops_per_s = ops_low});
+	outcome o = run_cyclab("merge", s0, s1, "-o", out, NULL);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(count_lines(o.err), 1);
+	assert_contains(o.err, "warning: these results come from 2 machines (by topology fingerprint");
+	assert_int_equal(count_entries(out, ".json"), 3);
+	outcome_free(&o);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
+		fprintf(stderr, "test_compare: the cyclab binary is not beside this program's directory\n");
+		return -1;
+	}
+	return cy_test_make_scratch(scratch, sizeof scratch, "cyclab-compare");
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char command[PATH_MAX + 16];
+	snprintf(command, sizeof command, "rm -rf '%s'", scratch);
+	return system(command) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(reader_reads_key_samples_and_machine),
+		cmocka_unit_test(reader_errors_are_one_line),
+		cmocka_unit_test(machines_by_fingerprint_or_model),
+		cmocka_unit_test(run_summary_carries_aggregates),
+		cmocka_unit_test(compare_files_clearly_apart),
+		cmocka_unit_test(compare_overlapping_and_too_few),
+		cmocka_unit_test(compare_warns_on_different_machines),
+		cmocka_unit_test(compare_directories_by_cell),
+		cmocka_unit_test(compare_json_output),
+		cmocka_unit_test(compare_bad_input),
+		cmocka_unit_test(merge_joins_shards),
+		cmocka_unit_test(merge_refuses_conflicts_and_bad_input),
+		cmocka_unit_test(merge_warns_on_different_machines),
+	};
+	return cmocka_run_group_tests_name("compare", tests, setup, teardown);
+}

@@ -1,0 +1,715 @@
+/*
+ * test_plot.c: the pause distribution of a run (bench/stats.c), `cyclab
+ * plot` and `cyclab report`.
+ *
+ * The histogram's ladder and buckets are checked at their edges, and the
+ * MMU curve against values worked out by hand for one pause.
+ *
+ * The commands run on a synthetic suite directory this program writes:
+ * hand-made cyclab-result/1 files whose numbers are chosen so that each
+ * figure is either clearly drawable or clearly not (one thread count, no
+ * pauses, no locks), plus a Google Benchmark file. `cyclab plot` must then
+ * make exactly the expected figures (SVG and PNG, non-empty, the SVG with
+ * its title) and skip exactly the others with a reason; bad inputs, and
+ * gnuplot missing or failing, must exit 2 with one line and leave no
+ * figure or temporary file. The report is loaded in headless Chromium
+ * (the path configure found, or CYCLAB_CHROMIUM): its DOM must hold the
+ * summary table and one inline SVG per figure, and a screenshot must come
+ * out as a PNG. Each Chromium run has its own profile directory and a
+ * deadline, after which its whole process group is killed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <math.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "bench/stats.h"
+#include "tests/cyclab_binary.h"
+
+#ifndef CY_TEST_CHROMIUM
+#define CY_TEST_CHROMIUM ""
+#endif
+
+extern char **environ;
+
+static char cyclab_path[PATH_MAX];
+static char scratch[PATH_MAX];
+static char suite_dir[PATH_MAX];
+
+/* ---- running programs ------------------------------------------------------------------ */
+
+typedef struct outcome {
+	int status; /* exit status, 128 + signal, or -1 if it ran past its deadline */
+	char *out, *err;
+} outcome;
+
+static char *slurp(const char *path, size_t *size)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
+	size_t got = buf && n > 0 ? fread(buf, 1, (size_t)n, f) : 0;
+	fclose(f);
+	if (buf)
+		buf[got] = '\0';
+	if (size)
+		*size = got;
+	return buf;
+}
+
+/*
+ * Run argv (NULL-terminated) in its own process group with extra_env (or
+ * NULL) added to the environment, its output in files; after deadline_s
+ * the whole group is killed. Leftovers of the group are killed in any case.
+ */
+static outcome run_program(char *const argv[], const char *extra_env, int deadline_s)
+{
+	outcome o = {.status = -1};
+	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
+	snprintf(out_path, sizeof out_path, "%s/stdout", scratch);
+	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
+	posix_spawn_file_actions_t files;
+	posix_spawn_file_actions_init(&files);
+	posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	posix_spawnattr_t attr;
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
+	posix_spawnattr_setpgroup(&attr, 0);
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 2, sizeof *env);
+	assert_non_null(env);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		/* The extra variable replaces any inherited value. */
+		const char *eq = extra_env ? strchr(extra_env, '=') : NULL;
+		if (eq && strncmp(environ[i], extra_env, (size_t)(eq - extra_env + 1)) == 0)
+			continue;
+		env[k++] = environ[i];
+	}
+	if (extra_env)
+		env[k++] = (char *)extra_env;
+	pid_t pid;
+	int err = posix_spawn(&pid, argv[0], &files, &attr, argv, env);
+	posix_spawn_file_actions_destroy(&files);
+	posix_spawnattr_destroy(&attr);
+	free(env);
+	if (err != 0)
+		fail_msg("cannot start %s: %s", argv[0], strerror(err));
+	/*
+	 * Wait without reaping (WNOWAIT): while the leader is a zombie its
+	 * process group id cannot be reused, so killing the group afterwards
+	 * reaches only what this program started (Chromium's helpers).
+	 */
+	struct timespec start, now, pause = {0, 20 * 1000 * 1000};
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	int timed_out = 0;
+	for (;;) {
+		siginfo_t info = {0};
+		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec >= deadline_s) {
+			timed_out = 1;
+			break;
+		}
+		nanosleep(&pause, NULL);
+	}
+	kill(-pid, SIGKILL);
+	int status;
+	waitpid(pid, &status, 0);
+	if (!timed_out)
+		o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	o.out = slurp(out_path, NULL);
+	o.err = slurp(err_path, NULL);
+	assert_non_null(o.out);
+	assert_non_null(o.err);
+	return o;
+}
+
+static outcome run_cyclab(const char *extra_env, const char *a1, const char *a2, const char *a3, const char *a4)
+{
+	char *argv[] = {cyclab_path, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
+	return run_program(argv, extra_env, 60);
+}
+
+static void outcome_free(outcome *o)
+{
+	free(o->out);
+	free(o->err);
+}
+
+static size_t count_lines(const char *text)
+{
+	size_t n = 0;
+	for (const char *p = text; *p; p++)
+		n += *p == '\n';
+	return n;
+}
+
+static size_t count_of(const char *text, const char *needle)
+{
+	size_t n = 0;
+	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* Exit status 2, one line on stderr containing fragment. */
+static void expect_refusal(outcome o, const char *fragment)
+{
+	if (o.status != 2 || count_lines(o.err) != 1 || !strstr(o.err, fragment))
+		fail_msg("expected exit 2 and one line with '%s'; got %d, stderr: %s", fragment, o.status, o.err);
+}
+
+/* ---- files ------------------------------------------------------------------------------- */
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	return remove(path);
+}
+
+static void remove_tree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Names in dir with the suffix, sorted, joined by spaces. */
+static void list_suffix(const char *dir, const char *suffix, char *out, size_t len)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort);
+	size_t used = 0;
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		size_t a = strlen(names[i]->d_name), b = strlen(suffix);
+		if (a > b && strcmp(names[i]->d_name + a - b, suffix) == 0)
+			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", names[i]->d_name);
+		free(names[i]);
+	}
+	if (n > 0)
+		free(names);
+}
+
+/* ---- the synthetic suite --------------------------------------------------------------------- */
+
+typedef struct cell_spec {
+	const char *workload, *rc, *gc;
+	int threads;
+	int locks; /* takes locks */
+} cell_spec;
+
+static const cell_spec cells[] = {
+	{"linked-cycles", "atomic", "stw", 1, 0},
+	{"linked-cycles", "atomic", "stw", 2, 0},
+	{"linked-cycles", "biased", "incremental", 1, 0},
+	{"linked-cycles", "biased", "incremental", 2, 0},
+	{"caches", "atomic", "off", 2, 1},
+	{"caches", "biased", "off", 2, 1},
+};
+enum { CELL_COUNT = sizeof cells / sizeof cells[0] };
+
+/* Figures the data supports, and those it does not (in the order cyclab plot goes through them). */
+static const struct {
+	const char *name, *title;
+} expected_made[] = {
+	{"heap-caches", "Heap in use over time: caches"},
+	{"heap-linked-cycles", "Heap in use over time: linked-cycles"},
+	{"live-caches", "Live objects over time: caches"},
+	{"live-linked-cycles", "Live objects over time: linked-cycles"},
+	{"locks-caches", "Lock wait and contention: caches"},
+	{"micro-micro_rc", "Micro-benchmarks: micro_rc"},
+	{"mmu-linked-cycles", "Minimum mutator utilisation: linked-cycles"},
+	{"pause-cdf-linked-cycles", "Pause-time distribution (CDF): linked-cycles"},
+	{"pause-hist-linked-cycles", "Pause-time histogram: linked-cycles"},
+	{"phases-linked-cycles", "Collector time per phase: linked-cycles"},
+	{"rc-ops-caches", "Reference-count operations: caches"},
+	{"rc-ops-linked-cycles", "Reference-count operations: linked-cycles"},
+	{"throughput-linked-cycles", "Throughput against threads: linked-cycles"},
+};
+enum { MADE_COUNT = sizeof expected_made / sizeof expected_made[0] };
+
+static const char *const expected_skipped[] = {
+	"locks-linked-cycles", "throughput-caches", "pause-cdf-caches", "pause-hist-caches", "mmu-caches", "phases-caches",
+};
+enum { SKIPPED_COUNT = sizeof expected_skipped / sizeof expected_skipped[0] };
+
+static void write_run(FILE *f, const cell_spec *c, int run)
+{
+	int collects = strcmp(c->gc, "off") != 0;
+	double seconds = 0.5, ops = 1e6 * c->threads * (run + 1) * (strcmp(c->rc, "biased") == 0 ? 1.5 : 1.0);
+	uint64_t counts[CY_PAUSE_HIST_BUCKETS] = {0};
+	if (collects) {
+		int shift = strcmp(c->gc, "incremental") == 0 ? -4 : 0; /* incremental pauses are shorter */
+		counts[14 + shift] = 50; /* [20, 25) us */
+		counts[20 + shift] = 20; /* [80, 100) us */
+		counts[31 + shift] = 3;  /* [1, 1.25) ms */
+	}
+	uint64_t pauses = 0;
+	for (int b = 0; b < CY_PAUSE_HIST_BUCKETS; b++)
+		pauses += counts[b];
+	fprintf(f, "    {\"ops\": %.0f, \"seconds\": %g, \"ops_per_s\": %.1f,\n", ops, seconds, ops / seconds);
+	fprintf(f, "     \"pauses\": {\"count\": %llu, \"total_ms\": %g, \"p50_us\": 22, \"p90_us\": 90, \"p99_us\": 1100,"
+		   " \"p999_us\": 1100, \"max_us\": %g,\n",
+		(unsigned long long)pauses, collects ? 5.0 : 0.0, collects ? 1200.0 : 0.0);
+	fprintf(f, "       \"mmu\": {\"1ms\": 0, \"10ms\": %g, \"100ms\": %g}, \"unrecorded\": 0,\n", collects ? 0.8 : 1.0,
+		collects ? 0.97 : 1.0);
+	fputs("       \"histogram\": {\"bounds_us\": [", f);
+	for (int b = 0; b < CY_PAUSE_HIST_BOUNDS; b++)
+		fprintf(f, "%s%g", b ? ", " : "", (double)cy_pause_hist_bound_ns(b) / 1e3);
+	fputs("], \"counts\": [", f);
+	for (int b = 0; b < CY_PAUSE_HIST_BUCKETS; b++)
+		fprintf(f, "%s%llu", b ? ", " : "", (unsigned long long)counts[b]);
+	fputs("]},\n       \"mmu_curve\": {\"window_ms\": [", f);
+	for (int w = 0; w < CY_MMU_CURVE_POINTS; w++)
+		fprintf(f, "%s%g", w ? ", " : "", cy_mmu_curve_window_ms[w]);
+	fputs("], \"utilisation\": [", f);
+	for (int w = 0; w < CY_MMU_CURVE_POINTS; w++)
+		fprintf(f, "%s%g", w ? ", " : "", collects ? fmin(1.0, cy_mmu_curve_window_ms[w] / 20.0) : 1.0);
+	fputs("]}, \"longest\": []},\n", f);
+	fprintf(f, "     \"gc\": {\"collections\": [%d, 2, 0], \"collected\": 1000, \"uncollectable\": 0, \"examined\": 5000,"
+		   " \"phase_ms\": {\"stop_world\": %g, \"mark\": %g, \"clear\": %g}},\n",
+		collects ? 30 : 0, collects ? 0.5 : 0.0, collects ? 3.0 : 0.0, collects ? 1.5 : 0.0);
+	fprintf(f, "     \"rc\": {\"nonatomic_ops\": %.0f, \"atomic_ops\": %.0f, \"merges\": 0, \"merges_queued\": 0,"
+		   " \"counted\": true},\n",
+		strcmp(c->rc, "biased") == 0 ? 2 * ops : 0.0, strcmp(c->rc, "atomic") == 0 ? 2 * ops : 0.0);
+	fprintf(f, "     \"locks\": {\"acquisitions\": %d, \"contended\": %d, \"wait_ns\": %d},\n", c->locks ? 5000 : 0,
+		c->locks ? 40 : 0, c->locks ? 2000000 : 0);
+	fputs("     \"memory\": {\"peak_rss_bytes\": 8388608, \"peak_rss_scope\": \"run\", \"pool_bytes_mapped\": 2097152,"
+	      " \"live_objects_end\": 0, \"heap_bytes_end\": 0},\n"
+	      "     \"leaked_objects\": 0, \"check\": \"ok\", \"metrics\": {},\n"
+	      "     \"series\": {\"interval_ms\": 100, \"truncated\": false, \"time_s\": [0, 0.1, 0.2, 0.3, 0.4],"
+	      " \"ops\": [0, 1, 2, 3, 4], \"heap_bytes\": [0, 1048576, 2097152, 1572864, 2621440],"
+	      " \"live_objects\": [0, 1000, 2500, 2000, 3000]}}",
+		f);
+}
+
+static void write_cell(int index)
+{
+	const cell_spec *c = &cells[index];
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/cell-%03d-%s-%s-%s-t%d.json", suite_dir, index, c->workload, c->rc, c->gc,
+		c->threads);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"schema\": \"cyclab-result/1\", \"workload\": \"%s\", \"op_name\": \"ring created\",\n"
+		   " \"version\": \"test\", \"build\": {\"cyclab\": \"0.1.0\", \"kind\": \"release\", \"counters\": \"on\"},\n"
+		   " \"command\": \"cyclab run %s --rc %s --gc %s --threads %d\", \"started\": \"2026-01-01T00:00:00Z\","
+		   " \"status\": \"ok\",\n",
+		c->workload, c->workload, c->rc, c->gc, c->threads);
+	fprintf(f, " \"config\": {\"workload\": \"%s\", \"threads\": %d, \"rc\": \"%s\", \"gc\": \"%s\","
+		   " \"threshold\": [700, 10, 10], \"pause_budget_us\": 200, \"alloc\": \"pool\", \"duration_s\": 0.5,"
+		   " \"ops\": null, \"seed\": 1, \"warmup\": 0, \"repeat\": 2, \"sample_interval_ms\": 100,"
+		   " \"params\": {\"length\": 2}},\n",
+		c->workload, c->threads, c->rc, c->gc);
+	fputs(" \"machine\": {\"cpu_model\": \"Synthetic CPU 9000\", \"cpus_online\": 2, \"kernel\": \"Linux test\","
+	      " \"topology\": {\"packages\": 1, \"cores\": 2, \"pus\": 2, \"numa_nodes\": 1, \"caches\": ["
+	      "{\"level\": 1, \"kind\": \"data\", \"size_bytes\": 49152, \"line_bytes\": 64, \"instances\": 2}]}},\n"
+	      " \"summary\": {\"runs\": 2},\n \"runs\": [\n",
+		f);
+	write_run(f, c, 0);
+	fputs(",\n", f);
+	write_run(f, c, 1);
+	fputs("\n ]}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void write_micro(void)
+{
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s/micro_rc.json", suite_dir);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("{\"context\": {\"date\": \"2026-01-01T00:00:00+00:00\", \"host_name\": \"testhost\", \"num_cpus\": 2},\n"
+	      " \"benchmarks\": [\n",
+		f);
+	static const char *const names[] = {"rc_pair/private/nonatomic", "rc_pair/private/atomic", "rc_pair/private/biased"};
+	static const double ns[] = {1.0, 10.0, 1.1};
+	for (int i = 0; i < 3; i++) {
+		for (int a = 0; a < 2; a++) {
+			fprintf(f, "%s  {\"name\": \"%s_%s\", \"run_name\": \"%s\", \"run_type\": \"aggregate\", \"repetitions\": 5,"
+				   " \"aggregate_name\": \"%s\", \"real_time\": %g, \"cpu_time\": %g, \"time_unit\": \"ns\"}",
+				i + a ? ",\n" : "", names[i], a ? "median" : "mean", names[i], a ? "median" : "mean",
+				ns[i] * (a ? 1 : 1.02), ns[i] * (a ? 1 : 1.02));
+		}
+	}
+	fputs("\n]}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0)
+		return -1;
+	if (cy_test_make_scratch(scratch, sizeof scratch, "cyclab-test-plot") != 0)
+		return -1;
+	if (snprintf(suite_dir, sizeof suite_dir, "%s/suite", scratch) >= (int)sizeof suite_dir ||
+		mkdir(suite_dir, 0755) != 0)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	remove_tree(scratch);
+	return 0;
+}
+
+static void write_suite(void)
+{
+	for (int i = 0; i < CELL_COUNT; i++)
+		write_cell(i);
+	write_micro();
+}
+
+/* ---- the pause distribution ---------------------------------------------------------------------- */
+
+#define MS (1000 * 1000ull)
+
+static void pause_histogram_ladder(void **state)
+{
+	(void)state;
+	assert_int_equal(cy_pause_hist_bound_ns(0), 1000);
+	assert_int_equal(cy_pause_hist_bound_ns(1), 1250);
+	assert_int_equal(cy_pause_hist_bound_ns(5), 3150);
+	assert_int_equal(cy_pause_hist_bound_ns(9), 8000);
+	assert_int_equal(cy_pause_hist_bound_ns(10), 10000);
+	assert_int_equal(cy_pause_hist_bound_ns(36), 4000000);
+	assert_int_equal(cy_pause_hist_bound_ns(CY_PAUSE_HIST_BOUNDS - 1), 10000000000ull); /* 10 s */
+	for (int i = 1; i < CY_PAUSE_HIST_BOUNDS; i++)
+		assert_true(cy_pause_hist_bound_ns(i) > cy_pause_hist_bound_ns(i - 1));
+	/* Bucket 0 below the first bound; bucket i from bound i-1 (inclusive) to bound i; the last open. */
+	assert_int_equal(cy_pause_hist_bucket(0), 0);
+	assert_int_equal(cy_pause_hist_bucket(999), 0);
+	assert_int_equal(cy_pause_hist_bucket(1000), 1);
+	assert_int_equal(cy_pause_hist_bucket(1249), 1);
+	assert_int_equal(cy_pause_hist_bucket(1250), 2);
+	assert_int_equal(cy_pause_hist_bucket(9999999999ull), CY_PAUSE_HIST_BOUNDS - 1);
+	assert_int_equal(cy_pause_hist_bucket(10000000000ull), CY_PAUSE_HIST_BOUNDS);
+	assert_int_equal(cy_pause_hist_bucket(UINT64_MAX), CY_PAUSE_HIST_BUCKETS - 1);
+}
+
+static void pause_summary_distribution(void **state)
+{
+	(void)state;
+	/* A 100 ms run: a 2 ms pause at 10 ms, and three short ones far from it. */
+	cy_gc_pause pauses[] = {
+		{.start_ns = 10 * MS, .duration_ns = 2 * MS},
+		{.start_ns = 50 * MS, .duration_ns = 500},
+		{.start_ns = 60 * MS, .duration_ns = 1000},
+		{.start_ns = 70 * MS, .duration_ns = 1000},
+	};
+	cy_pause_summary s;
+	assert_int_equal(cy_pause_summarize(pauses, 4, 0, 100 * MS, &s), 0);
+	uint64_t total = 0;
+	for (int b = 0; b < CY_PAUSE_HIST_BUCKETS; b++)
+		total += s.histogram[b];
+	assert_int_equal(total, 4);
+	assert_int_equal(s.histogram[0], 1);                          /* 0.5 us */
+	assert_int_equal(s.histogram[1], 2);                          /* 1 us, twice */
+	assert_int_equal(s.histogram[cy_pause_hist_bucket(2 * MS)], 1); /* [2, 2.5) ms */
+	assert_int_equal(cy_pause_hist_bucket(2 * MS), 34);
+	/* The curve agrees with the three fixed windows, which it contains. */
+	for (int w = 0; w < CY_MMU_WINDOWS; w++) {
+		int found = 0;
+		for (int p = 0; p < CY_MMU_CURVE_POINTS; p++) {
+			if (cy_mmu_curve_window_ms[p] == cy_mmu_window_ms[w]) {
+				assert_true(s.mmu_curve[p] == s.mmu[w]);
+				found = 1;
+			}
+		}
+		assert_true(found);
+	}
+	/*
+	 * By hand: a window of w ms or less inside the 2 ms pause is fully paused;
+	 * a longer one holds the whole 2 ms (the short pauses are 10 ms and more
+	 * away from it, 2.5 us in all). The 20 ms window from 0 holds 2 ms; the
+	 * 50 ms window [10, 60] also takes the 0.5 us one (the 1 us at 60 starts
+	 * at its end); 100 ms and beyond: the whole run, 2.0025 ms paused.
+	 */
+	const double want[CY_MMU_CURVE_POINTS] = {
+		0, 0, 0, 0, 0, 1 - 2.0 / 5, 1 - 2.0 / 10, 1 - 2.0 / 20, 1 - 2.0005 / 50,
+		1 - 2.0025 / 100, 1 - 2.0025 / 100, 1 - 2.0025 / 100, 1 - 2.0025 / 100,
+	};
+	for (int p = 0; p < CY_MMU_CURVE_POINTS; p++) {
+		if (fabs(s.mmu_curve[p] - want[p]) > 1e-9)
+			fail_msg("MMU at %g ms: %.9f, expected %.9f", cy_mmu_curve_window_ms[p], s.mmu_curve[p], want[p]);
+	}
+}
+
+/* ---- cyclab plot --------------------------------------------------------------------------------- */
+
+static void plot_draws_what_the_data_supports(void **state)
+{
+	(void)state;
+	write_suite();
+	char out_dir[PATH_MAX + 16], path[PATH_MAX + 128], listing[4096], want[4096];
+	snprintf(out_dir, sizeof out_dir, "%s/figures", scratch);
+	outcome o = run_cyclab(NULL, "plot", suite_dir, "-o", out_dir);
+	if (o.status != 0)
+		fail_msg("cyclab plot failed (%d): %s", o.status, o.err);
+	/* Exactly the expected SVGs and PNGs, and nothing half-written. */
+	for (int kind = 0; kind < 2; kind++) {
+		const char *suffix = kind ? ".png" : ".svg";
+		size_t used = 0;
+		for (int i = 0; i < MADE_COUNT; i++)
+			used += (size_t)snprintf(want + used, sizeof want - used, "%s%s%s", i ? " " : "", expected_made[i].name,
+				suffix);
+		list_suffix(out_dir, suffix, listing, sizeof listing);
+		assert_string_equal(listing, want);
+	}
+	list_suffix(out_dir, ".tmp", listing, sizeof listing);
+	assert_string_equal(listing, "");
+	for (int i = 0; i < MADE_COUNT; i++) {
+		size_t size;
+		snprintf(path, sizeof path, "%s/%s.svg", out_dir, expected_made[i].name);
+		char *svg = slurp(path, &size);
+		assert_non_null(svg);
+		if (!(strncmp(svg, "<?xml", 5) == 0 || strncmp(svg, "<svg", 4) == 0) || !strstr(svg, "</svg>"))
+			fail_msg("%s is not an SVG document", path);
+		if (!strstr(svg, expected_made[i].title))
+			fail_msg("%s lacks its title '%s'", path, expected_made[i].title);
+		free(svg);
+		snprintf(path, sizeof path, "%s/%s.png", out_dir, expected_made[i].name);
+		char *png = slurp(path, &size);
+		assert_non_null(png);
+		assert_true(size > 1000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+		free(png);
+		/* The script and data stay beside the figure, so it can be redrawn by hand. */
+		snprintf(path, sizeof path, "%s/%s.gp", out_dir, expected_made[i].name);
+		assert_int_equal(access(path, R_OK), 0);
+		snprintf(path, sizeof path, "%s/%s.dat", out_dir, expected_made[i].name);
+		assert_int_equal(access(path, R_OK), 0);
+	}
+	/* Every figure skipped is said so, with a reason, on stdout and in plots.tsv. */
+	snprintf(path, sizeof path, "%s/plots.tsv", out_dir);
+	char *manifest = slurp(path, NULL);
+	assert_non_null(manifest);
+	assert_int_equal(count_lines(manifest), MADE_COUNT + SKIPPED_COUNT);
+	assert_int_equal(count_of(manifest, "made\t"), MADE_COUNT);
+	for (int i = 0; i < SKIPPED_COUNT; i++) {
+		char line[128];
+		snprintf(line, sizeof line, "skipped\t%s\t", expected_skipped[i]);
+		if (!strstr(manifest, line))
+			fail_msg("plots.tsv does not list %s as skipped:\n%s", expected_skipped[i], manifest);
+		snprintf(line, sizeof line, "skipped  %s", expected_skipped[i]);
+		if (!strstr(o.out, line))
+			fail_msg("stdout does not report %s as skipped:\n%s", expected_skipped[i], o.out);
+	}
+	assert_non_null(strstr(manifest, "all measured cells of caches ran with 2 threads"));
+	assert_non_null(strstr(manifest, "no collector ran (gc off in every cell of caches)"));
+	assert_non_null(strstr(manifest, "linked-cycles took no counted lock"));
+	assert_non_null(strstr(o.out, "13 figures (SVG and PNG)"));
+	assert_non_null(strstr(o.out, "6 skipped"));
+	/* The pooled CDF reaches 100% and the histogram's shares add to 100%. */
+	snprintf(path, sizeof path, "%s/pause-cdf-linked-cycles.dat", out_dir);
+	char *cdf = slurp(path, NULL);
+	assert_non_null(cdf);
+	assert_int_equal(count_of(cdf, " 100\n"), 2); /* one line per collector */
+	assert_non_null(strstr(cdf, "# gc stw"));
+	assert_non_null(strstr(cdf, "# gc incremental"));
+	free(cdf);
+	free(manifest);
+	outcome_free(&o);
+}
+
+static void plot_refuses_bad_input(void **state)
+{
+	(void)state;
+	write_suite();
+	char dir[PATH_MAX + 32], out_dir[PATH_MAX + 32], path[PATH_MAX + 64], fake[PATH_MAX + 32], env[PATH_MAX + 64];
+	char listing[4096];
+	snprintf(out_dir, sizeof out_dir, "%s/bad-out", scratch);
+
+	outcome o = run_cyclab(NULL, "plot", NULL, NULL, NULL);
+	expect_refusal(o, "no input given");
+	outcome_free(&o);
+	o = run_cyclab(NULL, "plot", "--frobnicate", NULL, NULL);
+	expect_refusal(o, "unknown option '--frobnicate'");
+	outcome_free(&o);
+	snprintf(dir, sizeof dir, "%s/absent", scratch);
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "cannot read");
+	outcome_free(&o);
+
+	snprintf(dir, sizeof dir, "%s/empty", scratch);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "holds no result");
+	outcome_free(&o);
+
+	snprintf(dir, sizeof dir, "%s/broken", scratch);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	snprintf(path, sizeof path, "%s/cell-000.json", dir);
+	write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [\n");
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "cell-000.json:3:");
+	expect_refusal(o, "not valid JSON");
+	outcome_free(&o);
+	write_text(path, "{\"schema\": \"cyclab-result/9\", \"workload\": \"x\", \"config\": {}, \"runs\": []}\n");
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "unsupported result schema");
+	outcome_free(&o);
+	write_text(path, "[1, 2, 3]\n");
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "neither a cyclab result");
+	outcome_free(&o);
+	write_text(path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"config\": {}, \"runs\": [3]}\n");
+	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
+	expect_refusal(o, "not an object");
+	outcome_free(&o);
+
+	/* gnuplot missing, not gnuplot, or failing on a figure. */
+	snprintf(env, sizeof env, "CYCLAB_GNUPLOT=%s/no-such-gnuplot", scratch);
+	o = run_cyclab(env, "plot", suite_dir, "-o", out_dir);
+	expect_refusal(o, "gnuplot not found");
+	outcome_free(&o);
+	o = run_cyclab("CYCLAB_GNUPLOT=/bin/false", "plot", suite_dir, "-o", out_dir);
+	expect_refusal(o, "does not run");
+	outcome_free(&o);
+	/* Passes the terminal checks (gnuplot -e ...), fails on every script. */
+	snprintf(fake, sizeof fake, "%s/failing-gnuplot", scratch);
+	write_text(fake, "#!/bin/sh\n[ \"$1\" = -e ] && exit 0\necho \"$1 line 9: all wrong\" >&2\nexit 1\n");
+	assert_int_equal(chmod(fake, 0755), 0);
+	snprintf(env, sizeof env, "CYCLAB_GNUPLOT=%s", fake);
+	o = run_cyclab(env, "plot", suite_dir, "-o", out_dir);
+	expect_refusal(o, "gnuplot failed on");
+	expect_refusal(o, "all wrong");
+	outcome_free(&o);
+	list_suffix(out_dir, ".svg", listing, sizeof listing);
+	assert_string_equal(listing, "");
+	list_suffix(out_dir, ".png", listing, sizeof listing);
+	assert_string_equal(listing, "");
+	list_suffix(out_dir, ".tmp", listing, sizeof listing);
+	assert_string_equal(listing, "");
+	/* The report says the same and writes no page. */
+	snprintf(path, sizeof path, "%s/page.html", scratch);
+	o = run_cyclab(env, "report", dir, "-o", path);
+	expect_refusal(o, "not an object");
+	outcome_free(&o);
+	assert_int_equal(access(path, F_OK), -1);
+}
+
+/* ---- cyclab report in a browser ---------------------------------------------------------------------- */
+
+static const char *chromium_path(void)
+{
+	const char *path = getenv("CYCLAB_CHROMIUM");
+	return path && *path ? path : CY_TEST_CHROMIUM;
+}
+
+static outcome run_chromium(const char *mode_flag, const char *page)
+{
+	char profile[PATH_MAX + 32], url[PATH_MAX + 32];
+	snprintf(profile, sizeof profile, "%s/chromium-profile-XXXXXX", scratch);
+	assert_non_null(mkdtemp(profile));
+	char profile_flag[PATH_MAX + 64];
+	snprintf(profile_flag, sizeof profile_flag, "--user-data-dir=%s", profile);
+	snprintf(url, sizeof url, "file://%s", page);
+	char *argv[] = {(char *)chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+		"--disable-extensions", "--hide-scrollbars", "--window-size=1280,4000", profile_flag, (char *)mode_flag,
+		url, NULL};
+	return run_program(argv, NULL, 20);
+}
+
+static void report_renders_in_chromium(void **state)
+{
+	(void)state;
+	const char *chromium = chromium_path();
+	if (!*chromium || access(chromium, X_OK) != 0)
+		fail_msg("chromium not found (%s): the report test loads the page in headless Chromium; run "
+			 "./configure --install-deps, or set CYCLAB_CHROMIUM to a chromium binary",
+			*chromium ? chromium : "configure found none");
+	write_suite();
+	char page[PATH_MAX + 32], tmp[PATH_MAX + 40], shot_flag[PATH_MAX + 48], shot[PATH_MAX + 32];
+	snprintf(page, sizeof page, "%s/report.html", suite_dir);
+	snprintf(tmp, sizeof tmp, "%s.tmp", page);
+	outcome o = run_cyclab(NULL, "report", suite_dir, NULL, NULL);
+	if (o.status != 0)
+		fail_msg("cyclab report failed (%d): %s", o.status, o.err);
+	outcome_free(&o);
+	assert_int_equal(access(tmp, F_OK), -1);
+	char *html = slurp(page, NULL);
+	assert_non_null(html);
+	/* Self-contained: nothing fetched from anywhere. */
+	static const char *const external[] = {"src=", "<link", "@import", "href=\"http", "href='http", "url(http"};
+	for (size_t i = 0; i < sizeof external / sizeof external[0]; i++) {
+		if (strstr(html, external[i]))
+			fail_msg("report.html refers outside itself: '%s'", external[i]);
+	}
+	assert_int_equal(count_of(html, "<svg"), MADE_COUNT);
+	free(html);
+
+	o = run_chromium("--dump-dom", page);
+	if (o.status != 0)
+		fail_msg("chromium --dump-dom failed (%d): %.2000s", o.status, o.err);
+	const char *dom = o.out;
+	assert_non_null(strstr(dom, "<table id=\"summary-table\""));
+	assert_non_null(strstr(dom, "<table id=\"configurations-table\""));
+	assert_int_equal(count_of(dom, "<svg"), MADE_COUNT);
+	for (int i = 0; i < MADE_COUNT; i++) {
+		if (!strstr(dom, expected_made[i].title))
+			fail_msg("the rendered page lacks '%s'", expected_made[i].title);
+	}
+	assert_non_null(strstr(dom, "Synthetic CPU 9000"));
+	assert_non_null(strstr(dom, "throughput-caches"));  /* among the figures not drawn */
+	assert_int_equal(count_of(dom, "<tr><td>linked-cycles</td>"), 4); /* summary rows */
+	assert_int_equal(count_of(dom, "<tr><td>caches</td>"), 2);
+	outcome_free(&o);
+
+	snprintf(shot, sizeof shot, "%s/report.png", scratch);
+	snprintf(shot_flag, sizeof shot_flag, "--screenshot=%s", shot);
+	o = run_chromium(shot_flag, page);
+	if (o.status != 0)
+		fail_msg("chromium --screenshot failed (%d): %.2000s", o.status, o.err);
+	outcome_free(&o);
+	size_t size;
+	char *png = slurp(shot, &size);
+	assert_non_null(png);
+	assert_true(size > 20000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+	free(png);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(pause_histogram_ladder),
+		cmocka_unit_test(pause_summary_distribution),
+		cmocka_unit_test(plot_draws_what_the_data_supports),
+		cmocka_unit_test(plot_refuses_bad_input),
+		cmocka_unit_test(report_renders_in_chromium),
+	};
+	return cmocka_run_group_tests_name("plot", tests, setup, teardown);
+}
