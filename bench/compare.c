@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -344,17 +343,9 @@ static int write_json_file(const char *path, const json_t *document, char *why, 
 	}
 	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0;
 	failed |= fputc('\n', out) == EOF;
-	failed |= fflush(out) != 0 || fsync(fileno(out)) != 0; /* the rename must not land before the data */
-	int saved = errno;
-	failed |= fclose(out) != 0;
-	if (failed || rename(tmp, path) != 0) {
-		snprintf(why, len, "cannot write %s: %s", path, strerror(failed && saved ? saved : errno));
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
+	int err = cy_commit_temp_file(out, tmp, path, failed, why, len);
 	free(tmp);
-	return 0;
+	return err;
 }
 
 /* ---- the command -------------------------------------------------------------------------- */

@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "bench/result_read.h"
 #include "bench/suite.h"
@@ -142,14 +141,7 @@ static int copy_into(const char *dir, const merge_entry *e, char *why, size_t le
 	}
 	if (out) {
 		int failed = fwrite(e->bytes, 1, e->size, out) != e->size;
-		failed |= fflush(out) != 0 || fsync(fileno(out)) != 0; /* the rename must not land before the data */
-		int saved = errno;
-		failed |= fclose(out) != 0;
-		if (failed || rename(tmp, path) != 0) {
-			snprintf(why, len, "cannot write %s: %s", path, strerror(failed && saved ? saved : errno));
-			unlink(tmp);
-			err = -1;
-		}
+		err = cy_commit_temp_file(out, tmp, path, failed, why, len);
 	}
 	free(path);
 	free(tmp);

@@ -255,7 +255,13 @@ static int current_binding(hwloc_topology_t topology, hwloc_bitmap_t out)
 	return hwloc_bitmap_copy(out, hwloc_topology_get_allowed_cpuset(topology));
 }
 
-cy_placement *cy_placement_plan(cy_pin_policy policy, unsigned threads, char *err, size_t errlen)
+/*
+ * The plan on this machine's topology for the CPUs the calling thread may
+ * use (synthetic NULL), or on hwloc's synthetic topology for the CPUs in
+ * allowed_list (NULL: all of them).
+ */
+static cy_placement *plan(const char *synthetic, const char *allowed_list, cy_pin_policy policy, unsigned threads,
+                          char *err, size_t errlen)
 {
 	if (check_threads(threads, err, errlen) != 0)
 		return NULL;
@@ -264,14 +270,29 @@ cy_placement *cy_placement_plan(cy_pin_policy policy, unsigned threads, char *er
 		snprintf(err, errlen, "hwloc could not start: %s", strerror(errno));
 		return NULL;
 	}
-	if (hwloc_topology_load(topology) != 0) {
+	if (synthetic && (hwloc_topology_set_synthetic(topology, synthetic) != 0 || hwloc_topology_load(topology) != 0)) {
+		snprintf(err, errlen, "not a synthetic topology hwloc accepts: \"%s\"", synthetic);
+		hwloc_topology_destroy(topology);
+		return NULL;
+	}
+	if (!synthetic && hwloc_topology_load(topology) != 0) {
 		snprintf(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
 		hwloc_topology_destroy(topology);
 		return NULL;
 	}
 	hwloc_bitmap_t binding = hwloc_bitmap_alloc();
-	if (!binding || current_binding(topology, binding) != 0) {
-		snprintf(err, errlen, "cannot read this process's CPU binding: %s", strerror(errno));
+	int bad = !binding;
+	if (!bad && !synthetic)
+		bad = current_binding(topology, binding) != 0;
+	else if (!bad && allowed_list)
+		bad = hwloc_bitmap_list_sscanf(binding, allowed_list) != 0;
+	else if (!bad)
+		bad = hwloc_bitmap_copy(binding, hwloc_topology_get_allowed_cpuset(topology)) != 0;
+	if (bad) {
+		if (synthetic)
+			snprintf(err, errlen, "not a CPU list (like 0-3,6): \"%s\"", allowed_list ? allowed_list : "");
+		else
+			snprintf(err, errlen, "cannot read this process's CPU binding: %s", strerror(errno));
 		hwloc_bitmap_free(binding);
 		hwloc_topology_destroy(topology);
 		return NULL;
@@ -281,36 +302,15 @@ cy_placement *cy_placement_plan(cy_pin_policy policy, unsigned threads, char *er
 	return p;
 }
 
+cy_placement *cy_placement_plan(cy_pin_policy policy, unsigned threads, char *err, size_t errlen)
+{
+	return plan(NULL, NULL, policy, threads, err, errlen);
+}
+
 cy_placement *cy_placement_plan_synthetic(const char *description, const char *allowed_list,
                                           cy_pin_policy policy, unsigned threads, char *err, size_t errlen)
 {
-	if (check_threads(threads, err, errlen) != 0)
-		return NULL;
-	hwloc_topology_t topology;
-	if (hwloc_topology_init(&topology) != 0) {
-		snprintf(err, errlen, "hwloc could not start: %s", strerror(errno));
-		return NULL;
-	}
-	if (hwloc_topology_set_synthetic(topology, description) != 0 || hwloc_topology_load(topology) != 0) {
-		snprintf(err, errlen, "not a synthetic topology hwloc accepts: \"%s\"", description);
-		hwloc_topology_destroy(topology);
-		return NULL;
-	}
-	hwloc_bitmap_t binding = hwloc_bitmap_alloc();
-	int bad = !binding;
-	if (!bad && allowed_list)
-		bad = hwloc_bitmap_list_sscanf(binding, allowed_list) != 0;
-	else if (!bad)
-		bad = hwloc_bitmap_copy(binding, hwloc_topology_get_allowed_cpuset(topology)) != 0;
-	if (bad) {
-		snprintf(err, errlen, "not a CPU list (like 0-3,6): \"%s\"", allowed_list ? allowed_list : "");
-		hwloc_bitmap_free(binding);
-		hwloc_topology_destroy(topology);
-		return NULL;
-	}
-	cy_placement *p = plan_on(topology, binding, policy, threads, err, errlen);
-	hwloc_bitmap_free(binding);
-	return p;
+	return plan(description, allowed_list, policy, threads, err, errlen);
 }
 
 /* ---- binding and recording ----------------------------------------------------- */

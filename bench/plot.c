@@ -71,6 +71,28 @@ static size_t collectors_of(const workload_cells *w, const char **out, size_t ma
 	return n;
 }
 
+/*
+ * The runs of the cells that ran one collector, cell by cell:
+ *   collector_runs it = {.w = w, .gc = "stw"};
+ *   for (json_t *run; (run = next_collector_run(&it));) ...
+ */
+typedef struct collector_runs {
+	const workload_cells *w;
+	const char *gc;
+	size_t cell, run; /* the next run to return */
+} collector_runs;
+
+static json_t *next_collector_run(collector_runs *it)
+{
+	for (; it->cell < it->w->count; it->cell++, it->run = 0) {
+		const cy_plot_cell *c = it->w->cells[it->cell];
+		json_t *runs = json_object_get(c->root, "runs");
+		if (strcmp(gc_of(c), it->gc) == 0 && it->run < json_array_size(runs))
+			return json_array_get(runs, it->run++);
+	}
+	return NULL;
+}
+
 static int is_finite_number(double x) { return !isnan(x) && !isinf(x); }
 
 /* ---- throughput against threads ---------------------------------------------------- */
@@ -262,13 +284,9 @@ static int plot_pauses(cy_gp *gp, const workload_cells *w, char *why, size_t len
 	for (size_t g = 0; g < n; g++) {
 		if (strcmp(collectors[g], "off") == 0)
 			continue;
-		for (size_t i = 0; i < w->count; i++) {
-			if (strcmp(gc_of(w->cells[i]), collectors[g]) != 0)
-				continue;
-			json_t *runs = json_object_get(w->cells[i]->root, "runs");
-			for (size_t r = 0; r < json_array_size(runs); r++)
-				without += !pool_run(json_array_get(runs, r), &pools[g]);
-		}
+		collector_runs it = {.w = w, .gc = collectors[g]};
+		for (json_t *run; (run = next_collector_run(&it));)
+			without += !pool_run(run, &pools[g]);
 		lines += pools[g].total > 0;
 	}
 	if (lines == 0) {
@@ -365,29 +383,24 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 	for (size_t g = 0; g < n; g++) {
 		if (strcmp(collectors[g], "off") == 0)
 			continue;
-		for (size_t i = 0; i < w->count; i++) {
-			if (strcmp(gc_of(w->cells[i]), collectors[g]) != 0)
+		collector_runs it = {.w = w, .gc = collectors[g]};
+		for (json_t *run; (run = next_collector_run(&it));) {
+			json_t *windows = cy_plot_get(run, "pauses.mmu_curve.window_ms");
+			json_t *util = cy_plot_get(run, "pauses.mmu_curve.utilisation");
+			double run_ms = cy_plot_number(run, "seconds", 0) * 1e3;
+			if (json_array_size(windows) != CY_MMU_CURVE_POINTS || json_array_size(util) != CY_MMU_CURVE_POINTS) {
+				without++;
 				continue;
-			json_t *runs = json_object_get(w->cells[i]->root, "runs");
-			for (size_t r = 0; r < json_array_size(runs); r++) {
-				json_t *run = json_array_get(runs, r);
-				json_t *windows = cy_plot_get(run, "pauses.mmu_curve.window_ms");
-				json_t *util = cy_plot_get(run, "pauses.mmu_curve.utilisation");
-				double run_ms = cy_plot_number(run, "seconds", 0) * 1e3;
-				if (json_array_size(windows) != CY_MMU_CURVE_POINTS || json_array_size(util) != CY_MMU_CURVE_POINTS) {
-					without++;
+			}
+			runs_used[g]++;
+			pauses += cy_plot_number(run, "pauses.count", 0);
+			for (size_t p = 0; p < CY_MMU_CURVE_POINTS; p++) {
+				double window = json_number_value(json_array_get(windows, p));
+				json_t *u = json_array_get(util, p);
+				/* A window longer than the run would only repeat the run's overall utilisation. */
+				if (window != cy_mmu_curve_window_ms[p] || window > run_ms || !json_is_number(u))
 					continue;
-				}
-				runs_used[g]++;
-				pauses += cy_plot_number(run, "pauses.count", 0);
-				for (size_t p = 0; p < CY_MMU_CURVE_POINTS; p++) {
-					double window = json_number_value(json_array_get(windows, p));
-					json_t *u = json_array_get(util, p);
-					/* A window longer than the run would only repeat the run's overall utilisation. */
-					if (window != cy_mmu_curve_window_ms[p] || window > run_ms || !json_is_number(u))
-						continue;
-					values[(g * CY_MMU_CURVE_POINTS + p) * total_runs + got[g][p]++] = json_number_value(u);
-				}
+				values[(g * CY_MMU_CURVE_POINTS + p) * total_runs + got[g][p]++] = json_number_value(u);
 			}
 		}
 		for (size_t p = 0; p < CY_MMU_CURVE_POINTS; p++) {
@@ -527,13 +540,67 @@ static int plot_series(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 
 #define MAX_PHASES 16
 
+/* One bar of a bar chart per configuration: a figure of the runs and its legend. */
+typedef struct bar_series {
+	const char *path;  /* the figure in each run, "rc.merges" */
+	const char *title; /* its legend */
+	int shown;         /* drawn: some cell has it above zero */
+} bar_series;
+
+/* The x axis of a chart with a bar (or a stack of bars) per configuration. */
+static void configuration_xtics(const cy_plot_input *in, cy_gp *gp, const workload_cells *w)
+{
+	char label[LABEL_MAX];
+	cy_plot_label(in, w->cells[0], NULL, label, sizeof label);
+	cy_gp_slanted_xtics(gp->script, label);
+}
+
+/*
+ * A data row per cell: its label, then for each series shown the median
+ * over the cell's runs of the series' figure per `per` (0 where no run
+ * measured it).
+ */
+static void write_bar_rows(const cy_plot_input *in, cy_gp *gp, const workload_cells *w, const bar_series *series,
+	size_t count, const char *per)
+{
+	char label[LABEL_MAX];
+	for (size_t i = 0; i < w->count; i++) {
+		cy_plot_label(in, w->cells[i], NULL, label, sizeof label);
+		cy_gp_label(gp->data, label);
+		for (size_t k = 0; k < count; k++) {
+			if (!series[k].shown)
+				continue;
+			double v = cy_plot_run_median(w->cells[i], series[k].path, per);
+			fprintf(gp->data, " %.9g", is_finite_number(v) ? v : 0.0);
+		}
+		fputc('\n', gp->data);
+	}
+}
+
+/* The rest of the script's "plot " line: a histogram of the data's columns 2, 3, ..., one per series shown. */
+static void plot_bar_columns(cy_gp *gp, const bar_series *series, size_t count)
+{
+	FILE *s = gp->script;
+	int column = 2;
+	for (size_t k = 0; k < count; k++) {
+		if (!series[k].shown)
+			continue;
+		if (column == 2)
+			fprintf(s, "'%s' using 2:xtic(1) title ", gp->data_name);
+		else
+			fprintf(s, ", \\\n     '' using %d title ", column);
+		cy_gp_quote(s, series[k].title);
+		column++;
+	}
+	fputc('\n', s);
+}
+
 static int plot_phases(const cy_plot_input *in, cy_gp *gp, const workload_cells *w, char *why, size_t len)
 {
-	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], label[LABEL_MAX], path[160];
+	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], paths[MAX_PHASES][160];
 	figure_name(name, sizeof name, "phases", w->workload);
 	/* The phases by name, in the order the results list them, and whether any cell spent time in each. */
-	const char *phases[MAX_PHASES];
-	int spent[MAX_PHASES] = {0};
+	bar_series phases[MAX_PHASES] = {{0}};
 	size_t phase_count = 0, cells_with_time = 0;
 	for (size_t i = 0; i < w->count; i++) {
 		json_t *run0 = json_array_get(json_object_get(w->cells[i]->root, "runs"), 0);
@@ -543,13 +610,14 @@ static int plot_phases(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 		int any = 0;
 		json_object_foreach(phase_ms, phase, value) {
 			size_t k = 0;
-			while (k < phase_count && strcmp(phases[k], phase) != 0)
+			while (k < phase_count && strcmp(phases[k].title, phase) != 0)
 				k++;
-			if (k == phase_count && phase_count < MAX_PHASES)
-				phases[phase_count++] = phase;
-			snprintf(path, sizeof path, "gc.phase_ms.%s", phase);
-			if (k < phase_count && cy_plot_run_median(w->cells[i], path, "seconds") > 0) {
-				spent[k] = 1;
+			if (k == phase_count && phase_count < MAX_PHASES) {
+				snprintf(paths[k], sizeof paths[k], "gc.phase_ms.%s", phase);
+				phases[phase_count++] = (bar_series){.path = paths[k], .title = phase};
+			}
+			if (k < phase_count && cy_plot_run_median(w->cells[i], phases[k].path, "seconds") > 0) {
+				phases[k].shown = 1;
 				any = 1;
 			}
 		}
@@ -567,41 +635,17 @@ static int plot_phases(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 		return -1;
 	fputs("# configuration", gp->data);
 	for (size_t k = 0; k < phase_count; k++) {
-		if (spent[k])
-			fprintf(gp->data, " %s", phases[k]);
+		if (phases[k].shown)
+			fprintf(gp->data, " %s", phases[k].title);
 	}
 	fputs(" (ms of collector time per second of run)\n", gp->data);
-	for (size_t i = 0; i < w->count; i++) {
-		cy_plot_label(in, w->cells[i], NULL, label, sizeof label);
-		cy_gp_label(gp->data, label);
-		for (size_t k = 0; k < phase_count; k++) {
-			if (!spent[k])
-				continue;
-			snprintf(path, sizeof path, "gc.phase_ms.%s", phases[k]);
-			double v = cy_plot_run_median(w->cells[i], path, "seconds");
-			fprintf(gp->data, " %.9g", is_finite_number(v) ? v : 0.0);
-		}
-		fputc('\n', gp->data);
-	}
-	FILE *s = gp->script;
-	cy_plot_label(in, w->cells[0], NULL, label, sizeof label);
-	cy_gp_slanted_xtics(s, label);
+	write_bar_rows(in, gp, w, phases, phase_count, "seconds");
+	configuration_xtics(in, gp, w);
 	fputs("set style data histograms\nset style histogram rowstacked\nset style fill solid 0.85 border -1\n"
 	      "set boxwidth 0.7\nset xlabel 'configuration'\n"
 	      "set ylabel 'collector time (ms per second of run)'\nset yrange [0:*]\nset grid noxtics ytics\nplot ",
-		s);
-	int column = 2;
-	for (size_t k = 0; k < phase_count; k++) {
-		if (!spent[k])
-			continue;
-		if (column == 2)
-			fprintf(s, "'%s' using 2:xtic(1) title ", gp->data_name);
-		else
-			fprintf(s, ", \\\n     '' using %d title ", column);
-		cy_gp_quote(s, phases[k]);
-		column++;
-	}
-	fputc('\n', s);
+		gp->script);
+	plot_bar_columns(gp, phases, phase_count);
 	return cy_gp_end(gp, why, len);
 }
 
@@ -631,8 +675,7 @@ static int plot_locks(const cy_plot_input *in, cy_gp *gp, const workload_cells *
 		fprintf(gp->data, " %.9g %.9g %.9g\n", is_finite_number(wait) ? wait : 0.0,
 			is_finite_number(contended) ? contended : 0.0, is_finite_number(taken) ? taken : 0.0);
 	}
-	cy_plot_label(in, w->cells[0], NULL, label, sizeof label);
-	cy_gp_slanted_xtics(gp->script, label);
+	configuration_xtics(in, gp, w);
 	fputs("set style fill solid 0.8 border -1\nset boxwidth 0.6\n"
 	      "set xlabel 'configuration'\nset ylabel 'lock wait (ms per second of run)'\nset yrange [0:*]\n"
 	      "set y2label 'contended acquisitions per second'\nset y2tics\nset format y2 '%.1s%c'\nset y2range [0:*]\n"
@@ -649,19 +692,18 @@ static int plot_rc_ops(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 {
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], label[LABEL_MAX];
 	figure_name(name, sizeof name, "rc-ops", w->workload);
-	static const struct {
-		const char *path, *title;
-	} series[] = {
-		{"rc.nonatomic_ops", "non-atomic increments and decrements"},
-		{"rc.atomic_ops", "atomic increments and decrements"},
-		{"rc.merges", "biased merges"},
+	bar_series series[] = {
+		{"rc.nonatomic_ops", "non-atomic increments and decrements", 0},
+		{"rc.atomic_ops", "atomic increments and decrements", 0},
+		{"rc.merges", "biased merges", 0},
 	};
-	int counted = 0, nonzero[3] = {0};
+	const size_t count = sizeof series / sizeof series[0];
+	int counted = 0;
 	for (size_t i = 0; i < w->count; i++) {
 		json_t *run0 = json_array_get(json_object_get(w->cells[i]->root, "runs"), 0);
 		counted |= !json_is_false(cy_plot_get(run0, "rc.counted"));
-		for (size_t k = 0; k < 3; k++)
-			nonzero[k] |= cy_plot_run_median(w->cells[i], series[k].path, "ops") > 0;
+		for (size_t k = 0; k < count; k++)
+			series[k].shown |= cy_plot_run_median(w->cells[i], series[k].path, "ops") > 0;
 	}
 	if (!counted) {
 		cy_gp_skip(gp, name, "the results of %s come from a build with --counters=off, which counts no "
@@ -669,7 +711,7 @@ static int plot_rc_ops(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 			w->workload);
 		return 0;
 	}
-	if (!nonzero[0] && !nonzero[1] && !nonzero[2]) {
+	if (!series[0].shown && !series[1].shown && !series[2].shown) {
 		cy_gp_skip(gp, name, "no reference-count operation was counted in any cell of %s", w->workload);
 		return 0;
 	}
@@ -680,40 +722,18 @@ static int plot_rc_ops(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 	if (cy_gp_begin(gp, name, title, text, why, len) != 0)
 		return -1;
 	fputs("# configuration", gp->data);
-	for (size_t k = 0; k < 3; k++) {
-		if (nonzero[k])
+	for (size_t k = 0; k < count; k++) {
+		if (series[k].shown)
 			fprintf(gp->data, ", %s", series[k].path);
 	}
 	fputs(" (per op)\n", gp->data);
-	for (size_t i = 0; i < w->count; i++) {
-		cy_plot_label(in, w->cells[i], NULL, label, sizeof label);
-		cy_gp_label(gp->data, label);
-		for (size_t k = 0; k < 3; k++) {
-			double v = cy_plot_run_median(w->cells[i], series[k].path, "ops");
-			if (nonzero[k])
-				fprintf(gp->data, " %.9g", is_finite_number(v) ? v : 0.0);
-		}
-		fputc('\n', gp->data);
-	}
-	FILE *s = gp->script;
-	cy_plot_label(in, w->cells[0], NULL, label, sizeof label);
-	cy_gp_slanted_xtics(s, label);
+	write_bar_rows(in, gp, w, series, count, "ops");
+	configuration_xtics(in, gp, w);
 	fputs("set style data histograms\nset style histogram clustered gap 1\nset style fill solid 0.85 border -1\n"
 	      "set xlabel 'configuration'\n"
 	      "set ylabel 'reference-count operations per op'\nset yrange [0:*]\nset grid noxtics ytics\nplot ",
-		s);
-	int column = 2;
-	for (size_t k = 0; k < 3; k++) {
-		if (!nonzero[k])
-			continue;
-		if (column == 2)
-			fprintf(s, "'%s' using 2:xtic(1) title ", gp->data_name);
-		else
-			fprintf(s, ", \\\n     '' using %d title ", column);
-		cy_gp_quote(s, series[k].title);
-		column++;
-	}
-	fputc('\n', s);
+		gp->script);
+	plot_bar_columns(gp, series, count);
 	return cy_gp_end(gp, why, len);
 }
 

@@ -4,6 +4,8 @@
  * Reads the results (plot_input.c), draws what they support (plot.c) and
  * prints one line per figure, made or skipped with the reason. Bad input,
  * and gnuplot missing or failing, get one line on stderr and exit status 2.
+ * The command line's parser and the names of files beside an input serve
+ * `cyclab report` too (report.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +29,14 @@ static void usage(FILE *out)
 		out);
 }
 
+void cy_plot_name_beside(const char *input, const char *suffix, char *out, size_t len)
+{
+	size_t n = strlen(input);
+	if (n > 5 && strcmp(input + n - 5, ".json") == 0)
+		n -= 5;
+	snprintf(out, len, "%.*s%s", (int)n, input, suffix);
+}
+
 void cy_plot_default_dir(const char *input, char *out, size_t len)
 {
 	struct stat st;
@@ -35,47 +45,59 @@ void cy_plot_default_dir(const char *input, char *out, size_t len)
 		return;
 	}
 	/* A file's figures beside it, named after it, so they never mix with a suite's DIR/plots. */
-	size_t n = strlen(input);
-	if (n > 5 && strcmp(input + n - 5, ".json") == 0)
-		n -= 5;
-	snprintf(out, len, "%.*s-plots", (int)n, input);
+	cy_plot_name_beside(input, "-plots", out, len);
+}
+
+int cy_plot_parse_command_line(int argc, char **argv, const cy_plot_command_line *line, cy_plot_args *args)
+{
+	*args = (cy_plot_args){0};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			line->usage(stdout);
+			return 0;
+		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+				fprintf(stderr, "%s: %s needs %s (valid: -o %s)\n", argv[0], a, line->output_what,
+					line->output_value);
+				return 2;
+			}
+			args->output = argv[++i];
+		} else if (strcmp(a, line->flag) == 0) {
+			args->flag = 1;
+		} else if (a[0] == '-' && a[1] != '\0') {
+			fprintf(stderr, "%s: unknown option '%s' (valid: -o %s, %s, --help)\n", argv[0], a, line->output_value,
+				line->flag);
+			return 2;
+		} else if (args->input) {
+			fprintf(stderr, "%s: one input only, got '%s' and '%s' (valid: cyclab %s DIR [-o %s])\n", argv[0],
+				args->input, a, line->command, line->output_value);
+			return 2;
+		} else {
+			args->input = a;
+		}
+	}
+	if (!args->input) {
+		fprintf(stderr, "%s: no input given (valid: cyclab %s DIR [-o %s], DIR a suite's output)\n", argv[0],
+			line->command, line->output_value);
+		return 2;
+	}
+	return -1;
 }
 
 int cy_plot_main(int argc, char **argv)
 {
-	const char *input = NULL, *output = NULL;
-	int quiet = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-				fprintf(stderr, "%s: %s needs a directory (valid: -o OUT)\n", argv[0], a);
-				return 2;
-			}
-			output = argv[++i];
-		} else if (strcmp(a, "--quiet") == 0) {
-			quiet = 1;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "%s: unknown option '%s' (valid: -o OUT, --quiet, --help)\n", argv[0], a);
-			return 2;
-		} else if (input) {
-			fprintf(stderr, "%s: one input only, got '%s' and '%s' (valid: cyclab plot DIR [-o OUT])\n", argv[0],
-				input, a);
-			return 2;
-		} else {
-			input = a;
-		}
-	}
-	if (!input) {
-		fprintf(stderr, "%s: no input given (valid: cyclab plot DIR [-o OUT], DIR a suite's output)\n", argv[0]);
-		return 2;
-	}
+	static const cy_plot_command_line line = {.command = "plot", .output_value = "OUT",
+		.output_what = "a directory", .flag = "--quiet", .usage = usage};
+	cy_plot_args args;
+	int status = cy_plot_parse_command_line(argc, argv, &line, &args);
+	if (status >= 0)
+		return status;
+	const char *input = args.input;
+	int quiet = args.flag;
 	char why[1024], out_dir[4096];
-	if (output)
-		snprintf(out_dir, sizeof out_dir, "%s", output);
+	if (args.output)
+		snprintf(out_dir, sizeof out_dir, "%s", args.output);
 	else
 		cy_plot_default_dir(input, out_dir, sizeof out_dir);
 	cy_plot_input in;

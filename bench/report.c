@@ -566,36 +566,14 @@ static void usage(FILE *out)
 
 int cy_report_main(int argc, char **argv)
 {
-	const char *input = NULL, *output = NULL;
-	int replot = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
-			if (i + 1 >= argc || argv[i + 1][0] == '\0') {
-				fprintf(stderr, "%s: %s needs a file name (valid: -o FILE)\n", argv[0], a);
-				return 2;
-			}
-			output = argv[++i];
-		} else if (strcmp(a, "--replot") == 0) {
-			replot = 1;
-		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "%s: unknown option '%s' (valid: -o FILE, --replot, --help)\n", argv[0], a);
-			return 2;
-		} else if (input) {
-			fprintf(stderr, "%s: one input only, got '%s' and '%s' (valid: cyclab report DIR [-o FILE])\n",
-				argv[0], input, a);
-			return 2;
-		} else {
-			input = a;
-		}
-	}
-	if (!input) {
-		fprintf(stderr, "%s: no input given (valid: cyclab report DIR [-o FILE], DIR a suite's output)\n", argv[0]);
-		return 2;
-	}
+	static const cy_plot_command_line line = {.command = "report", .output_value = "FILE",
+		.output_what = "a file name", .flag = "--replot", .usage = usage};
+	cy_plot_args args;
+	int status = cy_plot_parse_command_line(argc, argv, &line, &args);
+	if (status >= 0)
+		return status;
+	const char *input = args.input;
+	int replot = args.flag;
 	char why[1024], plots_dir[DIR_BUF], page[DIR_BUF];
 	cy_plot_input in;
 	if (cy_plot_input_load(input, &in, why, sizeof why) != 0) {
@@ -603,15 +581,12 @@ int cy_report_main(int argc, char **argv)
 		return 2;
 	}
 	cy_plot_default_dir(input, plots_dir, sizeof plots_dir);
-	if (output) {
-		snprintf(page, sizeof page, "%s", output);
-	} else if (in.is_dir) {
+	if (args.output)
+		snprintf(page, sizeof page, "%s", args.output);
+	else if (in.is_dir)
 		snprintf(page, sizeof page, "%s/report.html", input);
-	} else {
-		size_t n = strlen(input);
-		int json = n > 5 && strcmp(input + n - 5, ".json") == 0;
-		snprintf(page, sizeof page, "%.*s.html", (int)(json ? n - 5 : n), input);
-	}
+	else
+		cy_plot_name_beside(input, ".html", page, sizeof page);
 	int err = 0;
 	if (replot || plots_stale(&in, plots_dir)) {
 		cy_gp gp;

@@ -578,6 +578,19 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 	return 0;
 }
 
+int cy_commit_temp_file(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len)
+{
+	failed |= fflush(out) != 0 || fsync(fileno(out)) != 0; /* the rename must not land before the data */
+	int saved = errno;
+	failed |= fclose(out) != 0;
+	if (failed || rename(tmp, path) != 0) {
+		snprintf(why, len, "cannot write %s: %s", path, strerror(failed && saved ? saved : errno));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int cy_make_directories(const char *path)
 {
 	char buf[4096];

@@ -13,11 +13,8 @@
  * The workload runs here are a few thousand operations: quick under the
  * sanitizers too. Not a benchmark.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,163 +22,67 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tests/cyclab_binary.h"
 
-extern char **environ;
-
-static char cyclab_path[PATH_MAX];
-static char scratch_dir[PATH_MAX];
-
-typedef struct outcome {
-	int status; /* exit status, or 128 + signal */
-	char *out, *err;
-} outcome;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, len = 0;
-	char *buf = malloc(cap);
-	size_t n;
-	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (cap - len - 1 == 0) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
-/* Run cyclab with the given arguments (NULL-terminated). */
-static outcome run_cyclab(const char *first, ...)
-{
-	char *argv[64];
-	int argc = 0;
-	argv[argc++] = cyclab_path;
-	va_list args;
-	va_start(args, first);
-	for (const char *a = first; a && argc < 63; a = va_arg(args, const char *))
-		argv[argc++] = (char *)a;
-	va_end(args);
-	argv[argc] = NULL;
-
-	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
-	snprintf(out_path, sizeof out_path, "%s/stdout", scratch_dir);
-	snprintf(err_path, sizeof err_path, "%s/stderr", scratch_dir);
-	posix_spawn_file_actions_t actions;
-	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-	posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	int err = posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&actions);
-	assert_int_equal(err, 0);
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	outcome o = {
-		.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus),
-		.out = slurp(out_path),
-		.err = slurp(err_path),
-	};
-	assert_non_null(o.out);
-	assert_non_null(o.err);
-	return o;
-}
-
-static void outcome_free(outcome *o)
-{
-	free(o->out);
-	free(o->err);
-}
-
-static size_t count_lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-/* Exit status 2, nothing on stdout, one line on stderr holding each of the needles. */
-static void expect_refusal(outcome o, const char *needle1, const char *needle2)
-{
-	if (o.status != 2 || count_lines(o.err) != 1 || o.out[0] != '\0')
-		fprintf(stderr, "status %d, stdout '%s', stderr '%s'\n", o.status, o.out, o.err);
-	assert_int_equal(o.status, 2);
-	assert_string_equal(o.out, "");
-	assert_int_equal(count_lines(o.err), 1);
-	assert_non_null(strstr(o.err, needle1));
-	if (needle2)
-		assert_non_null(strstr(o.err, needle2));
-	outcome_free(&o);
-}
-
 /* ---- bad input ---------------------------------------------------------------------- */
 
 static void unknown_workload(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "no-such-workload", NULL), "unknown workload 'no-such-workload'",
-		"linked-cycles");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "no-such-workload", NULL),
+		"unknown workload 'no-such-workload'", "linked-cycles");
 }
 
 static void no_workload(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "--threads", "2", NULL), "no workload given", "linked-cycles");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "--threads", "2", NULL), "no workload given", "linked-cycles");
 }
 
 static void unknown_option(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "linked-cycles", "--bogus", NULL), "unknown option '--bogus'", "--threads");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--rc", "refcount", NULL), "unknown --rc 'refcount'",
-		"nonatomic, atomic, biased");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--gc=sometimes", NULL), "unknown --gc 'sometimes'",
-		"off, stw, incremental, concurrent");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--alloc", "tcmalloc", NULL), "unknown --alloc 'tcmalloc'",
-		"pool, malloc, mimalloc, jemalloc");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--threads", NULL), "--threads needs a value", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--bogus", NULL), "unknown option '--bogus'", "--threads");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--rc", "refcount", NULL),
+		"unknown --rc 'refcount'", "nonatomic, atomic, biased");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--gc=sometimes", NULL),
+		"unknown --gc 'sometimes'", "off, stw, incremental, concurrent");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--alloc", "tcmalloc", NULL),
+		"unknown --alloc 'tcmalloc'", "pool, malloc, mimalloc, jemalloc");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--threads", NULL), "--threads needs a value", NULL);
 }
 
 static void unknown_param_key(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "linked-cycles", "--param", "depth=3", NULL), "unknown parameter 'depth'",
-		"length, live, live_size, payload");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--param", "length", NULL), "--param takes key=value",
-		"length");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--param", "depth=3", NULL),
+		"unknown parameter 'depth'", "length, live, live_size, payload");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--param", "length", NULL),
+		"--param takes key=value", "length");
 }
 
 static void malformed_value(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "linked-cycles", "--param", "length=abc", NULL), "length=abc",
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--param", "length=abc", NULL), "length=abc",
 		"an integer in 1..1000");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--param=length=0", NULL), "length=0", "1..1000");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--param", "live=1.5", NULL), "live=1.5", "0..1");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--threads", "0", NULL), "--threads", "1..256");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--duration", "-1", NULL), "--duration", "not '-1'");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--ops", "12x", NULL), "--ops", "not '12x'");
-	expect_refusal(run_cyclab("run", "linked-cycles", "--ops", "10", "--duration", "1", NULL), "not both", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--param=length=0", NULL), "length=0", "1..1000");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--param", "live=1.5", NULL), "live=1.5", "0..1");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--threads", "0", NULL), "--threads", "1..256");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--duration", "-1", NULL), "--duration", "not '-1'");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--ops", "12x", NULL), "--ops", "not '12x'");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "--ops", "10", "--duration", "1", NULL), "not both", NULL);
 }
 
 static void malformed_threshold(void **state)
@@ -189,35 +90,38 @@ static void malformed_threshold(void **state)
 	(void)state;
 	static const char *const bad[] = {"700,10", "700,10,10,10", "a,b,c", "700,,10", "-1,10,10", "700,10,", ""};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
-		expect_refusal(run_cyclab("run", "linked-cycles", "--threshold", bad[i], NULL), "malformed --threshold",
-			"A,B,C");
+		cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--threshold", bad[i], NULL),
+			"malformed --threshold", "A,B,C");
 }
 
 static void nonatomic_with_threads(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "linked-cycles", "--rc", "nonatomic", "--threads", "2", NULL),
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--rc", "nonatomic", "--threads", "2", NULL),
 		"--rc nonatomic allows one thread", "--rc atomic|biased");
 }
 
 static void unwritable_output(void **state)
 {
 	(void)state;
-	expect_refusal(run_cyclab("run", "linked-cycles", "-o", "/nonexistent-directory/result.json", NULL),
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "-o", "/nonexistent-directory/result.json", NULL),
 		"cannot write", "writable directory");
-	expect_refusal(run_cyclab("run", "linked-cycles", "-o", scratch_dir, NULL), "is a directory", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("run", "linked-cycles", "-o", cy_test_scratch(), NULL), "is a directory", NULL);
 }
 
 static void concurrent_unavailable(void **state)
 {
 	(void)state;
 	/* Until the concurrent collector exists; then this run should succeed (change the test). */
-	outcome o = run_cyclab("run", "linked-cycles", "--gc", "concurrent", "--ops", "100", "--quiet", NULL);
+	cy_test_outcome o =
+		cy_test_run_cyclab("run", "linked-cycles", "--gc", "concurrent", "--ops", "100", "--quiet", NULL);
 	if (o.status == 0) {
-		outcome_free(&o);
+		cy_test_outcome_free(&o);
 		return;
 	}
-	expect_refusal(o, "concurrent collector is not available in this build", "--gc off, stw, incremental");
+	cy_test_expect_refusal(o, "concurrent collector is not available in this build", "--gc off, stw, incremental");
 }
 
 /* ---- help and list ------------------------------------------------------------------- */
@@ -225,25 +129,25 @@ static void concurrent_unavailable(void **state)
 static void list_and_help(void **state)
 {
 	(void)state;
-	outcome o = run_cyclab("list", NULL);
+	cy_test_outcome o = cy_test_run_cyclab("list", NULL);
 	assert_int_equal(o.status, 0);
 	assert_non_null(strstr(o.out, "linked-cycles"));
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
-	o = run_cyclab("run", "linked-cycles", "--help", NULL);
+	o = cy_test_run_cyclab("run", "linked-cycles", "--help", NULL);
 	assert_int_equal(o.status, 0);
 	assert_non_null(strstr(o.out, "length"));
 	assert_non_null(strstr(o.out, "(default 2; an integer in 1..1000)"));
 	assert_non_null(strstr(o.out, "--threshold A,B,C"));
 	assert_string_equal(o.err, "");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
-	o = run_cyclab("run", "--help", NULL);
+	o = cy_test_run_cyclab("run", "--help", NULL);
 	assert_int_equal(o.status, 0);
 	assert_non_null(strstr(o.out, "usage: cyclab run NAME"));
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
-	expect_refusal(run_cyclab("list", "extra", NULL), "takes no arguments", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("list", "extra", NULL), "takes no arguments", NULL);
 }
 
 /* ---- a good run and its JSON ----------------------------------------------------------- */
@@ -420,20 +324,20 @@ static void good_run_writes_json(void **state)
 {
 	(void)state;
 	char result[PATH_MAX + 32], tmp[PATH_MAX + 48];
-	snprintf(result, sizeof result, "%s/result.json", scratch_dir);
+	cy_test_scratch_path(result, sizeof result, "result.json");
 	snprintf(tmp, sizeof tmp, "%s.tmp", result);
-	outcome o = run_cyclab("run", "linked-cycles", "--ops", "3000", "--repeat", "2", "--warmup", "0", "--threads",
-		"2", "--param", "length=3", "--quiet", "-o", result, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("run", "linked-cycles", "--ops", "3000", "--repeat", "2", "--warmup",
+		"0", "--threads", "2", "--param", "length=3", "--quiet", "-o", result, NULL);
 	if (o.status != 0)
 		fprintf(stderr, "status %d, stderr: %s\n", o.status, o.err);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.out, "");
 	assert_string_equal(o.err, "");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
 	struct stat st;
 	assert_int_not_equal(stat(tmp, &st), 0); /* no half-written file left behind */
-	char *text = slurp(result);
+	char *text = cy_test_slurp(result, NULL);
 	assert_non_null(text);
 	json_parser *j = calloc(1, sizeof *j);
 	assert_non_null(j);
@@ -484,14 +388,8 @@ static void good_run_writes_json(void **state)
 
 int main(void)
 {
-	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
-		fprintf(stderr, "test_cli: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
+	if (cy_test_cyclab_setup("test_cli") != 0)
 		return 1;
-	}
-	if (cy_test_make_scratch(scratch_dir, sizeof scratch_dir, "test_cli") != 0) {
-		fprintf(stderr, "test_cli: cannot make a scratch directory: %s\n", strerror(errno));
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(unknown_workload),
 		cmocka_unit_test(no_workload),
@@ -506,11 +404,6 @@ int main(void)
 		cmocka_unit_test(good_run_writes_json),
 	};
 	int failed = cmocka_run_group_tests_name("test_cli", tests, NULL, NULL);
-	char path[PATH_MAX + 16];
-	snprintf(path, sizeof path, "%s/stdout", scratch_dir);
-	unlink(path);
-	snprintf(path, sizeof path, "%s/stderr", scratch_dir);
-	unlink(path);
-	rmdir(scratch_dir);
+	cy_test_remove_tree(cy_test_scratch());
 	return failed;
 }

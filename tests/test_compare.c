@@ -6,18 +6,15 @@
  * by the test with chosen samples, so the expected medians, ratios and
  * p-values are known exactly (the arithmetic is beside each check) and no
  * workload runs. The reader is called directly; compare and merge run as
- * the built cyclab (beside this program's directory) with posix_spawn,
- * their output in files of a scratch directory, and are checked for exit
+ * the built cyclab (tests/cyclab_binary.c runs it), their output in
+ * files of a scratch directory, and are checked for exit
  * status and text: bad input is exit 2 with exactly one line on stderr and
  * nothing on stdout, and nothing written.
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,10 +29,6 @@
 #include "bench/result_read.h"
 #include "tests/cyclab_binary.h"
 
-extern char **environ;
-
-static char cyclab_path[PATH_MAX];
-static char scratch[PATH_MAX];
 
 /* ---- synthetic results ------------------------------------------------------------------- */
 
@@ -49,14 +41,6 @@ typedef struct fake {
 	const double *ops_per_s; /* one per run, ascending */
 	const double *p99_us;    /* one per run; NULL: 10 each */
 } fake;
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 static void write_fake(const char *path, const fake *r)
 {
@@ -89,14 +73,9 @@ static void write_fake(const char *path, const fake *r)
 	assert_int_equal(fclose(f), 0);
 }
 
-static void path_in(char *out, size_t len, const char *name)
-{
-	assert_true(snprintf(out, len, "%s/%s", scratch, name) < (int)len);
-}
-
 static void make_dir(const char *name, char *out, size_t len)
 {
-	path_in(out, len, name);
+	cy_test_scratch_path(out, len, name);
 	assert_int_equal(mkdir(out, 0777), 0);
 }
 
@@ -110,67 +89,7 @@ static void fake_in(const char *dir, const char *name, const fake *r)
 static const double ops_low[] = {100, 101, 102, 103, 104}, ops_high[] = {200, 201, 202, 203, 204};
 static const double p99_low[] = {10, 11, 12, 13, 14}, p99_high[] = {20, 21, 22, 23, 24};
 
-/* ---- running cyclab ----------------------------------------------------------------------- */
-
-typedef struct outcome {
-	int status;
-	char *out, *err;
-} outcome;
-
-static char *slurp(const char *path)
-{
-	size_t size;
-	char why[512];
-	return cy_result_read_file(path, &size, why, sizeof why);
-}
-
-static outcome run_cyclab(const char *first, ...)
-{
-	char *argv[32];
-	int argc = 0;
-	argv[argc++] = cyclab_path;
-	va_list args;
-	va_start(args, first);
-	for (const char *a = first; a && argc < 31; a = va_arg(args, const char *))
-		argv[argc++] = (char *)a;
-	va_end(args);
-	argv[argc] = NULL;
-	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
-	snprintf(out_path, sizeof out_path, "%s/stdout", scratch);
-	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
-	posix_spawn_file_actions_t actions;
-	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-	posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&actions);
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	outcome o = {
-		.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus),
-		.out = slurp(out_path),
-		.err = slurp(err_path),
-	};
-	assert_non_null(o.out);
-	assert_non_null(o.err);
-	return o;
-}
-
-static void outcome_free(outcome *o)
-{
-	free(o->out);
-	free(o->err);
-}
-
-static size_t count_lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
+/* ---- checking output ------------------------------------------------------------------- */
 
 /* The line of text that starts with prefix, into line; fails the test if there is none. */
 static void line_starting(const char *text, const char *prefix, char *line, size_t len)
@@ -192,33 +111,24 @@ static void assert_contains(const char *text, const char *fragment)
 		fail_msg("'%s' not in:\n%s", fragment, text);
 }
 
-/* Bad input: exit 2, one line on stderr holding fragment, nothing on stdout. */
-static void assert_refused(outcome o, const char *fragment)
-{
-	if (o.status != 2 || count_lines(o.err) != 1 || *o.out || !strstr(o.err, fragment))
-		fail_msg("want exit 2 and one line with '%s'; got %d, stderr '%s', stdout '%s'", fragment, o.status,
-			o.err, o.out);
-	outcome_free(&o);
-}
-
 /* ---- the reader ---------------------------------------------------------------------------- */
 
 static void reader_reads_key_samples_and_machine(void **state)
 {
 	(void)state;
 	char path[PATH_MAX];
-	path_in(path, sizeof path, "reader.json");
+	cy_test_scratch_path(path, sizeof path, "reader.json");
 	/* Output knobs and measurement protocol stay out of the key; a run lacking a figure gives NaN. */
-	write_text(path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"caches\",\n"
-			 " \"config\": {\"workload\": \"caches\", \"threads\": 2, \"rc\": \"biased\", \"threshold\": [700, 10, 10],\n"
-			 "   \"duration_s\": 0.25, \"ops\": null, \"seed\": 7, \"warmup\": 1, \"repeat\": 2,\n"
-			 "   \"sample_interval_ms\": 10, \"topology_xml\": \"/tmp/t.xml\", \"trace_gc_json\": \"/tmp/t.jsonl\",\n"
-			 "   \"pin\": \"compact\", \"params\": {\"variant\": \"lru\", \"skew\": 1.1},\n"
-			 "   \"sources\": {\"rc\": \"command-line\", \"seed\": \"environment\"}},\n"
-			 " \"machine\": {\"cpu_model\": \"Test CPU\", \"topology_fingerprint\": \"fp-1\"},\n"
-			 " \"runs\": [{\"ops_per_s\": 5e6, \"pauses\": {\"p99_us\": 12.5, \"mmu\": {\"10ms\": 0.75}},\n"
-			 "            \"locks\": {\"wait_ns\": 300}},\n"
-			 "          {\"ops_per_s\": 6e6, \"pauses\": {\"p99_us\": null}}]}\n");
+	cy_test_write_text(path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"caches\",\n"
+				 " \"config\": {\"workload\": \"caches\", \"threads\": 2, \"rc\": \"biased\", \"threshold\": [700, 10, 10],\n"
+				 "   \"duration_s\": 0.25, \"ops\": null, \"seed\": 7, \"warmup\": 1, \"repeat\": 2,\n"
+				 "   \"sample_interval_ms\": 10, \"topology_xml\": \"/tmp/t.xml\", \"trace_gc_json\": \"/tmp/t.jsonl\",\n"
+				 "   \"pin\": \"compact\", \"params\": {\"variant\": \"lru\", \"skew\": 1.1},\n"
+				 "   \"sources\": {\"rc\": \"command-line\", \"seed\": \"environment\"}},\n"
+				 " \"machine\": {\"cpu_model\": \"Test CPU\", \"topology_fingerprint\": \"fp-1\"},\n"
+				 " \"runs\": [{\"ops_per_s\": 5e6, \"pauses\": {\"p99_us\": 12.5, \"mmu\": {\"10ms\": 0.75}},\n"
+				 "            \"locks\": {\"wait_ns\": 300}},\n"
+				 "          {\"ops_per_s\": 6e6, \"pauses\": {\"p99_us\": null}}]}\n");
 	cy_result r;
 	char why[512];
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
@@ -245,13 +155,13 @@ static void reader_errors_are_one_line(void **state)
 	(void)state;
 	char path[PATH_MAX], why[512];
 	cy_result r;
-	path_in(path, sizeof path, "absent.json");
+	cy_test_scratch_path(path, sizeof path, "absent.json");
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
 	assert_true(strncmp(why, path, strlen(path)) == 0);
 	assert_contains(why, "cannot open: No such file or directory");
 
-	path_in(path, sizeof path, "broken.json");
-	write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [1, 2,]}\n");
+	cy_test_scratch_path(path, sizeof path, "broken.json");
+	cy_test_write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [1, 2,]}\n");
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
 	assert_contains(why, "broken.json: not valid JSON: line 2");
 	assert_null(strchr(why, '\n'));
@@ -269,7 +179,7 @@ static void reader_errors_are_one_line(void **state)
 			"runs[0] is not an object"},
 	};
 	for (size_t i = 0; i < sizeof wrong / sizeof wrong[0]; i++) {
-		write_text(path, wrong[i].text);
+		cy_test_write_text(path, wrong[i].text);
 		assert_int_equal(cy_result_load(path, &r, why, sizeof why), -1);
 		assert_contains(why, wrong[i].message);
 	}
@@ -288,8 +198,8 @@ static void machines_by_fingerprint_or_model(void **state)
 {
 	(void)state;
 	char a_path[PATH_MAX], b_path[PATH_MAX], why[512];
-	path_in(a_path, sizeof a_path, "machine-a.json");
-	path_in(b_path, sizeof b_path, "machine-b.json");
+	cy_test_scratch_path(a_path, sizeof a_path, "machine-a.json");
+	cy_test_scratch_path(b_path, sizeof b_path, "machine-b.json");
 	const double ops[] = {1};
 	cy_result a, b;
 	/* Same fingerprint: the same machine, whatever the model string says. */
@@ -318,11 +228,11 @@ static void run_summary_carries_aggregates(void **state)
 {
 	(void)state;
 	char path[PATH_MAX], why[512];
-	path_in(path, sizeof path, "tiny-run.json");
-	outcome o = run_cyclab("run", "linked-cycles", "--ops", "2000", "--repeat", "3", "--warmup", "0", "--quiet", "-o",
-		path, NULL);
+	cy_test_scratch_path(path, sizeof path, "tiny-run.json");
+	cy_test_outcome o = cy_test_run_cyclab(
+		"run", "linked-cycles", "--ops", "2000", "--repeat", "3", "--warmup", "0", "--quiet", "-o", path, NULL);
 	assert_int_equal(o.status, 0);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	cy_result r;
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
 	assert_int_equal(r.run_count, 3);
@@ -367,11 +277,11 @@ static void compare_files_clearly_apart(void **state)
 {
 	(void)state;
 	char a[PATH_MAX], b[PATH_MAX], line[512];
-	path_in(a, sizeof a, "apart-a.json");
-	path_in(b, sizeof b, "apart-b.json");
+	cy_test_scratch_path(a, sizeof a, "apart-a.json");
+	cy_test_scratch_path(b, sizeof b, "apart-b.json");
 	write_fake(a, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low, .p99_us = p99_low});
 	write_fake(b, &(fake){.rc = "biased", .runs = 5, .ops_per_s = ops_high, .p99_us = p99_high});
-	outcome o = run_cyclab("compare", a, b, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "");
 	/* Medians 102 and 202: B/A = 1.980; every B above every A: p = 2 / C(10, 5) = 0.0079. */
@@ -401,61 +311,61 @@ static void compare_files_clearly_apart(void **state)
 	line_starting(o.out, "  only B:", line, sizeof line);
 	assert_string_equal(line, "  only B: rc=biased");
 	assert_null(strstr(o.out, "warning"));
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void compare_overlapping_and_too_few(void **state)
 {
 	(void)state;
 	char a[PATH_MAX], b[PATH_MAX], line[512];
-	path_in(a, sizeof a, "overlap-a.json");
-	path_in(b, sizeof b, "overlap-b.json");
+	cy_test_scratch_path(a, sizeof a, "overlap-a.json");
+	cy_test_scratch_path(b, sizeof b, "overlap-b.json");
 	const double odd[] = {1, 3, 5, 7}, even[] = {2, 4, 6, 8};
 	write_fake(a, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = odd});
 	write_fake(b, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = even});
-	outcome o = run_cyclab("compare", a, b, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	line_starting(o.out, "  ops_per_s ", line, sizeof line);
 	assert_contains(line, " 0.6857 "); /* 48 / 70, worked out in test_aggregate.c */
 	assert_contains(line, "not significant");
 	assert_null(strstr(o.out, "only A:")); /* same configuration */
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
 	/* Two runs a side, as far apart as can be: p = 1/3, and the report says it could never be less. */
 	write_fake(a, &(fake){.rc = "atomic", .runs = 2, .ops_per_s = ops_low});
 	write_fake(b, &(fake){.rc = "atomic", .runs = 2, .ops_per_s = ops_high});
-	o = run_cyclab("compare", a, b, NULL);
+	o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	line_starting(o.out, "  ops_per_s ", line, sizeof line);
 	assert_contains(line, " 0.3333 ");
 	assert_contains(line, "too few runs");
 	line_starting(o.out, "  warning: too few runs to tell:", line, sizeof line);
 	assert_contains(line, "with 2 and 2 runs the smallest p-value possible is 0.333");
-	assert_int_equal(count_lines(o.err), 1);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
 	assert_contains(o.err, "warning: 1 of 1 cells have too few runs");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void compare_warns_on_different_machines(void **state)
 {
 	(void)state;
 	char a[PATH_MAX], b[PATH_MAX];
-	path_in(a, sizeof a, "machine-1.json");
-	path_in(b, sizeof b, "machine-2.json");
+	cy_test_scratch_path(a, sizeof a, "machine-1.json");
+	cy_test_scratch_path(b, sizeof b, "machine-2.json");
 	write_fake(a, &(fake){.rc = "atomic", .fingerprint = "pkg1-core4-pu8", .runs = 5, .ops_per_s = ops_low});
 	write_fake(b, &(fake){.rc = "atomic", .fingerprint = "pkg2-core64-pu128", .runs = 5, .ops_per_s = ops_high});
-	outcome o = run_cyclab("compare", a, b, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
-	assert_int_equal(count_lines(o.err), 1);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
 	assert_contains(o.err, "warning: A and B were measured on different machines");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	/* The same fingerprint: no warning, though the model strings differ. */
 	write_fake(b, &(fake){.rc = "atomic", .cpu = "Renamed", .fingerprint = "pkg1-core4-pu8", .runs = 5,
 			      .ops_per_s = ops_high});
-	o = run_cyclab("compare", a, b, NULL);
+	o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void compare_directories_by_cell(void **state)
@@ -471,8 +381,8 @@ static void compare_directories_by_cell(void **state)
 	fake_in(db, "cell-000-atomic-1.json", &(fake){.rc = "atomic", .seed = 1, .runs = 4, .ops_per_s = ops_high});
 	fake_in(db, "cell-003-nonatomic.json", &(fake){.rc = "nonatomic", .runs = 5, .ops_per_s = ops_high});
 	snprintf(summary, sizeof summary, "%s/summary.csv", da);
-	write_text(summary, "not a result, ignored\n");
-	outcome o = run_cyclab("compare", da, db, NULL);
+	cy_test_write_text(summary, "not a result, ignored\n");
+	cy_test_outcome o = cy_test_run_cyclab("compare", da, db, NULL);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "");
 	assert_contains(o.out, "(3 results)");
@@ -487,7 +397,7 @@ static void compare_directories_by_cell(void **state)
 	assert_contains(line, " rc=biased ");
 	line_starting(o.out, "only in B: ", line, sizeof line);
 	assert_contains(line, " rc=nonatomic ");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
 	/* No cell in common: exit 1, said on stderr. */
 	char dc[PATH_MAX], dd[PATH_MAX];
@@ -495,29 +405,29 @@ static void compare_directories_by_cell(void **state)
 	make_dir("dir-d", dd, sizeof dd);
 	fake_in(dc, "cell-000-x.json", &(fake){.rc = "biased", .runs = 2, .ops_per_s = ops_low});
 	fake_in(dd, "cell-000-y.json", &(fake){.rc = "nonatomic", .runs = 2, .ops_per_s = ops_low});
-	outcome none = run_cyclab("compare", dc, dd, NULL);
+	cy_test_outcome none = cy_test_run_cyclab("compare", dc, dd, NULL);
 	assert_int_equal(none.status, 1);
 	assert_contains(none.err, "have no cell in common");
-	outcome_free(&none);
+	cy_test_outcome_free(&none);
 }
 
 static void compare_json_output(void **state)
 {
 	(void)state;
 	char a[PATH_MAX], b[PATH_MAX], out[PATH_MAX], tmp[PATH_MAX + 8];
-	path_in(a, sizeof a, "json-a.json");
-	path_in(b, sizeof b, "json-b.json");
-	path_in(out, sizeof out, "comparison.json");
+	cy_test_scratch_path(a, sizeof a, "json-a.json");
+	cy_test_scratch_path(b, sizeof b, "json-b.json");
+	cy_test_scratch_path(out, sizeof out, "comparison.json");
 	snprintf(tmp, sizeof tmp, "%s.tmp", out);
 	write_fake(a, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	write_fake(b, &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_high});
-	outcome o = run_cyclab("compare", "--json", a, b, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("compare", "--json", a, b, "-o", out, NULL);
 	assert_int_equal(o.status, 0);
 	json_error_t error;
 	json_t *doc = json_loads(o.out, 0, &error);
 	if (!doc)
 		fail_msg("stdout is not JSON: %s", error.text);
-	char *written = slurp(out);
+	char *written = cy_test_slurp(out, NULL);
 	assert_non_null(written);
 	json_t *file_doc = json_loads(written, 0, &error);
 	assert_non_null(file_doc);
@@ -538,41 +448,45 @@ static void compare_json_output(void **state)
 	json_decref(doc);
 	json_decref(file_doc);
 	free(written);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void compare_bad_input(void **state)
 {
 	(void)state;
 	char good[PATH_MAX], bad[PATH_MAX], wrong[PATH_MAX], dir[PATH_MAX], empty[PATH_MAX], nowhere[PATH_MAX];
-	path_in(good, sizeof good, "bad-good.json");
-	path_in(bad, sizeof bad, "bad-json.json");
-	path_in(wrong, sizeof wrong, "bad-schema.json");
-	path_in(nowhere, sizeof nowhere, "no-such-dir/out.json");
+	cy_test_scratch_path(good, sizeof good, "bad-good.json");
+	cy_test_scratch_path(bad, sizeof bad, "bad-json.json");
+	cy_test_scratch_path(wrong, sizeof wrong, "bad-schema.json");
+	cy_test_scratch_path(nowhere, sizeof nowhere, "no-such-dir/out.json");
 	write_fake(good, &(fake){.rc = "atomic", .runs = 3, .ops_per_s = ops_low});
-	write_text(bad, "{\"schema\": \"cyclab-result/1\", \"runs\": [\n");
-	write_text(wrong, "{\"schema\": \"google-benchmark\"}\n");
+	cy_test_write_text(bad, "{\"schema\": \"cyclab-result/1\", \"runs\": [\n");
+	cy_test_write_text(wrong, "{\"schema\": \"google-benchmark\"}\n");
 	make_dir("bad-dir", dir, sizeof dir);
 	fake_in(dir, "cell-000-a.json", &(fake){.rc = "atomic", .runs = 3, .ops_per_s = ops_low});
 	make_dir("bad-empty", empty, sizeof empty);
 
-	assert_refused(run_cyclab("compare", good, "/nonexistent/b.json", NULL), "No such file or directory");
-	assert_refused(run_cyclab("compare", good, bad, NULL), "not valid JSON");
-	assert_refused(run_cyclab("compare", wrong, good, NULL), "is not \"cyclab-result/1\"");
-	assert_refused(run_cyclab("compare", good, dir, NULL), "valid: two result files or two suite directories");
-	assert_refused(run_cyclab("compare", dir, empty, NULL), "no cell-*.json results");
-	assert_refused(run_cyclab("compare", good, NULL), "needs two results");
-	assert_refused(run_cyclab("compare", good, good, good, NULL), "two results to compare");
-	assert_refused(run_cyclab("compare", "--alpha", good, good, NULL), "unknown option '--alpha'");
-	assert_refused(run_cyclab("compare", good, good, "-o", nowhere, NULL), "valid: -o FILE in a writable");
-	assert_refused(run_cyclab("compare", good, good, "-o", NULL), "-o needs a value");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("compare", good, "/nonexistent/b.json", NULL), "No such file or directory", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, bad, NULL), "not valid JSON", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", wrong, good, NULL), "is not \"cyclab-result/1\"", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, dir, NULL),
+		"valid: two result files or two suite directories", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", dir, empty, NULL), "no cell-*.json results", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, NULL), "needs two results", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, good, good, NULL), "two results to compare", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("compare", "--alpha", good, good, NULL), "unknown option '--alpha'", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("compare", good, good, "-o", nowhere, NULL), "valid: -o FILE in a writable", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, good, "-o", NULL), "-o needs a value", NULL);
 }
 
 /* ---- merge ------------------------------------------------------------------------------------ */
 
 static int same_bytes(const char *a, const char *b)
 {
-	char *x = slurp(a), *y = slurp(b);
+	char *x = cy_test_slurp(a, NULL), *y = cy_test_slurp(b, NULL);
 	int same = x && y && strcmp(x, y) == 0;
 	free(x);
 	free(y);
@@ -599,20 +513,20 @@ static void merge_joins_shards(void **state)
 	char s0[PATH_MAX], s1[PATH_MAX], out[PATH_MAX], from[PATH_MAX * 2], to[PATH_MAX * 2];
 	make_dir("shard-0", s0, sizeof s0);
 	make_dir("shard-1", s1, sizeof s1);
-	path_in(out, sizeof out, "merged");
+	cy_test_scratch_path(out, sizeof out, "merged");
 	fake_in(s0, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	fake_in(s0, "cell-002-nonatomic.json", &(fake){.rc = "nonatomic", .runs = 5, .ops_per_s = ops_low});
 	fake_in(s1, "cell-001-biased.json", &(fake){.rc = "biased", .runs = 5, .ops_per_s = ops_high});
 	snprintf(from, sizeof from, "%s/summary.csv", s0);
-	write_text(from, "stale\n");
+	cy_test_write_text(from, "stale\n");
 
-	outcome o = run_cyclab("merge", s0, s1, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, NULL);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "");
-	assert_int_equal(count_lines(o.out), 1);
+	assert_int_equal(cy_test_count_lines(o.out), 1);
 	assert_contains(o.out, "3 results in");
 	assert_contains(o.out, "3 copied from 2 directories, 0 already there");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	const char *names[] = {"cell-000-atomic.json", "cell-001-biased.json", "cell-002-nonatomic.json"};
 	for (int i = 0; i < 3; i++) {
 		snprintf(from, sizeof from, "%s/%s", i == 1 ? s1 : s0, names[i]);
@@ -623,9 +537,9 @@ static void merge_joins_shards(void **state)
 	assert_int_equal(count_entries(out, ".tmp"), 0);
 	/* summary.csv for the union: the header and one row per cell, in file order. */
 	snprintf(to, sizeof to, "%s/summary.csv", out);
-	char *csv = slurp(to);
+	char *csv = cy_test_slurp(to, NULL);
 	assert_non_null(csv);
-	assert_int_equal(count_lines(csv), 4);
+	assert_int_equal(cy_test_count_lines(csv), 4);
 	assert_true(strncmp(csv, "file,workload,", 14) == 0);
 	char line[512];
 	line_starting(csv, "cell-001-biased.json,linked-cycles,1,biased,stw,", line, sizeof line);
@@ -633,15 +547,15 @@ static void merge_joins_shards(void **state)
 	free(csv);
 
 	/* Again, and with a directory twice: identical copies are fine and nothing is rewritten. */
-	o = run_cyclab("merge", s0, s1, s0, "-o", out, NULL);
+	o = cy_test_run_cyclab("merge", s0, s1, s0, "-o", out, NULL);
 	assert_int_equal(o.status, 0);
 	assert_contains(o.out, "0 copied from 3 directories, 3 already there");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	/* Merging into one of the inputs. */
-	o = run_cyclab("merge", s1, "-o", s0, NULL);
+	o = cy_test_run_cyclab("merge", s1, "-o", s0, NULL);
 	assert_int_equal(o.status, 0);
 	assert_int_equal(count_entries(s0, ".json"), 3);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void merge_refuses_conflicts_and_bad_input(void **state)
@@ -651,34 +565,39 @@ static void merge_refuses_conflicts_and_bad_input(void **state)
 	make_dir("conflict-0", s0, sizeof s0);
 	make_dir("conflict-1", other, sizeof other);
 	make_dir("conflict-bad", broken, sizeof broken);
-	path_in(out, sizeof out, "conflict-out");
+	cy_test_scratch_path(out, sizeof out, "conflict-out");
 	fake_in(s0, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	/* The same cell measured again: different bytes under the same name. */
 	fake_in(other, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_high});
-	assert_refused(run_cyclab("merge", s0, other, "-o", out, NULL), "the same cell with different results");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("merge", s0, other, "-o", out, NULL), "the same cell with different results", NULL);
 	assert_int_equal(access(out, F_OK), -1); /* nothing written */
 
 	fake_in(broken, "cell-000-ok.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	snprintf(file, sizeof file, "%s/cell-001-bad.json", broken);
-	write_text(file, "{\"schema\": \"cyclab-result/1\"");
-	assert_refused(run_cyclab("merge", s0, broken, "-o", out, NULL), "cell-001-bad.json: not valid JSON");
+	cy_test_write_text(file, "{\"schema\": \"cyclab-result/1\"");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("merge", s0, broken, "-o", out, NULL), "cell-001-bad.json: not valid JSON", NULL);
 	assert_int_equal(access(out, F_OK), -1);
 
 	/* OUT already holds another result under the name: refused, and left as it was. */
-	outcome o = run_cyclab("merge", s0, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, "-o", out, NULL);
 	assert_int_equal(o.status, 0);
-	outcome_free(&o);
-	assert_refused(run_cyclab("merge", other, "-o", out, NULL), "the same cell with different results");
+	cy_test_outcome_free(&o);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("merge", other, "-o", out, NULL), "the same cell with different results", NULL);
 	snprintf(file, sizeof file, "%s/cell-000-atomic.json", s0);
 	char kept[PATH_MAX * 2];
 	snprintf(kept, sizeof kept, "%s/cell-000-atomic.json", out);
 	assert_true(same_bytes(file, kept));
 
-	assert_refused(run_cyclab("merge", s0, NULL), "no output directory given");
-	assert_refused(run_cyclab("merge", "-o", out, NULL), "no directory to merge");
-	assert_refused(run_cyclab("merge", "/nonexistent/shard", "-o", out, NULL), "No such file or directory");
-	assert_refused(run_cyclab("merge", s0, "-o", file, NULL), "is not a directory");
-	assert_refused(run_cyclab("merge", s0, "--force", "-o", out, NULL), "unknown option '--force'");
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, NULL), "no output directory given", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", "-o", out, NULL), "no directory to merge", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("merge", "/nonexistent/shard", "-o", out, NULL), "No such file or directory", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, "-o", file, NULL), "is not a directory", NULL);
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("merge", s0, "--force", "-o", out, NULL), "unknown option '--force'", NULL);
 }
 
 static void merge_warns_on_different_machines(void **state)
@@ -687,34 +606,28 @@ static void merge_warns_on_different_machines(void **state)
 	char s0[PATH_MAX], s1[PATH_MAX], out[PATH_MAX];
 	make_dir("machines-0", s0, sizeof s0);
 	make_dir("machines-1", s1, sizeof s1);
-	path_in(out, sizeof out, "machines-out");
+	cy_test_scratch_path(out, sizeof out, "machines-out");
 	fake_in(s0, "cell-000-a.json", &(fake){.rc = "atomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
 	fake_in(s0, "cell-002-c.json", &(fake){.rc = "nonatomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
 	fake_in(s1, "cell-001-b.json", &(fake){.rc = "biased", .fingerprint = "fp-b", .runs = 3, .ops_per_s = ops_low});
-	outcome o = run_cyclab("merge", s0, s1, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, NULL);
 	assert_int_equal(o.status, 0);
-	assert_int_equal(count_lines(o.err), 1);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
 	assert_contains(o.err, "warning: these results come from 2 machines (by topology fingerprint");
 	assert_int_equal(count_entries(out, ".json"), 3);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static int setup(void **state)
 {
 	(void)state;
-	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
-		fprintf(stderr, "test_compare: the cyclab binary is not beside this program's directory\n");
-		return -1;
-	}
-	return cy_test_make_scratch(scratch, sizeof scratch, "cyclab-compare");
+	return cy_test_cyclab_setup("cyclab-compare");
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	char command[PATH_MAX + 16];
-	snprintf(command, sizeof command, "rm -rf '%s'", scratch);
-	return system(command) == 0 ? 0 : -1;
+	return cy_test_remove_tree(cy_test_scratch());
 }
 
 int main(void)

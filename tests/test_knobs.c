@@ -9,12 +9,9 @@
  * options pass through). Results and traces are read back with jansson.
  * Runs are a few thousand operations: quick under the sanitizers too.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <limits.h>
 #include <setjmp.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,137 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "tests/cyclab_binary.h"
 
-extern char **environ;
-
-static char cyclab_path[PATH_MAX];
-static char scratch_dir[PATH_MAX];
-
-typedef struct outcome {
-	int status; /* exit status, or 128 + signal */
-	char *out, *err;
-} outcome;
-
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	size_t cap = 4096, len = 0, n;
-	char *buf = malloc(cap);
-	while (buf && (n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-		len += n;
-		if (len + 1 == cap) {
-			char *bigger = realloc(buf, cap * 2);
-			if (!bigger) {
-				free(buf);
-				buf = NULL;
-				break;
-			}
-			buf = bigger;
-			cap *= 2;
-		}
-	}
-	fclose(f);
-	if (buf)
-		buf[len] = '\0';
-	return buf;
-}
-
-static void scratch_path(char *out, size_t len, const char *name)
-{
-	assert_true(snprintf(out, len, "%s/%s", scratch_dir, name) < (int)len);
-}
-
 /*
- * Run cyclab with env (NULL-terminated "NAME=VALUE" strings added to the
- * environment, may be NULL) and the arguments after it (NULL-terminated).
+ * Run cyclab with set (NULL-terminated "NAME=VALUE" strings added to the
+ * environment, may be NULL) and the arguments after it (NULL-terminated);
+ * no CYCLAB_ variable of this process's environment is passed on.
  */
-static outcome run_with_env(const char *const *env, const char *first, ...)
+static __attribute__((sentinel)) cy_test_outcome run_with_env(const char *const *set, const char *first, ...)
 {
-	char *argv[64];
-	int argc = 0;
-	argv[argc++] = cyclab_path;
+	const cy_test_env env = {.set = set, .drop_prefix = "CYCLAB_"};
 	va_list args;
 	va_start(args, first);
-	for (const char *a = first; a && argc < 63; a = va_arg(args, const char *))
-		argv[argc++] = (char *)a;
+	cy_test_outcome o = cy_test_run_cyclabv(&env, first, args);
 	va_end(args);
-	argv[argc] = NULL;
-
-	char *envp[512];
-	size_t n = 0;
-	for (char **e = environ; *e && n < 480; e++) {
-		if (strncmp(*e, "CYCLAB_", 7) != 0)
-			envp[n++] = *e;
-	}
-	for (const char *const *e = env; e && *e && n < 510; e++)
-		envp[n++] = (char *)*e;
-	envp[n] = NULL;
-
-	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
-	scratch_path(out_path, sizeof out_path, "stdout");
-	scratch_path(err_path, sizeof err_path, "stderr");
-	posix_spawn_file_actions_t actions;
-	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-	posix_spawn_file_actions_addopen(&actions, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	int err = posix_spawn(&pid, cyclab_path, &actions, NULL, argv, envp);
-	posix_spawn_file_actions_destroy(&actions);
-	assert_int_equal(err, 0);
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	outcome o = {
-		.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus),
-		.out = slurp(out_path),
-		.err = slurp(err_path),
-	};
-	assert_non_null(o.out);
-	assert_non_null(o.err);
 	return o;
-}
-
-static void outcome_free(outcome *o)
-{
-	free(o->out);
-	free(o->err);
-}
-
-static size_t count_lines(const char *s)
-{
-	size_t n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
-}
-
-static void expect_status(const outcome *o, int status)
-{
-	if (o->status != status)
-		fprintf(stderr, "status %d (expected %d), stdout '%s', stderr '%s'\n", o->status, status, o->out, o->err);
-	assert_int_equal(o->status, status);
-}
-
-/* Exit status 2, nothing on stdout, one line on stderr holding each needle. */
-static void expect_refusal(outcome o, const char *needle1, const char *needle2)
-{
-	expect_status(&o, 2);
-	assert_string_equal(o.out, "");
-	if (count_lines(o.err) != 1 || !strstr(o.err, needle1) || (needle2 && !strstr(o.err, needle2)))
-		fprintf(stderr, "stderr: '%s' (wanted '%s' and '%s')\n", o.err, needle1, needle2 ? needle2 : "");
-	assert_int_equal(count_lines(o.err), 1);
-	assert_non_null(strstr(o.err, needle1));
-	if (needle2)
-		assert_non_null(strstr(o.err, needle2));
-	outcome_free(&o);
 }
 
 /*
@@ -177,8 +62,8 @@ static void expect_row(const char *show, const char *knob, const char *value, co
 static char *show_config(const char *const *env, const char *workload, const char *a1, const char *a2,
 	const char *a3, const char *a4)
 {
-	outcome o = run_with_env(env, "run", workload, "--show-config", a1, a2, a3, a4, NULL);
-	expect_status(&o, 0);
+	cy_test_outcome o = run_with_env(env, "run", workload, "--show-config", a1, a2, a3, a4, NULL);
+	cy_test_expect_status(&o, 0);
 	assert_string_equal(o.err, "");
 	free(o.err);
 	return o.out;
@@ -248,13 +133,13 @@ static void environment_sets_knobs_and_command_line_wins(void **state)
 {
 	(void)state;
 	char result[PATH_MAX + 32];
-	scratch_path(result, sizeof result, "env.json");
+	cy_test_scratch_path(result, sizeof result, "env.json");
 	const char *const env[] = {"CYCLAB_THREADS=2", "CYCLAB_RC=atomic", "CYCLAB_PARAM_LENGTH=3",
 		"CYCLAB_WARMUP=0", "CYCLAB_REPEAT=1", "CYCLAB_OPS=2000", NULL};
-	outcome o = run_with_env(env, "run", "linked-cycles", "--threads", "1", "--quiet", "-o", result, NULL);
-	expect_status(&o, 0);
+	cy_test_outcome o = run_with_env(env, "run", "linked-cycles", "--threads", "1", "--quiet", "-o", result, NULL);
+	cy_test_expect_status(&o, 0);
 	assert_string_equal(o.err, "");
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
 	json_t *doc = load_json(result);
 	assert_int_equal(json_int_at(doc, "config.threads"), 1);
@@ -283,24 +168,30 @@ static void bad_values_in_the_environment_are_refused(void **state)
 {
 	(void)state;
 	const char *const threads[] = {"CYCLAB_THREADS=abc", NULL};
-	expect_refusal(run_with_env(threads, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THREADS=abc",
+	cy_test_expect_refusal(run_with_env(threads, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THREADS=abc",
 		"1..256");
 	/* Even when the command line sets the knob too: it is wrong wherever it would be taken from. */
 	const char *const zero[] = {"CYCLAB_THREADS=0", NULL};
-	expect_refusal(run_with_env(zero, "run", "linked-cycles", "--threads", "1", SHORT, NULL), "CYCLAB_THREADS=0", "1..256");
+	cy_test_expect_refusal(run_with_env(zero, "run", "linked-cycles", "--threads", "1", SHORT, NULL),
+		"CYCLAB_THREADS=0", "1..256");
 	const char *const rc[] = {"CYCLAB_RC=refcount", NULL};
-	expect_refusal(run_with_env(rc, "run", "linked-cycles", SHORT, NULL), "CYCLAB_RC", "nonatomic, atomic, biased");
+	cy_test_expect_refusal(
+		run_with_env(rc, "run", "linked-cycles", SHORT, NULL), "CYCLAB_RC", "nonatomic, atomic, biased");
 	const char *const threshold[] = {"CYCLAB_THRESHOLD=700,10", NULL};
-	expect_refusal(run_with_env(threshold, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THRESHOLD", "A,B,C");
+	cy_test_expect_refusal(
+		run_with_env(threshold, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THRESHOLD", "A,B,C");
 	const char *const pin[] = {"CYCLAB_PIN=everywhere", NULL};
-	expect_refusal(run_with_env(pin, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PIN", "none, compact, scatter");
+	cy_test_expect_refusal(
+		run_with_env(pin, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PIN", "none, compact, scatter");
 	const char *const param[] = {"CYCLAB_PARAM_LIVE_SIZE=-5", NULL};
-	expect_refusal(run_with_env(param, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PARAM_LIVE_SIZE", "1..10000000");
+	cy_test_expect_refusal(
+		run_with_env(param, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PARAM_LIVE_SIZE", "1..10000000");
 	const char *const both[] = {"CYCLAB_DURATION=1", "CYCLAB_OPS=100", NULL};
-	expect_refusal(run_with_env(both, "run", "linked-cycles", SHORT, NULL), "CYCLAB_DURATION and CYCLAB_OPS", NULL);
+	cy_test_expect_refusal(
+		run_with_env(both, "run", "linked-cycles", SHORT, NULL), "CYCLAB_DURATION and CYCLAB_OPS", NULL);
 	/* A combination refused as a whole says which values came from the environment. */
 	const char *const nonatomic[] = {"CYCLAB_RC=nonatomic", NULL};
-	expect_refusal(run_with_env(nonatomic, "run", "linked-cycles", "--threads", "2", SHORT, NULL),
+	cy_test_expect_refusal(run_with_env(nonatomic, "run", "linked-cycles", "--threads", "2", SHORT, NULL),
 		"--rc nonatomic allows one thread", "from the environment: CYCLAB_RC=nonatomic");
 }
 
@@ -309,26 +200,28 @@ static void stray_variables(void **state)
 	(void)state;
 	/* A misspelt knob is refused, naming the knob it resembles. */
 	const char *const thread[] = {"CYCLAB_THREAD=2", NULL};
-	expect_refusal(run_with_env(thread, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THREAD", "did you mean CYCLAB_THREADS");
+	cy_test_expect_refusal(run_with_env(thread, "run", "linked-cycles", SHORT, NULL), "CYCLAB_THREAD",
+		"did you mean CYCLAB_THREADS");
 	const char *const budget[] = {"CYCLAB_PAUSE_BUDGET=100", NULL};
-	expect_refusal(run_with_env(budget, "run", "linked-cycles", SHORT, NULL), "did you mean CYCLAB_PAUSE_BUDGET_US", NULL);
+	cy_test_expect_refusal(
+		run_with_env(budget, "run", "linked-cycles", SHORT, NULL), "did you mean CYCLAB_PAUSE_BUDGET_US", NULL);
 	/* A parameter no workload has is refused; one of another workload is ignored with a warning. */
 	const char *const nope[] = {"CYCLAB_PARAM_NOPE=1", NULL};
-	expect_refusal(run_with_env(nope, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PARAM_NOPE",
+	cy_test_expect_refusal(run_with_env(nope, "run", "linked-cycles", SHORT, NULL), "CYCLAB_PARAM_NOPE",
 		"CYCLAB_PARAM_LIVE_SIZE");
 	const char *const depth[] = {"CYCLAB_PARAM_DEPTH=3", NULL};
-	outcome o = run_with_env(depth, "run", "linked-cycles", "--show-config", NULL);
-	expect_status(&o, 0);
-	assert_int_equal(count_lines(o.err), 1);
+	cy_test_outcome o = run_with_env(depth, "run", "linked-cycles", "--show-config", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
 	assert_non_null(strstr(o.err, "warning: CYCLAB_PARAM_DEPTH is ignored"));
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	/* Anything else with the prefix: a warning. */
 	const char *const other[] = {"CYCLAB_REPORT_STYLE=dark", NULL};
 	o = run_with_env(other, "run", "linked-cycles", "--show-config", NULL);
-	expect_status(&o, 0);
-	assert_int_equal(count_lines(o.err), 1);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
 	assert_non_null(strstr(o.err, "warning: CYCLAB_REPORT_STYLE is not a knob"));
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	/* Variables other parts of cyclab read pass without a word. */
 	const char *const foreign[] = {"CYCLAB_TEST_SEED=5", "CYCLAB_MICRO_ROUNDS=2", "CYCLAB_POOL_ARENA_CACHE=4",
 		"CYCLAB_GNUPLOT=/usr/bin/gnuplot", NULL};
@@ -361,11 +254,11 @@ static void suffixes(void **state)
 	expect_row(show, "param.buffer_bytes", "2097152", "command-line");
 	free(show);
 
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1Q", NULL), "--ops", "not '1Q'");
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1KK", NULL), "--ops", "not '1KK'");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1Q", NULL), "--ops", "not '1Q'");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1KK", NULL), "--ops", "not '1KK'");
 	const char *const env_bad[] = {"CYCLAB_OPS=1Q", NULL};
-	expect_refusal(run_with_env(env_bad, "run", "linked-cycles", SHORT, NULL), "CYCLAB_OPS=1Q", "K, M, G");
-	expect_refusal(run_with_env(NULL, "run", "caches", "--param", "value_bytes=2M", NULL), "value_bytes=2M",
+	cy_test_expect_refusal(run_with_env(env_bad, "run", "linked-cycles", SHORT, NULL), "CYCLAB_OPS=1Q", "K, M, G");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "caches", "--param", "value_bytes=2M", NULL), "value_bytes=2M",
 		"8..1048576");
 }
 
@@ -375,7 +268,7 @@ static void show_config_lists_every_knob_and_its_source(void **state)
 {
 	(void)state;
 	char result[PATH_MAX + 32];
-	scratch_path(result, sizeof result, "never.json");
+	cy_test_scratch_path(result, sizeof result, "never.json");
 	const char *const env[] = {"CYCLAB_RC=atomic", "CYCLAB_THREADS=4", "CYCLAB_PARAM_LIVE=0.5", "CYCLAB_PIN=scatter",
 		NULL};
 	char *show = show_config(env, "linked-cycles", "--threads", "2", "-o", result);
@@ -397,13 +290,13 @@ static void show_config_lists_every_knob_and_its_source(void **state)
 	expect_row(show, "param.live_size", "1000", "default");
 	expect_row(show, "param.payload", "0", "default");
 	/* A header and one row per knob and parameter: 13 knobs, 4 parameters. */
-	assert_int_equal(count_lines(show), 2 + 13 + 4);
+	assert_int_equal(cy_test_count_lines(show), 2 + 13 + 4);
 	assert_non_null(strstr(show, "CYCLAB_PAUSE_BUDGET_US"));
 	free(show);
 	file_is_absent(result); /* nothing ran, nothing was written */
 	/* An invalid configuration is refused before it is shown. */
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--show-config", "--threads", "x", NULL), "--threads",
-		NULL);
+	cy_test_expect_refusal(
+		run_with_env(NULL, "run", "linked-cycles", "--show-config", "--threads", "x", NULL), "--threads", NULL);
 }
 
 /* ---- --trace-gc -------------------------------------------------------------------------- */
@@ -443,10 +336,11 @@ static long check_trace_line(const char *line)
 static void trace_gc_prints_a_line_per_collection(const char *gc, const char *threads)
 {
 	char result[PATH_MAX + 32];
-	scratch_path(result, sizeof result, "trace.json");
-	outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "20000", "--warmup", "0", "--repeat", "1",
-		"--threshold", "100,5,5", "--gc", gc, "--threads", threads, "--trace-gc", "--quiet", "-o", result, NULL);
-	expect_status(&o, 0);
+	cy_test_scratch_path(result, sizeof result, "trace.json");
+	cy_test_outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "20000", "--warmup", "0", "--repeat",
+		"1", "--threshold", "100,5,5", "--gc", gc, "--threads", threads, "--trace-gc", "--quiet", "-o", result,
+		NULL);
+	cy_test_expect_status(&o, 0);
 	assert_string_equal(o.out, "");
 	json_t *doc = load_json(result);
 	json_int_t collections = run_collections(json_array_get(at(doc, "runs"), 0));
@@ -468,7 +362,7 @@ static void trace_gc_prints_a_line_per_collection(const char *gc, const char *th
 	}
 	assert_true(collections > 10);
 	assert_int_equal(lines, (size_t)collections);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void trace_gc_stw(void **state)
@@ -487,14 +381,14 @@ static void trace_gc_json_lines_parse(void **state)
 {
 	(void)state;
 	char result[PATH_MAX + 32], trace[PATH_MAX + 32], tmp[PATH_MAX + 48];
-	scratch_path(result, sizeof result, "json-trace-result.json");
-	scratch_path(trace, sizeof trace, "gctrace.jsonl");
+	cy_test_scratch_path(result, sizeof result, "json-trace-result.json");
+	cy_test_scratch_path(trace, sizeof trace, "gctrace.jsonl");
 	snprintf(tmp, sizeof tmp, "%s.tmp", trace);
-	outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "10000", "--warmup", "1", "--repeat", "2",
-		"--threshold", "100,5,5", "--trace-gc-json", trace, "--quiet", "-o", result, NULL);
-	expect_status(&o, 0);
+	cy_test_outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "10000", "--warmup", "1", "--repeat",
+		"2", "--threshold", "100,5,5", "--trace-gc-json", trace, "--quiet", "-o", result, NULL);
+	cy_test_expect_status(&o, 0);
 	assert_string_equal(o.err, ""); /* the JSON trace alone: nothing on stderr */
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	file_is_absent(tmp);
 
 	json_t *doc = load_json(result);
@@ -546,11 +440,13 @@ static void trace_gc_json_lines_parse(void **state)
 static void unwritable_trace_and_topology_files(void **state)
 {
 	(void)state;
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--trace-gc-json", "/nonexistent-dir/t.jsonl", NULL),
+	cy_test_expect_refusal(
+		run_with_env(NULL, "run", "linked-cycles", "--trace-gc-json", "/nonexistent-dir/t.jsonl", NULL),
 		"/nonexistent-dir/t.jsonl", "writable directory");
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--trace-gc-json", "-", NULL), "--trace-gc-json",
-		"file name");
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--topology-xml", "/nonexistent-dir/t.xml", NULL),
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--trace-gc-json", "-", NULL),
+		"--trace-gc-json", "file name");
+	cy_test_expect_refusal(
+		run_with_env(NULL, "run", "linked-cycles", "--topology-xml", "/nonexistent-dir/t.xml", NULL),
 		"--topology-xml", "/nonexistent-dir/t.xml");
 }
 
@@ -560,12 +456,12 @@ static void pin_compact_records_placement(void **state)
 {
 	(void)state;
 	char result[PATH_MAX + 32], xml[PATH_MAX + 32];
-	scratch_path(result, sizeof result, "pin.json");
-	scratch_path(xml, sizeof xml, "topology.xml");
-	outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "4000", "--warmup", "0", "--repeat", "2",
-		"--threads", "2", "--pin", "compact", "--topology-xml", xml, "--quiet", "-o", result, NULL);
-	expect_status(&o, 0);
-	outcome_free(&o);
+	cy_test_scratch_path(result, sizeof result, "pin.json");
+	cy_test_scratch_path(xml, sizeof xml, "topology.xml");
+	cy_test_outcome o = run_with_env(NULL, "run", "linked-cycles", "--ops", "4000", "--warmup", "0", "--repeat",
+		"2", "--threads", "2", "--pin", "compact", "--topology-xml", xml, "--quiet", "-o", result, NULL);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
 
 	json_t *doc = load_json(result);
 	expect_json_string(doc, "config.pin", "compact");
@@ -599,7 +495,7 @@ static void pin_compact_records_placement(void **state)
 	json_decref(doc);
 	unlink(result);
 
-	char *text = slurp(xml);
+	char *text = cy_test_slurp(xml, NULL);
 	assert_non_null(text);
 	assert_non_null(strstr(text, "<topology"));
 	free(text);
@@ -609,15 +505,15 @@ static void pin_compact_records_placement(void **state)
 	char *show = show_config(NULL, "linked-cycles", NULL, NULL, NULL, NULL);
 	expect_row(show, "pin", "none", "default");
 	free(show);
-	expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--pin", "sideways", NULL), "unknown --pin 'sideways'",
-		"none, compact, scatter");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--pin", "sideways", NULL),
+		"unknown --pin 'sideways'", "none, compact, scatter");
 }
 
 static void help_documents_the_knobs(void **state)
 {
 	(void)state;
-	outcome o = run_with_env(NULL, "run", "--help", NULL);
-	expect_status(&o, 0);
+	cy_test_outcome o = run_with_env(NULL, "run", "--help", NULL);
+	cy_test_expect_status(&o, 0);
 	static const char *const needles[] = {"CYCLAB_THREADS", "CYCLAB_PAUSE_BUDGET_US", "CYCLAB_PARAM_<KEY>",
 		"powers of 1024", "2K = 2000", "--show-config", "--trace-gc-json FILE", "cyclab-gctrace/1",
 		"stop_world+prepare+mark+weakrefs+finalize+clear+promote", "--pin POLICY", "--topology-xml FILE"};
@@ -625,19 +521,13 @@ static void help_documents_the_knobs(void **state)
 		if (!strstr(o.out, needles[i]))
 			fail_msg("--help lacks '%s'", needles[i]);
 	}
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 int main(void)
 {
-	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
-		fprintf(stderr, "test_knobs: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
+	if (cy_test_cyclab_setup("test_knobs") != 0)
 		return 1;
-	}
-	if (cy_test_make_scratch(scratch_dir, sizeof scratch_dir, "test_knobs") != 0) {
-		fprintf(stderr, "test_knobs: cannot make a scratch directory: %s\n", strerror(errno));
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(environment_sets_knobs_and_command_line_wins),
 		cmocka_unit_test(bad_values_in_the_environment_are_refused),
@@ -652,11 +542,6 @@ int main(void)
 		cmocka_unit_test(help_documents_the_knobs),
 	};
 	int failed = cmocka_run_group_tests_name("test_knobs", tests, NULL, NULL);
-	char path[PATH_MAX + 16];
-	scratch_path(path, sizeof path, "stdout");
-	unlink(path);
-	scratch_path(path, sizeof path, "stderr");
-	unlink(path);
-	rmdir(scratch_dir);
+	cy_test_remove_tree(cy_test_scratch());
 	return failed;
 }

@@ -16,17 +16,13 @@
  * (the path configure found, or CYCLAB_CHROMIUM): its DOM must hold the
  * summary table and one inline SVG per figure, and a screenshot must come
  * out as a PNG. Each Chromium run has its own profile directory and a
- * deadline, after which its whole process group is killed.
+ * deadline, after which its whole process group is killed
+ * (tests/cyclab_binary.c runs every program).
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
-#include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,8 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -47,129 +41,9 @@
 #define CY_TEST_CHROMIUM ""
 #endif
 
-extern char **environ;
-
-static char cyclab_path[PATH_MAX];
-static char scratch[PATH_MAX];
 static char suite_dir[PATH_MAX];
 
-/* ---- running programs ------------------------------------------------------------------ */
-
-typedef struct outcome {
-	int status; /* exit status, 128 + signal, or -1 if it ran past its deadline */
-	char *out, *err;
-} outcome;
-
-static char *slurp(const char *path, size_t *size)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc(n > 0 ? (size_t)n + 1 : 1);
-	size_t got = buf && n > 0 ? fread(buf, 1, (size_t)n, f) : 0;
-	fclose(f);
-	if (buf)
-		buf[got] = '\0';
-	if (size)
-		*size = got;
-	return buf;
-}
-
-/*
- * Run argv (NULL-terminated) in its own process group with extra_env (or
- * NULL) added to the environment, its output in files; after deadline_s
- * the whole group is killed. Leftovers of the group are killed in any case.
- */
-static outcome run_program(char *const argv[], const char *extra_env, int deadline_s)
-{
-	outcome o = {.status = -1};
-	char out_path[PATH_MAX + 16], err_path[PATH_MAX + 16];
-	snprintf(out_path, sizeof out_path, "%s/stdout", scratch);
-	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
-	posix_spawn_file_actions_t files;
-	posix_spawn_file_actions_init(&files);
-	posix_spawn_file_actions_addopen(&files, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-	posix_spawn_file_actions_addopen(&files, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawn_file_actions_addopen(&files, STDERR_FILENO, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	posix_spawnattr_t attr;
-	posix_spawnattr_init(&attr);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-	posix_spawnattr_setpgroup(&attr, 0);
-	size_t n = 0;
-	while (environ[n])
-		n++;
-	char **env = calloc(n + 2, sizeof *env);
-	assert_non_null(env);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		/* The extra variable replaces any inherited value. */
-		const char *eq = extra_env ? strchr(extra_env, '=') : NULL;
-		if (eq && strncmp(environ[i], extra_env, (size_t)(eq - extra_env + 1)) == 0)
-			continue;
-		env[k++] = environ[i];
-	}
-	if (extra_env)
-		env[k++] = (char *)extra_env;
-	pid_t pid;
-	int err = posix_spawn(&pid, argv[0], &files, &attr, argv, env);
-	posix_spawn_file_actions_destroy(&files);
-	posix_spawnattr_destroy(&attr);
-	free(env);
-	if (err != 0)
-		fail_msg("cannot start %s: %s", argv[0], strerror(err));
-	/*
-	 * Wait without reaping (WNOWAIT): while the leader is a zombie its
-	 * process group id cannot be reused, so killing the group afterwards
-	 * reaches only what this program started (Chromium's helpers).
-	 */
-	struct timespec start, now, pause = {0, 20 * 1000 * 1000};
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	int timed_out = 0;
-	for (;;) {
-		siginfo_t info = {0};
-		if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == pid)
-			break;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec >= deadline_s) {
-			timed_out = 1;
-			break;
-		}
-		nanosleep(&pause, NULL);
-	}
-	kill(-pid, SIGKILL);
-	int status;
-	waitpid(pid, &status, 0);
-	if (!timed_out)
-		o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-	o.out = slurp(out_path, NULL);
-	o.err = slurp(err_path, NULL);
-	assert_non_null(o.out);
-	assert_non_null(o.err);
-	return o;
-}
-
-static outcome run_cyclab(const char *extra_env, const char *a1, const char *a2, const char *a3, const char *a4)
-{
-	char *argv[] = {cyclab_path, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL};
-	return run_program(argv, extra_env, 60);
-}
-
-static void outcome_free(outcome *o)
-{
-	free(o->out);
-	free(o->err);
-}
-
-static size_t count_lines(const char *text)
-{
-	size_t n = 0;
-	for (const char *p = text; *p; p++)
-		n += *p == '\n';
-	return n;
-}
+/* ---- output and files ------------------------------------------------------------------ */
 
 static size_t count_of(const char *text, const char *needle)
 {
@@ -177,31 +51,6 @@ static size_t count_of(const char *text, const char *needle)
 	for (const char *p = strstr(text, needle); p; p = strstr(p + 1, needle))
 		n++;
 	return n;
-}
-
-/* Exit status 2, one line on stderr containing fragment. */
-static void expect_refusal(outcome o, const char *fragment)
-{
-	if (o.status != 2 || count_lines(o.err) != 1 || !strstr(o.err, fragment))
-		fail_msg("expected exit 2 and one line with '%s'; got %d, stderr: %s", fragment, o.status, o.err);
-}
-
-/* ---- files ------------------------------------------------------------------------------- */
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	return remove(path);
-}
-
-static void remove_tree(const char *path) { nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS); }
-
-static void write_text(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
 }
 
 /* Names in dir with the suffix, sorted, joined by spaces. */
@@ -370,20 +219,16 @@ static void write_micro(void)
 static int setup(void **state)
 {
 	(void)state;
-	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0)
+	if (cy_test_cyclab_setup("cyclab-test-plot") != 0)
 		return -1;
-	if (cy_test_make_scratch(scratch, sizeof scratch, "cyclab-test-plot") != 0)
-		return -1;
-	if (snprintf(suite_dir, sizeof suite_dir, "%s/suite", scratch) >= (int)sizeof suite_dir ||
-		mkdir(suite_dir, 0755) != 0)
-		return -1;
-	return 0;
+	cy_test_scratch_path(suite_dir, sizeof suite_dir, "suite");
+	return mkdir(suite_dir, 0755);
 }
 
 static int teardown(void **state)
 {
 	(void)state;
-	remove_tree(scratch);
+	cy_test_remove_tree(cy_test_scratch());
 	return 0;
 }
 
@@ -476,8 +321,8 @@ static void plot_draws_what_the_data_supports(void **state)
 	(void)state;
 	write_suite();
 	char out_dir[PATH_MAX + 16], path[PATH_MAX + 128], listing[4096], want[4096];
-	snprintf(out_dir, sizeof out_dir, "%s/figures", scratch);
-	outcome o = run_cyclab(NULL, "plot", suite_dir, "-o", out_dir);
+	cy_test_scratch_path(out_dir, sizeof out_dir, "figures");
+	cy_test_outcome o = cy_test_run_cyclab("plot", suite_dir, "-o", out_dir, NULL);
 	if (o.status != 0)
 		fail_msg("cyclab plot failed (%d): %s", o.status, o.err);
 	/* Exactly the expected SVGs and PNGs, and nothing half-written. */
@@ -495,7 +340,7 @@ static void plot_draws_what_the_data_supports(void **state)
 	for (int i = 0; i < MADE_COUNT; i++) {
 		size_t size;
 		snprintf(path, sizeof path, "%s/%s.svg", out_dir, expected_made[i].name);
-		char *svg = slurp(path, &size);
+		char *svg = cy_test_slurp(path, &size);
 		assert_non_null(svg);
 		if (!(strncmp(svg, "<?xml", 5) == 0 || strncmp(svg, "<svg", 4) == 0) || !strstr(svg, "</svg>"))
 			fail_msg("%s is not an SVG document", path);
@@ -503,7 +348,7 @@ static void plot_draws_what_the_data_supports(void **state)
 			fail_msg("%s lacks its title '%s'", path, expected_made[i].title);
 		free(svg);
 		snprintf(path, sizeof path, "%s/%s.png", out_dir, expected_made[i].name);
-		char *png = slurp(path, &size);
+		char *png = cy_test_slurp(path, &size);
 		assert_non_null(png);
 		assert_true(size > 1000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
 		free(png);
@@ -515,9 +360,9 @@ static void plot_draws_what_the_data_supports(void **state)
 	}
 	/* Every figure skipped is said so, with a reason, on stdout and in plots.tsv. */
 	snprintf(path, sizeof path, "%s/plots.tsv", out_dir);
-	char *manifest = slurp(path, NULL);
+	char *manifest = cy_test_slurp(path, NULL);
 	assert_non_null(manifest);
-	assert_int_equal(count_lines(manifest), MADE_COUNT + SKIPPED_COUNT);
+	assert_int_equal(cy_test_count_lines(manifest), MADE_COUNT + SKIPPED_COUNT);
 	assert_int_equal(count_of(manifest, "made\t"), MADE_COUNT);
 	for (int i = 0; i < SKIPPED_COUNT; i++) {
 		char line[128];
@@ -535,79 +380,64 @@ static void plot_draws_what_the_data_supports(void **state)
 	assert_non_null(strstr(o.out, "6 skipped"));
 	/* The pooled CDF reaches 100% and the histogram's shares add to 100%. */
 	snprintf(path, sizeof path, "%s/pause-cdf-linked-cycles.dat", out_dir);
-	char *cdf = slurp(path, NULL);
+	char *cdf = cy_test_slurp(path, NULL);
 	assert_non_null(cdf);
 	assert_int_equal(count_of(cdf, " 100\n"), 2); /* one line per collector */
 	assert_non_null(strstr(cdf, "# gc stw"));
 	assert_non_null(strstr(cdf, "# gc incremental"));
 	free(cdf);
 	free(manifest);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 }
 
 static void plot_refuses_bad_input(void **state)
 {
 	(void)state;
 	write_suite();
-	char dir[PATH_MAX + 32], out_dir[PATH_MAX + 32], path[PATH_MAX + 64], fake[PATH_MAX + 32], env[PATH_MAX + 64];
-	char listing[4096];
-	snprintf(out_dir, sizeof out_dir, "%s/bad-out", scratch);
+	char dir[PATH_MAX + 32], out_dir[PATH_MAX + 32], path[PATH_MAX + 64], fake[PATH_MAX + 32];
+	char listing[4096], gnuplot_variable[PATH_MAX + 64];
+	const char *gnuplot_set[] = {gnuplot_variable, NULL};
+	const cy_test_env gnuplot = {.set = gnuplot_set}; /* CYCLAB_GNUPLOT as gnuplot_variable says */
+	cy_test_scratch_path(out_dir, sizeof out_dir, "bad-out");
 
-	outcome o = run_cyclab(NULL, "plot", NULL, NULL, NULL);
-	expect_refusal(o, "no input given");
-	outcome_free(&o);
-	o = run_cyclab(NULL, "plot", "--frobnicate", NULL, NULL);
-	expect_refusal(o, "unknown option '--frobnicate'");
-	outcome_free(&o);
-	snprintf(dir, sizeof dir, "%s/absent", scratch);
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "cannot read");
-	outcome_free(&o);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", NULL), "no input given", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", "--frobnicate", NULL), "unknown option '--frobnicate'", NULL);
+	cy_test_scratch_path(dir, sizeof dir, "absent");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "cannot read", NULL);
 
-	snprintf(dir, sizeof dir, "%s/empty", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "empty");
 	assert_int_equal(mkdir(dir, 0755), 0);
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "holds no result");
-	outcome_free(&o);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "holds no result", NULL);
 
-	snprintf(dir, sizeof dir, "%s/broken", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "broken");
 	assert_int_equal(mkdir(dir, 0755), 0);
 	snprintf(path, sizeof path, "%s/cell-000.json", dir);
-	write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [\n");
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "cell-000.json:3:");
-	expect_refusal(o, "not valid JSON");
-	outcome_free(&o);
-	write_text(path, "{\"schema\": \"cyclab-result/9\", \"workload\": \"x\", \"config\": {}, \"runs\": []}\n");
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "unsupported result schema");
-	outcome_free(&o);
-	write_text(path, "[1, 2, 3]\n");
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "neither a cyclab result");
-	outcome_free(&o);
-	write_text(path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"config\": {}, \"runs\": [3]}\n");
-	o = run_cyclab(NULL, "plot", dir, "-o", out_dir);
-	expect_refusal(o, "not an object");
-	outcome_free(&o);
+	cy_test_write_text(path, "{\"schema\": \"cyclab-result/1\",\n \"runs\": [\n");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "cell-000.json:3:", "not valid JSON");
+	cy_test_write_text(
+		path, "{\"schema\": \"cyclab-result/9\", \"workload\": \"x\", \"config\": {}, \"runs\": []}\n");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "unsupported result schema", NULL);
+	cy_test_write_text(path, "[1, 2, 3]\n");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "neither a cyclab result", NULL);
+	cy_test_write_text(
+		path, "{\"schema\": \"cyclab-result/1\", \"workload\": \"x\", \"config\": {}, \"runs\": [3]}\n");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "-o", out_dir, NULL), "not an object", NULL);
 
 	/* gnuplot missing, not gnuplot, or failing on a figure. */
-	snprintf(env, sizeof env, "CYCLAB_GNUPLOT=%s/no-such-gnuplot", scratch);
-	o = run_cyclab(env, "plot", suite_dir, "-o", out_dir);
-	expect_refusal(o, "gnuplot not found");
-	outcome_free(&o);
-	o = run_cyclab("CYCLAB_GNUPLOT=/bin/false", "plot", suite_dir, "-o", out_dir);
-	expect_refusal(o, "does not run");
-	outcome_free(&o);
+	snprintf(gnuplot_variable, sizeof gnuplot_variable, "CYCLAB_GNUPLOT=%s/no-such-gnuplot", cy_test_scratch());
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&gnuplot, "plot", suite_dir, "-o", out_dir, NULL),
+		"gnuplot not found", NULL);
+	snprintf(gnuplot_variable, sizeof gnuplot_variable, "CYCLAB_GNUPLOT=/bin/false");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab_env(&gnuplot, "plot", suite_dir, "-o", out_dir, NULL), "does not run", NULL);
 	/* Passes the terminal checks (gnuplot -e ...), fails on every script. */
-	snprintf(fake, sizeof fake, "%s/failing-gnuplot", scratch);
-	write_text(fake, "#!/bin/sh\n[ \"$1\" = -e ] && exit 0\necho \"$1 line 9: all wrong\" >&2\nexit 1\n");
+	cy_test_scratch_path(fake, sizeof fake, "failing-gnuplot");
+	cy_test_write_text(fake, "#!/bin/sh\n[ \"$1\" = -e ] && exit 0\necho \"$1 line 9: all wrong\" >&2\nexit 1\n");
 	assert_int_equal(chmod(fake, 0755), 0);
-	snprintf(env, sizeof env, "CYCLAB_GNUPLOT=%s", fake);
-	o = run_cyclab(env, "plot", suite_dir, "-o", out_dir);
-	expect_refusal(o, "gnuplot failed on");
-	expect_refusal(o, "all wrong");
-	outcome_free(&o);
+	snprintf(gnuplot_variable, sizeof gnuplot_variable, "CYCLAB_GNUPLOT=%s", fake);
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&gnuplot, "plot", suite_dir, "-o", out_dir, NULL),
+		"gnuplot failed on", "all wrong");
 	list_suffix(out_dir, ".svg", listing, sizeof listing);
 	assert_string_equal(listing, "");
 	list_suffix(out_dir, ".png", listing, sizeof listing);
@@ -615,10 +445,9 @@ static void plot_refuses_bad_input(void **state)
 	list_suffix(out_dir, ".tmp", listing, sizeof listing);
 	assert_string_equal(listing, "");
 	/* The report says the same and writes no page. */
-	snprintf(path, sizeof path, "%s/page.html", scratch);
-	o = run_cyclab(env, "report", dir, "-o", path);
-	expect_refusal(o, "not an object");
-	outcome_free(&o);
+	cy_test_scratch_path(path, sizeof path, "page.html");
+	cy_test_expect_refusal(
+		cy_test_run_cyclab_env(&gnuplot, "report", dir, "-o", path, NULL), "not an object", NULL);
 	assert_int_equal(access(path, F_OK), -1);
 }
 
@@ -630,10 +459,10 @@ static const char *chromium_path(void)
 	return path && *path ? path : CY_TEST_CHROMIUM;
 }
 
-static outcome run_chromium(const char *mode_flag, const char *page)
+static cy_test_outcome run_chromium(const char *mode_flag, const char *page)
 {
 	char profile[PATH_MAX + 32], url[PATH_MAX + 32];
-	snprintf(profile, sizeof profile, "%s/chromium-profile-XXXXXX", scratch);
+	cy_test_scratch_path(profile, sizeof profile, "chromium-profile-XXXXXX");
 	assert_non_null(mkdtemp(profile));
 	char profile_flag[PATH_MAX + 64];
 	snprintf(profile_flag, sizeof profile_flag, "--user-data-dir=%s", profile);
@@ -641,7 +470,7 @@ static outcome run_chromium(const char *mode_flag, const char *page)
 	char *argv[] = {(char *)chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-extensions", "--hide-scrollbars", "--window-size=1280,4000", profile_flag, (char *)mode_flag,
 		url, NULL};
-	return run_program(argv, NULL, 20);
+	return cy_test_run(argv, NULL, 20);
 }
 
 static void report_renders_in_chromium(void **state)
@@ -656,12 +485,12 @@ static void report_renders_in_chromium(void **state)
 	char page[PATH_MAX + 32], tmp[PATH_MAX + 40], shot_flag[PATH_MAX + 48], shot[PATH_MAX + 32];
 	snprintf(page, sizeof page, "%s/report.html", suite_dir);
 	snprintf(tmp, sizeof tmp, "%s.tmp", page);
-	outcome o = run_cyclab(NULL, "report", suite_dir, NULL, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("report", suite_dir, NULL);
 	if (o.status != 0)
 		fail_msg("cyclab report failed (%d): %s", o.status, o.err);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	assert_int_equal(access(tmp, F_OK), -1);
-	char *html = slurp(page, NULL);
+	char *html = cy_test_slurp(page, NULL);
 	assert_non_null(html);
 	/* Self-contained: nothing fetched from anywhere. */
 	static const char *const external[] = {"src=", "<link", "@import", "href=\"http", "href='http", "url(http"};
@@ -687,16 +516,16 @@ static void report_renders_in_chromium(void **state)
 	assert_non_null(strstr(dom, "throughput-caches"));  /* among the figures not drawn */
 	assert_int_equal(count_of(dom, "<tr><td>linked-cycles</td>"), 4); /* summary rows */
 	assert_int_equal(count_of(dom, "<tr><td>caches</td>"), 2);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 
-	snprintf(shot, sizeof shot, "%s/report.png", scratch);
+	cy_test_scratch_path(shot, sizeof shot, "report.png");
 	snprintf(shot_flag, sizeof shot_flag, "--screenshot=%s", shot);
 	o = run_chromium(shot_flag, page);
 	if (o.status != 0)
 		fail_msg("chromium --screenshot failed (%d): %.2000s", o.status, o.err);
-	outcome_free(&o);
+	cy_test_outcome_free(&o);
 	size_t size;
-	char *png = slurp(shot, &size);
+	char *png = cy_test_slurp(shot, &size);
 	assert_non_null(png);
 	assert_true(size > 20000 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
 	free(png);

@@ -25,17 +25,13 @@
  * (or one without --interleave) is refused before anything runs.
  */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,11 +40,6 @@
 #include "bench/suite.h"
 #include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
-
-static char scratch[1024];
-static char cyclab_path[PATH_MAX];
-
-extern char **environ;
 
 static int parse(const char *text, cy_suite *suite, char *why, size_t len)
 {
@@ -360,22 +351,6 @@ static size_t count_lines(const char *path)
 	return n;
 }
 
-static void remove_dir(const char *dir)
-{
-	DIR *d = opendir(dir);
-	if (!d)
-		return;
-	char path[PATH_MAX + 300];
-	for (struct dirent *e; (e = readdir(d));) {
-		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-			continue;
-		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		unlink(path);
-	}
-	closedir(d);
-	rmdir(dir);
-}
-
 static const char tiny_suite[] = "# tiny: a few hundred operations a cell\n"
 				 "set ops = 300\nset warmup = 0\nset repeat = 1\n"
 				 "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n"
@@ -383,11 +358,8 @@ static const char tiny_suite[] = "# tiny: a few hundred operations a cell\n"
 
 static void write_tiny_suite(char *file, size_t len)
 {
-	snprintf(file, len, "%s/tiny.suite", scratch);
-	FILE *f = fopen(file, "w");
-	assert_non_null(f);
-	fputs(tiny_suite, f);
-	assert_int_equal(fclose(f), 0);
+	cy_test_scratch_path(file, len, "tiny.suite");
+	cy_test_write_text(file, tiny_suite);
 }
 
 static void resumption_skips_done_cells(void **state)
@@ -395,7 +367,7 @@ static void resumption_skips_done_cells(void **state)
 	(void)state;
 	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
 	write_tiny_suite(file, sizeof file);
-	snprintf(dir, sizeof dir, "%s/results", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "results");
 	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
 	cy_suite suite;
 	char why[1024];
@@ -439,7 +411,7 @@ static void resumption_skips_done_cells(void **state)
 		assert_true(now.present);
 		assert_int_not_equal(now.inode, first[i].inode);
 	}
-	remove_dir(dir);
+	cy_test_remove_tree(dir);
 	cy_suite_free(&suite);
 }
 
@@ -448,7 +420,7 @@ static void shards_run_apart_fill_one_directory(void **state)
 	(void)state;
 	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
 	write_tiny_suite(file, sizeof file);
-	snprintf(dir, sizeof dir, "%s/sharded", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "sharded");
 	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
 	cy_suite suite;
 	char why[1024];
@@ -465,7 +437,7 @@ static void shards_run_apart_fill_one_directory(void **state)
 	assert_int_equal(run_suite(file, dir, "--shard", "2/2", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--bogus", NULL), 2);
 	assert_int_equal(run_suite("/nonexistent/suite", dir, NULL), 2);
-	remove_dir(dir);
+	cy_test_remove_tree(dir);
 	cy_suite_free(&suite);
 }
 
@@ -488,45 +460,37 @@ static void count_results(const char *dir, size_t *results, size_t *temps)
 	closedir(d);
 }
 
+/* Ctrl-C for a running `cyclab suite`: it must stop and exit with status 130. */
+static void interrupt_suite(pid_t pid)
+{
+	assert_int_equal(kill(pid, SIGINT), 0);
+	cy_test_outcome o = cy_test_finish(pid, CY_TEST_CYCLAB_DEADLINE_S);
+	cy_test_expect_status(&o, 130);
+	cy_test_outcome_free(&o);
+}
+
 static void interrupt_keeps_complete_results(void **state)
 {
 	(void)state;
-	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32], err_path[PATH_MAX + 16];
-	snprintf(file, sizeof file, "%s/timed.suite", scratch);
-	snprintf(dir, sizeof dir, "%s/interrupted", scratch);
+	char file[PATH_MAX], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
+	cy_test_scratch_path(file, sizeof file, "timed.suite");
+	cy_test_scratch_path(dir, sizeof dir, "interrupted");
 	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
-	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
-	FILE *f = fopen(file, "w");
-	assert_non_null(f);
-	fputs("set duration = 0.2\nset warmup = 0\nset repeat = 1\n"
-	      "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\nset seed = 1, 2\n",
-		f);
-	assert_int_equal(fclose(f), 0);
-	char *argv[] = {cyclab_path, "suite", file, "-o", dir, NULL};
-	posix_spawn_file_actions_t actions;
-	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&actions);
+	cy_test_write_text(file, "set duration = 0.2\nset warmup = 0\nset repeat = 1\n"
+				 "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\nset seed = 1, 2\n");
+	pid_t pid = cy_test_start_cyclab("suite", file, "-o", dir, NULL);
 	size_t results = 0, temps;
 	for (int tries = 0; tries < 6000 && results == 0; tries++) { /* at most a minute */
 		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 		count_results(dir, &results, &temps);
 	}
-	assert_int_equal(kill(pid, SIGINT), 0);
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	assert_true(WIFEXITED(wstatus));
-	assert_int_equal(WEXITSTATUS(wstatus), 130);
+	interrupt_suite(pid);
 	count_results(dir, &results, &temps);
 	assert_true(results >= 1 && results < 8);
 	assert_int_equal(temps, 0);
 	assert_int_equal(count_lines(summary), 1 + results); /* every result present is whole */
-	unlink(err_path);
 	unlink(file);
-	remove_dir(dir);
+	cy_test_remove_tree(dir);
 }
 
 /* ---- interleaving --------------------------------------------------------------------- */
@@ -614,11 +578,8 @@ static int read_order(const char *dir, const cy_suite_cell *cell, int64_t order[
 
 static void write_suite(const char *text, const char *name, char *file, size_t len)
 {
-	snprintf(file, len, "%s/%s", scratch, name);
-	FILE *f = fopen(file, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
+	cy_test_scratch_path(file, len, name);
+	cy_test_write_text(file, text);
 }
 
 /* Run the 2 x 3 suite interleaved with seed 7 into dir; check every result and return the order indices. */
@@ -638,8 +599,8 @@ static void interleave_keeps_cells_whole(void **state)
 	(void)state;
 	char file[PATH_MAX + 32], dir[PATH_MAX + 16], again_dir[PATH_MAX + 16], summary[PATH_MAX + 32];
 	write_suite(interleaved_suite, "interleaved.suite", file, sizeof file);
-	snprintf(dir, sizeof dir, "%s/interleaved", scratch);
-	snprintf(again_dir, sizeof again_dir, "%s/interleaved-again", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "interleaved");
+	cy_test_scratch_path(again_dir, sizeof again_dir, "interleaved-again");
 	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
 	cy_suite suite;
 	char why[1024];
@@ -671,7 +632,7 @@ static void interleave_keeps_cells_whole(void **state)
 	/* The same seed, the same order. */
 	run_interleaved(file, again_dir, &suite, again);
 	assert_memory_equal(order, again, sizeof order);
-	remove_dir(again_dir);
+	cy_test_remove_tree(again_dir);
 
 	/* Resumption: a missing cell alone runs again, in a schedule of its own 3 repetitions. */
 	file_id first[2] = {identify(dir, &suite.cells[0]), identify(dir, &suite.cells[1])};
@@ -694,7 +655,7 @@ static void interleave_keeps_cells_whole(void **state)
 	assert_int_equal(run_suite(file, dir, NULL), 0);
 	for (size_t c = 0; c < 2; c++)
 		assert_true(same_file(first[c], identify(dir, &suite.cells[c])));
-	remove_dir(dir);
+	cy_test_remove_tree(dir);
 	unlink(file);
 	cy_suite_free(&suite);
 }
@@ -704,7 +665,7 @@ static void interleave_refuses_bad_seeds(void **state)
 	(void)state;
 	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
 	write_suite(interleaved_suite, "seeds.suite", file, sizeof file);
-	snprintf(dir, sizeof dir, "%s/never", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "never");
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "x", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "-3", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "99999999999999999999", NULL), 2);
@@ -731,31 +692,19 @@ static int whole_cell(const char *dir, const char *name)
 static void interleave_interrupt_leaves_whole_cells(void **state)
 {
 	(void)state;
-	char file[PATH_MAX + 32], dir[PATH_MAX + 16], summary[PATH_MAX + 32], err_path[PATH_MAX + 16];
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16], summary[PATH_MAX + 32];
 	write_suite("set duration = 0.2\nset warmup = 0\nset repeat = 3\n"
 		    "workload linked-cycles\nset rc = atomic, biased\n",
 		"interrupted-interleaved.suite", file, sizeof file);
-	snprintf(dir, sizeof dir, "%s/interrupted-interleaved", scratch);
+	cy_test_scratch_path(dir, sizeof dir, "interrupted-interleaved");
 	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
-	snprintf(err_path, sizeof err_path, "%s/stderr", scratch);
-	char *argv[] = {cyclab_path, "suite", file, "-o", dir, "--interleave", "--seed", "3", NULL};
-	posix_spawn_file_actions_t actions;
-	assert_int_equal(posix_spawn_file_actions_init(&actions), 0);
-	posix_spawn_file_actions_addopen(&actions, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	pid_t pid;
-	assert_int_equal(posix_spawn(&pid, cyclab_path, &actions, NULL, argv, environ), 0);
-	posix_spawn_file_actions_destroy(&actions);
+	pid_t pid = cy_test_start_cyclab("suite", file, "-o", dir, "--interleave", "--seed", "3", NULL);
 	/* The directory appears just before the handler is installed; 6 x 0.2 s of runs follow. */
 	struct stat st;
 	for (int tries = 0; tries < 6000 && stat(dir, &st) != 0; tries++)
 		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
 	nanosleep(&(struct timespec){.tv_nsec = 300 * 1000 * 1000}, NULL);
-	assert_int_equal(kill(pid, SIGINT), 0);
-	int wstatus;
-	while (waitpid(pid, &wstatus, 0) < 0)
-		assert_int_equal(errno, EINTR);
-	assert_true(WIFEXITED(wstatus));
-	assert_int_equal(WEXITSTATUS(wstatus), 130);
+	interrupt_suite(pid);
 	size_t results, temps;
 	count_results(dir, &results, &temps);
 	assert_true(results < 2);
@@ -773,22 +722,14 @@ static void interleave_interrupt_leaves_whole_cells(void **state)
 	count_results(dir, &results, &temps);
 	assert_int_equal(results, 2);
 	assert_int_equal(count_lines(summary), 1 + 2);
-	unlink(err_path);
 	unlink(file);
-	remove_dir(dir);
+	cy_test_remove_tree(dir);
 }
 
-/* The built cyclab: $builddir/cyclab, beside this program's directory. */
 int main(void)
 {
-	if (cy_test_find_cyclab(cyclab_path, sizeof cyclab_path) != 0) {
-		fprintf(stderr, "test_suite: cannot find the cyclab binary beside the tests (%s)\n", cyclab_path);
+	if (cy_test_cyclab_setup("test_suite") != 0)
 		return 1;
-	}
-	if (cy_test_make_scratch(scratch, sizeof scratch, "test_suite") != 0) {
-		fprintf(stderr, "test_suite: cannot create a scratch directory: %s\n", strerror(errno));
-		return 1;
-	}
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_file_parses),
 		cmocka_unit_test(bad_files_name_the_line),
@@ -805,9 +746,6 @@ int main(void)
 		cmocka_unit_test(interleave_interrupt_leaves_whole_cells),
 	};
 	int failed = cmocka_run_group_tests_name("test_suite", tests, NULL, NULL);
-	char file[PATH_MAX + 16];
-	snprintf(file, sizeof file, "%s/tiny.suite", scratch);
-	unlink(file);
-	rmdir(scratch);
+	cy_test_remove_tree(cy_test_scratch());
 	return failed;
 }
