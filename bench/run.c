@@ -79,7 +79,8 @@ typedef struct runner {
 	cy_run_sample *series;
 	size_t series_len, series_cap;
 	int series_truncated;
-	int done; /* atomic: the threads have all returned */
+	int done; /* atomic: the threads have all returned (set under gate_lock, then wake signalled) */
+	pthread_cond_t wake; /* the sampler sleeps on it (CLOCK_MONOTONIC) so the end of a run wakes it */
 } runner;
 
 typedef struct worker {
@@ -155,11 +156,14 @@ static void take_sample(runner *r, uint64_t now)
 	};
 }
 
-static void sleep_until(uint64_t ns)
+/* Sleep until ns (CLOCK_MONOTONIC) or until the run is done, whichever comes first. */
+static void sleep_until(runner *r, uint64_t ns)
 {
 	struct timespec t = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+	pthread_mutex_lock(&r->gate_lock);
+	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && pthread_cond_timedwait(&r->wake, &r->gate_lock, &t) == 0)
 		;
+	pthread_mutex_unlock(&r->gate_lock);
 }
 
 /* The sampler and timekeeper: unregistered, it never touches an object. */
@@ -175,7 +179,7 @@ static void *sampler_main(void *p)
 	uint64_t next = r->start_ns + interval;
 	int stopped = 0;
 	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
-		sleep_until(!stopped && deadline < next ? deadline : next);
+		sleep_until(r, !stopped && deadline < next ? deadline : next);
 		uint64_t now = cy_now_ns();
 		if (!stopped && now >= deadline) {
 			__atomic_store_n(&r->run->stop, 1, __ATOMIC_RELAXED);
@@ -381,7 +385,10 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	for (unsigned i = 1; i < run->threads; i++)
 		pthread_join(ids[i], NULL);
 	uint64_t end_ns = cy_now_ns();
+	pthread_mutex_lock(&r->gate_lock);
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->gate_lock);
 	pthread_join(sampler, NULL);
 	cy_blocking_end();
 	/* No collection runs now: every thread but this one is gone, and this one is between safepoints. */
@@ -474,8 +481,14 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 		.gate_lock = PTHREAD_MUTEX_INITIALIZER,
 		.gate_cond = PTHREAD_COND_INITIALIZER,
 	};
+	pthread_condattr_t monotonic;
+	pthread_condattr_init(&monotonic);
+	pthread_condattr_setclock(&monotonic, CLOCK_MONOTONIC);
+	pthread_cond_init(&r.wake, &monotonic);
+	pthread_condattr_destroy(&monotonic);
 	cy_workload_run *run = calloc(1, sizeof *run);
 	if (!run) {
+		pthread_cond_destroy(&r.wake);
 		snprintf(why, len, "out of memory");
 		clean_up(c, why, len);
 		return CY_RUN_FAILED;
@@ -513,6 +526,7 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 	}
 	free(r.series);
 	free(run);
+	pthread_cond_destroy(&r.wake);
 	char cleanup_why[256];
 	if (clean_up(c, cleanup_why, sizeof cleanup_why) != 0 && status == CY_RUN_OK) {
 		snprintf(why, len, "%s", cleanup_why);

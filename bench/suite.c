@@ -18,7 +18,7 @@
  *
  * `set KNOB = V1, V2, ...` takes any knob of `cyclab run` that has a value,
  * spelled without the dashes: threads, rc, gc, threshold, pause-budget-us,
- * alloc, duration, ops, seed, warmup, repeat, sample-ms. `param KEY = ...`
+ * alloc, duration, ops, seed, warmup, repeat, sample-ms, pin. `param KEY = ...`
  * takes a parameter of the block's workload (`cyclab run NAME --help`).
  * Values are separated by commas; a value containing a comma (a
  * threshold) is written in double quotes. Each block expands to the
@@ -56,7 +56,7 @@ enum {
 
 static const char *const knob_names[] = {
 	"threads", "rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
-	"sample-ms",
+	"sample-ms", "pin",
 };
 enum { KNOB_COUNT = sizeof knob_names / sizeof knob_names[0] };
 

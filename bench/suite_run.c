@@ -402,7 +402,7 @@ static void print_usage(FILE *out)
 	      "  set threshold = \"700,10,10\", \"100,10,10\"   # a value with a comma goes in quotes\n"
 	      "\n"
 	      "Knobs: threads, rc, gc, threshold, pause-budget-us, alloc, duration, ops, seed, warmup,\n"
-	      "repeat, sample-ms. Each block runs the cartesian product of its lists and of the\n"
+	      "repeat, sample-ms, pin. Each block runs the cartesian product of its lists and of the\n"
 	      "suite-wide lists it does not set itself (the last list varies fastest): above, 2 x 2 x 2\n"
 	      "cells of linked-cycles and 2 of caches. Every value is checked before anything runs;\n"
 	      "combinations the runner refuses (nonatomic with several threads) are left out with a note.\n"
