@@ -453,8 +453,10 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 		return CY_RUN_FAILED;
 	}
 	if (cy_gc_start(c->gc) != 0) {
-		snprintf(why, len, "the %s collector is not available in this build (valid: --gc off, stw, incremental)",
-			cy_gc_mode_name(c->gc));
+		snprintf(why, len,
+			"the %s collector is not available with --rc %s (valid: --gc off, stw, incremental, or concurrent "
+			"with --rc atomic or biased)",
+			cy_gc_mode_name(c->gc), cy_rc_mode_name(c->rc));
 		return CY_RUN_UNAVAILABLE;
 	}
 	cy_gc_set_threshold(c->threshold[0], c->threshold[1], c->threshold[2]);

@@ -498,7 +498,7 @@ static const run_option option_table[] = {
 	{"--threshold", "A,B,C", CY_KNOB_THRESHOLD, "collection thresholds per generation (default 700,10,10)",
 		opt_threshold},
 	{"--pause-budget-us", "N", CY_KNOB_PAUSE_BUDGET_US,
-		"longest marking pause of the incremental collector, in us (default 200)", opt_pause_budget},
+		"longest pause of the incremental and concurrent collectors, in us (default 200)", opt_pause_budget},
 	{"--alloc", "NAME", CY_KNOB_ALLOC, "object storage: pool, malloc, mimalloc or jemalloc (default pool)",
 		opt_alloc},
 	{"--duration", "SECONDS", CY_KNOB_DURATION, "length of each timed run (default 1)", opt_duration},

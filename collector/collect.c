@@ -50,6 +50,9 @@ typedef struct collection {
 	cy_gc_phase phase;
 	/* The set in list order, when the first pass could record it (else NULL): see member_array. */
 	struct member_array *members;
+	/* Verifying candidates: survivors go here with keep_state instead of up a generation (NULL: promoted). */
+	cy_gc_head *keep;
+	uint32_t keep_state;
 } collection;
 
 static void phase_switch(collection *c, cy_gc_phase next)
@@ -576,6 +579,15 @@ static int64_t promote(collection *c)
 		cy_incref_any(o);
 		cy_gc_garbage_append(o);
 	}
+	if (c->keep) {
+		for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next, n++)
+			cy_gc_set_state(g, state);
+		cy_gc_list_splice(&cy_gc_old[target], &c->uncollectable);
+		for (cy_gc_head *g = c->reachable.next; g != &c->reachable; g = g->next)
+			cy_gc_set_state(g, c->keep_state);
+		cy_gc_list_splice(c->keep, &c->reachable);
+		return n;
+	}
 	cy_gc_list_splice(&c->reachable, &c->uncollectable);
 	for (cy_gc_head *g = c->reachable.next; g != &c->reachable; g = g->next) {
 		cy_gc_set_state(g, state);
@@ -592,6 +604,7 @@ void cy_gc_update_counts(int gen, int64_t survivors)
 	for (int i = 1; i <= gen; i++)
 		cy_gc.count[i] = 0;
 	cy_atomic_store_relaxed(&cy_gc_young_count, (int64_t)0);
+	cy_gc.generation1_promoted = gen == 0 ? cy_gc.generation1_promoted + survivors : 0;
 	if (gen == CY_GC_GENERATIONS - 1) {
 		cy_gc.long_lived_total = survivors;
 		cy_gc.long_lived_pending = 0;
@@ -635,9 +648,11 @@ static int64_t dispose(collection *c, int64_t unreachable)
 	return promoted;
 }
 
-int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info)
+int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info, cy_gc_head *keep,
+	uint32_t keep_state)
 {
-	collection c = {.gen = gen, .info = info, .phase = CY_GC_PHASE_PREPARE, .phase_start = cy_now_ns()};
+	collection c = {.gen = gen, .info = info, .phase = CY_GC_PHASE_PREPARE, .phase_start = cy_now_ns(),
+		.keep = keep, .keep_state = keep_state};
 	cy_gc_list_init(&c.work);
 	cy_gc_list_init(&c.reachable);
 	cy_gc_list_init(&c.uncollectable);
@@ -692,12 +707,18 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	release_threads();
 
 	cy_gc_tls_collecting = 0;
-	cy_world_resume();
+	/* Before resuming: our own return to running may wait behind another thread's stop. */
 	uint64_t end = cy_now_ns();
+	cy_world_resume();
 	info.cpu_ns = cy_thread_cpu_ns() - cpu_start;
 	info.wall_ns = end - info.start_ns;
 	info.pause_ns = end - stop.requested_ns;
 	info.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(&stop);
+	if (info.examined >= 256) {
+		uint64_t per_object = info.pause_ns / (uint64_t)info.examined + 1;
+		uint64_t average = cy_gc.stw_ns_per_object;
+		cy_gc.stw_ns_per_object = average ? (7 * average + per_object) / 8 : per_object;
+	}
 	cy_gc_record_pause(info.number, &stop, end, CY_GC_PAUSE_COLLECTION);
 	cy_gc_account(&info);
 	cy_gc_run_callbacks(0, &info);

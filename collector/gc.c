@@ -79,8 +79,10 @@ static void on_young_count(int64_t count)
 	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED))
 		return;
 	int64_t threshold = __atomic_load_n(&cy_gc.threshold[0], __ATOMIC_RELAXED);
-	/* An incremental collection in progress takes a slice whenever one is due. */
-	if ((threshold > 0 && count > threshold) || __atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED))
+	/* An incremental collection in progress takes a slice whenever one is due (a concurrent one drives itself). */
+	if ((threshold > 0 && count > threshold) ||
+		(__atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED) &&
+			__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) == CY_GC_MODE_INCREMENTAL))
 		cy_request_collect();
 }
 
@@ -100,14 +102,51 @@ static int select_generation(void)
 	return -1;
 }
 
+/*
+ * Concurrent mode, collect_lock held: would a collection of generations
+ * 0..gen fit in one pause? Then the collector thread is not worth waking
+ * (its snapshot and verify pauses alone would cost as much). The size is
+ * estimated from what collections moved into the generations, frees
+ * ignored; the cost per object from recent stop-the-world collections.
+ */
+static int fits_in_a_pause(int gen)
+{
+	if (!cy_gc.stw_ns_per_object)
+		return 0;
+	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
+	if (gen == CY_GC_GENERATIONS - 1)
+		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
+	return objects >= 0 && (uint64_t)objects * cy_gc.stw_ns_per_object <= cy_gc.pause_budget_ns;
+}
+
 static void collect_at_safepoint(void)
 {
-	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED) || cy_gc.mode == CY_GC_MODE_OFF)
+	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED) ||
+		__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) == CY_GC_MODE_OFF)
 		return;
-	if (pthread_mutex_trylock(&cy_gc.collect_lock) != 0)
-		return; /* another thread is collecting */
+	if (pthread_mutex_trylock(&cy_gc.collect_lock) != 0) {
+		/*
+		 * Another thread is collecting. A mutator's collection covers every
+		 * young list: nothing to do. But the concurrent collector's thread
+		 * holds the lock for slices of an old collection, back to back
+		 * with short gaps, and a young collection that waited for a gap
+		 * would find a young generation many times its threshold: wait
+		 * (offline, as the world is about to stop anyway), then look again.
+		 */
+		if (__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) != CY_GC_MODE_CONCURRENT)
+			return;
+		cy_gc_lock_offline();
+	}
 	int gen = select_generation();
-	if (cy_gc.mode != CY_GC_MODE_INCREMENTAL) {
+	if (cy_gc.mode == CY_GC_MODE_CONCURRENT) {
+		/* Old generations are the collector thread's, unless small; young collections stay here, beside it. */
+		if (gen > 0 && !cy_gc_concurrent_busy() && fits_in_a_pause(gen))
+			cy_gc_collect_stw(gen, 1);
+		else if (gen > 0 && !cy_gc_concurrent_busy())
+			cy_gc_concurrent_request(gen, 1);
+		else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
+			cy_gc_collect_stw(0, 1);
+	} else if (cy_gc.mode != CY_GC_MODE_INCREMENTAL) {
 		if (gen >= 0)
 			cy_gc_collect_stw(gen, 1);
 	} else if (cy_gc_incremental_active()) {
@@ -123,13 +162,26 @@ static void collect_at_safepoint(void)
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 }
 
+/* collect_lock held: finish the old-generation collection in progress, if any. */
+static void finish_old_collection(void)
+{
+	cy_gc_concurrent_wait_idle();
+	cy_gc_incremental_finish();
+}
+
 int cy_gc_start(cy_gc_mode mode)
 {
-	if (mode != CY_GC_MODE_OFF && mode != CY_GC_MODE_STW && mode != CY_GC_MODE_INCREMENTAL)
+	if ((unsigned)mode >= CY_GC_MODE_COUNT)
 		return -1;
+	/* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */
+	if (mode == CY_GC_MODE_CONCURRENT && cy_rc_mode_running == CY_RC_NONATOMIC)
+		return -1;
+	cy_gc_concurrent_stop(); /* joins the collector thread, if any, once its collection is done */
 	cy_gc_lock_offline();
-	cy_gc_incremental_finish();
-	cy_gc.mode = mode;
+	finish_old_collection();
+	__atomic_store_n(&cy_gc.mode, mode, __ATOMIC_RELAXED);
+	if (mode == CY_GC_MODE_CONCURRENT)
+		cy_gc_concurrent_start();
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	__atomic_store_n(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count, __ATOMIC_RELEASE);
 	__atomic_store_n(&cy_safepoint_collect_hook, mode == CY_GC_MODE_OFF ? NULL : collect_at_safepoint,
@@ -139,7 +191,7 @@ int cy_gc_start(cy_gc_mode mode)
 
 void cy_gc_stop(void) { cy_gc_start(CY_GC_MODE_OFF); }
 
-cy_gc_mode cy_gc_running_mode(void) { return cy_gc.mode; }
+cy_gc_mode cy_gc_running_mode(void) { return __atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED); }
 
 void cy_gc_set_pause_budget_us(uint64_t us)
 {
@@ -163,8 +215,15 @@ int64_t cy_gc_collect(int generation)
 	if (generation < 0 || generation >= CY_GC_GENERATIONS)
 		return -1;
 	cy_gc_lock_offline();
-	cy_gc_incremental_finish();
-	int64_t found = cy_gc_collect_stw(generation, 0);
+	int64_t found;
+	if (cy_gc.mode == CY_GC_MODE_CONCURRENT && generation > 0) {
+		found = cy_gc_concurrent_collect(generation);
+	} else {
+		/* A young collection may run beside a concurrent one, as automatic ones do. */
+		if (cy_gc.mode != CY_GC_MODE_CONCURRENT)
+			cy_gc_incremental_finish();
+		found = cy_gc_collect_stw(generation, 0);
+	}
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 	return found;
 }
@@ -238,7 +297,7 @@ void cy_gc_account(const cy_gc_collection_info *info)
 static void stop_for_api(cy_stw_report *stop)
 {
 	cy_gc_lock_offline();
-	cy_gc_incremental_finish();
+	finish_old_collection();
 	cy_world_stop(stop);
 	cy_gc_tls_collecting = 1;
 }
@@ -246,8 +305,9 @@ static void stop_for_api(cy_stw_report *stop)
 static void resume_after_api(cy_stw_report *stop)
 {
 	cy_gc_tls_collecting = 0;
+	uint64_t end = cy_now_ns();
 	cy_world_resume();
-	cy_gc_record_pause(0, stop, cy_now_ns(), CY_GC_PAUSE_OTHER);
+	cy_gc_record_pause(0, stop, end, CY_GC_PAUSE_OTHER);
 	pthread_mutex_unlock(&cy_gc.collect_lock);
 }
 
@@ -313,6 +373,7 @@ void cy_gc_freeze(void)
 		move_all(&cy_gc_permanent, &cy_gc_old[g], CY_GC_PERMANENT);
 	cy_atomic_store_relaxed(&cy_gc_young_count, (int64_t)0);
 	cy_gc.count[1] = cy_gc.count[2] = 0;
+	cy_gc.generation1_promoted = 0;
 	resume_after_api(&stop);
 }
 

@@ -38,7 +38,10 @@
  * collections of the old generations are marked, then confirmed batch by
  * batch, in slices that each stop the world for about the pause budget;
  * young collections stay stop-the-world, they are small).
- * concurrent (marking while mutators run) is not built yet.
+ * concurrent (concurrent.c: a collector thread marks the old generations
+ * while the mutators run, then confirms the garbage in slices of the pause
+ * budget like incremental; young collections stay stop-the-world, and so do
+ * automatic old ones small enough to fit in the pause budget).
  */
 #ifndef CY_GC_H
 #define CY_GC_H
@@ -53,7 +56,7 @@
 typedef enum cy_gc_mode {
 	CY_GC_MODE_OFF = 0,
 	CY_GC_MODE_STW = 1,
-	CY_GC_MODE_CONCURRENT = 2,  /* not available yet: cy_gc_start refuses it */
+	CY_GC_MODE_CONCURRENT = 2,  /* a collector thread marks while mutators run (not with nonatomic counts) */
 	CY_GC_MODE_INCREMENTAL = 3, /* old generations marked in pauses bounded by the budget */
 } cy_gc_mode;
 
@@ -65,7 +68,7 @@ int cy_gc_mode_parse(const char *name); /* -1 if unknown */
 /* Install the collector for this run (the runtime must be initialised); -1 if mode is not available. */
 int cy_gc_start(cy_gc_mode mode);
 
-/* Incremental mode: the longest a marking slice may stop the world (default 200 us). */
+/* Incremental and concurrent modes: the longest a slice may stop the world (default 200 us). */
 void cy_gc_set_pause_budget_us(uint64_t us);
 uint64_t cy_gc_get_pause_budget_us(void);
 /* Stop it (joins the collector thread of the concurrent mode). */
@@ -74,8 +77,9 @@ cy_gc_mode cy_gc_running_mode(void);
 
 /*
  * gc.collect(generation): collect generations 0..generation now, on the
- * calling thread, and return the number of unreachable objects found
- * (collected plus uncollectable). -1 for a bad generation.
+ * calling thread (in concurrent mode, generations above 0 on the collector
+ * thread while the caller waits), and return the number of unreachable
+ * objects found (collected plus uncollectable). -1 for a bad generation.
  */
 int64_t cy_gc_collect(int generation);
 
@@ -179,9 +183,10 @@ void cy_gc_callback_remove(cy_gc_callback fn, void *arg);
 /* What a stop of the world was for. */
 typedef enum cy_gc_pause_kind {
 	CY_GC_PAUSE_COLLECTION, /* stw: the whole collection */
-	CY_GC_PAUSE_SNAPSHOT,   /* incremental: taking the generations to collect (and a first slice) */
-	CY_GC_PAUSE_VERIFY,     /* incremental: confirming and disposing of the garbage */
-	CY_GC_PAUSE_SLICE,      /* incremental: a marking slice within the budget */
+	CY_GC_PAUSE_SNAPSHOT,   /* incremental, concurrent: taking the generations (incremental: and a first slice) */
+	CY_GC_PAUSE_VERIFY,     /* incremental, concurrent: confirming and disposing of the garbage */
+	CY_GC_PAUSE_SLICE,      /* incremental, concurrent: a marking slice within the budget (concurrent: a type
+	                         * without traverse_concurrent) */
 	CY_GC_PAUSE_OTHER,      /* get_objects, freeze, unfreeze */
 	CY_GC_PAUSE_KIND_COUNT,
 } cy_gc_pause_kind;

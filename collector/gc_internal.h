@@ -22,12 +22,16 @@ typedef struct cy_gc_globals {
 	int64_t threshold[CY_GC_GENERATIONS];
 	unsigned debug;
 	cy_gc_mode mode;
-	uint64_t pause_budget_ns; /* incremental mode: the longest a marking slice may stop the world */
+	uint64_t pause_budget_ns; /* incremental and concurrent modes: the longest a slice may stop the world */
 
 	/* Counts of generations 1 and 2 (generation 0's is cy_gc_young_count). */
 	int64_t count[CY_GC_GENERATIONS];
 	/* CPython's long-lived rule for full collections. */
 	int64_t long_lived_total, long_lived_pending;
+	/* Objects that young collections moved to generation 1 since it was last collected (frees not counted). */
+	int64_t generation1_promoted;
+	/* Stop-the-world collections' pause per object examined, a moving average (concurrent mode's policy). */
+	uint64_t stw_ns_per_object;
 
 	cy_gc_generation_stats stats[CY_GC_GENERATIONS];
 	cy_gc_totals totals;
@@ -63,11 +67,14 @@ void cy_gc_update_counts(int gen, int64_t survivors);
  * collect.c, for the end of an incremental collection (world stopped,
  * collect_lock held): confirm with exact counts that candidates are garbage
  * and dispose of them like a stop-the-world collection of generation gen
- * (weak references, finalizers, clearing; survivors to generation gen + 1).
- * Fills info's collected, uncollectable and phase times; returns the
- * number of candidates promoted.
+ * (weak references, finalizers, clearing). Uncollectable objects go to
+ * generation gen + 1; the others that survive go to keep, with state
+ * keep_state, for the caller to try again or promote. Fills info's
+ * collected, uncollectable and phase times; returns the number of
+ * candidates promoted.
  */
-int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info);
+int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info, cy_gc_head *keep,
+	uint32_t keep_state);
 
 /* incremental.c: the incremental mode (collect_lock held for each call). */
 int cy_gc_incremental_active(void);
@@ -75,6 +82,39 @@ int cy_gc_incremental_active(void);
 int cy_gc_incremental_step(int start_gen, int automatic);
 /* Finish the collection in progress without a budget (explicit collections, stopping). */
 void cy_gc_incremental_finish(void);
+
+/*
+ * incremental.c, for the concurrent collector's thread, which drives one
+ * collection at a time with the incremental collection's state. begin and
+ * stw_slice need collect_lock; the marking calls run without it, the world
+ * running, on the collector thread only.
+ */
+/* The snapshot pause: take generations 0..gen and set cy_gc_collector_reading. */
+void cy_gc_incremental_begin_concurrent(int gen, int automatic);
+/* Is the estimate still being computed? */
+int cy_gc_incremental_marking(void);
+enum { CY_GC_MARK_MORE, CY_GC_MARKED, CY_GC_MARK_NEEDS_STW };
+/* Mark for about ns with the world running. */
+int cy_gc_incremental_mark_concurrently(uint64_t ns);
+/* One stop of the world for up to the pause budget of the next work; returns nonzero while the collection runs. */
+int cy_gc_incremental_stw_slice(void);
+/* Unreachable objects found by the last finished collection. */
+int64_t cy_gc_incremental_last_found(void);
+
+/*
+ * concurrent.c: the collector thread (collect_lock held for each call but
+ * stop, which takes it itself).
+ */
+void cy_gc_concurrent_start(void);
+void cy_gc_concurrent_stop(void);
+/* Is a collection asked for or running on the collector thread? */
+int cy_gc_concurrent_busy(void);
+/* Ask the collector thread for a collection of generations 0..gen (1 or 2) unless it is busy. */
+void cy_gc_concurrent_request(int gen, int automatic);
+/* Wait (offline, collect_lock released meanwhile) until the collector thread is idle. */
+void cy_gc_concurrent_wait_idle(void);
+/* Run a whole collection of 0..gen on the collector thread and return what it found. */
+int64_t cy_gc_concurrent_collect(int gen);
 
 /* gc.c: record a pause; collect_lock held. */
 void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, cy_gc_pause_kind kind);

@@ -1,6 +1,8 @@
 /*
  * incremental.c: collecting the old generations in pauses bounded by a
- * budget (--gc incremental).
+ * budget (--gc incremental), and the collection state and phases that the
+ * concurrent collector's thread drives as well (concurrent.c: it computes
+ * the estimate with the world running, mark_until's concurrent flag).
  *
  * A stop-the-world collection of a large generation stops the world for
  * time proportional to the generation. Here the work is done in slices:
@@ -14,13 +16,17 @@
  * estimate got wrong survives, and garbage it missed is found next time.
  *
  * What bounds a slice: the budget is checked every 64 objects marked and
- * after each verified batch. A batch is whole closures of candidates (a
+ * after each verified batch, and a batch is sized to what is left of the
+ * slice at the cost per object measured on earlier batches. A batch is
+ * whole closures of candidates (a
  * cycle is never split), and one object's traverse is never split, so a
  * single huge container (a list of a million items) or a huge garbage
  * structure costs its whole traversal in one slice.
  *
- * No object is read while mutators run: every slice is a stop of the world,
- * so containers are between operations and need no lock. What mutators may
+ * In incremental mode no object is read while mutators run: every slice is
+ * a stop of the world, so containers are between operations and need no
+ * lock. (The concurrent mode's reads while mutators run are argued in
+ * concurrent.c.) What mutators may
  * do between slices, and why it is safe:
  *  - Free an object of the collected generations: its list belongs to this
  *    collection, so gc_track.c marks it DEAD and pushes it on a dead stack
@@ -33,10 +39,12 @@
  *
  * Marks without writes to survivors. The estimate's per-object data lives
  * in the GC head's refs word: bits 0..22 the estimated outside count, bit
- * 23 "reachable", bits 24..31 this collection's 8-bit mark. An object whose
- * mark is not this collection's has not been visited yet, so nothing needs
- * clearing afterwards; a stale mark that happens to match (one in 256
- * collections) only makes the estimate worse, never the result.
+ * 23 "reachable", bits 24..31 this collection's 8-bit mark (1..254: a
+ * stop-the-world collection leaves counts, top byte 0, or -1, top byte
+ * 255). An object whose mark is not this collection's has not been visited
+ * yet, so nothing needs clearing afterwards; a stale mark that happens to
+ * match (one in 254 collections) only makes the estimate worse, never the
+ * result.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +64,8 @@ static struct {
 	enum inc_phase phase;
 	cy_gc_head work;      /* not (yet) known reachable */
 	cy_gc_head reachable; /* known reachable, in breadth-first order */
+	cy_gc_head kept;      /* verified and found alive this round: tried again if the round freed anything */
+	int64_t found_before_round; /* collected + uncollectable when the verify round began */
 	cy_gc_head *cursor;   /* where the current phase resumes */
 	uint32_t mark;        /* this collection's 8-bit mark */
 	uint32_t start_epoch; /* the old-generation epoch the collection took */
@@ -64,9 +74,15 @@ static struct {
 	int64_t slices;
 	int64_t reachable_count; /* objects in reachable */
 	int64_t survivors;       /* promoted so far */
+	int64_t last_found;      /* unreachable objects the last finished collection found */
+	int marked;              /* the concurrent marking finished: the next slices verify */
+	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
+	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
 } inc = {
 	.work = {&inc.work, &inc.work, 0, 0},
 	.reachable = {&inc.reachable, &inc.reachable, 0, 0},
+	.kept = {&inc.kept, &inc.kept, 0, 0},
+	.verify_ns_per_object = 400,
 };
 
 int cy_gc_incremental_active(void) { return inc.gen != 0; }
@@ -123,9 +139,17 @@ static int visit_subtract(cy_object *referent, void *arg)
 static void mark_reachable(cy_gc_head *g)
 {
 	g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT);
+	/*
+	 * A compare-and-swap that keeps the flags: while the concurrent
+	 * collector marks, a mutator freeing g may set DEAD at the same time.
+	 */
 	uint32_t state = cy_gc_state(g);
-	if ((state & CY_GC_WHERE_MASK) == CY_GC_OLD1)
-		cy_gc_set_state(g, CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT);
+	while ((state & CY_GC_WHERE_MASK) == CY_GC_OLD1) {
+		uint32_t survivor =
+			(state & CY_GC_DEAD) | CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT;
+		if (cy_atomic_cas_weak_acq_rel(&g->state, &state, survivor))
+			break;
+	}
 	cy_gc_list_move(g, &inc.reachable);
 	inc.reachable_count++;
 }
@@ -164,8 +188,17 @@ static void release_dead(void)
 
 /* ---- slices ----------------------------------------------------------------------------- */
 
-/* Work until the deadline; returns nonzero when the estimate is complete. */
-static int mark_until(uint64_t deadline)
+/*
+ * Mark until the deadline; returns MARK_DONE when the estimate is complete,
+ * else MARK_MORE. With concurrent set, the world is running
+ * (concurrent.c): only types with traverse_concurrent are traversed, and
+ * at an object of any other type the cursor stays on it and MARK_NEEDS_STW
+ * asks for a slice with the world stopped; members that mutators freed
+ * meanwhile are passed over (their storage waits on the dead stack).
+ */
+enum { MARK_MORE = 0, MARK_DONE = 1, MARK_NEEDS_STW = 2 };
+
+static int mark_until(uint64_t deadline, int concurrent)
 {
 	unsigned since_clock = 0;
 	for (;;) {
@@ -174,18 +207,28 @@ static int mark_until(uint64_t deadline)
 		if (g == list) {
 			/* This phase is done: on to the next. */
 			if (inc.phase == INC_SCAN)
-				return 1;
+				return MARK_DONE;
 			inc.phase = inc.phase == INC_SUBTRACT ? INC_SEED : INC_SCAN;
 			inc.cursor = inc.phase == INC_SCAN ? inc.reachable.next : inc.work.next;
 			continue;
 		}
 		cy_object *o = cy_gc_object_of(g);
+		int (*traverse)(cy_object *, cy_visit_fn, void *) = o->ob_type->traverse;
+		if (concurrent) {
+			if (cy_gc_state(g) & CY_GC_DEAD) {
+				inc.cursor = g->next;
+				continue;
+			}
+			traverse = o->ob_type->traverse_concurrent;
+			if (!traverse && inc.phase != INC_SEED)
+				return MARK_NEEDS_STW;
+		}
 		inc.cursor = g->next;
 		switch (inc.phase) {
 		case INC_SUBTRACT:
 			if (!visited(g))
 				visit_first(g);
-			o->ob_type->traverse(o, visit_subtract, NULL);
+			traverse(o, visit_subtract, NULL);
 			break;
 		case INC_SEED:
 			if (!visited(g))
@@ -194,24 +237,28 @@ static int mark_until(uint64_t deadline)
 				mark_reachable(g);
 			break;
 		case INC_SCAN:
-			o->ob_type->traverse(o, visit_reach, NULL);
+			traverse(o, visit_reach, NULL);
 			break;
 		case INC_VERIFY: /* not marking any more: work_until does not call us */
-			return 1;
+			return MARK_DONE;
 		}
 		inc.info.examined += inc.phase == INC_SUBTRACT;
 		if (++since_clock == 64) {
 			since_clock = 0;
 			if (cy_now_ns() >= deadline)
-				return 0;
+				return MARK_MORE;
 		}
 	}
 }
 
-/* Every stop of an incremental collection starts with the collecting thread's CPU clock in cpu_start. */
-static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start)
+/*
+ * Every stop of an incremental collection starts with the collecting
+ * thread's CPU clock in cpu_start. end is taken before cy_world_resume: the
+ * stopper's own return to running may wait behind the next thread's stop,
+ * which is that stop's pause.
+ */
+static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start, uint64_t end)
 {
-	uint64_t end = cy_now_ns();
 	inc.info.cpu_ns += cy_thread_cpu_ns() - cpu_start;
 	cy_gc_record_pause(inc.info.number, stop, end, kind);
 	inc.info.pause_ns += end - stop->requested_ns;
@@ -221,7 +268,28 @@ static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu
 	inc.last_slice_end = end;
 }
 
-static void begin(int gen, int automatic)
+/*
+ * The concurrent collection takes the young lists too, so that it collects
+ * generations 0..gen as a stop-the-world one does: their objects are
+ * relabelled generation 1 of the start epoch, which makes them the
+ * collection's for mutators that free them (gc_track.c). Remote frees
+ * pending on a young list are done first, so that no dead object is taken.
+ */
+static void take_young_lists(void)
+{
+	uint32_t state = CY_GC_OLD1 | inc.start_epoch << CY_GC_EPOCH_SHIFT;
+	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
+		cy_thread *t = &cy_threads[i];
+		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
+			continue;
+		cy_gc_process_remote_of(t);
+		for (cy_gc_head *g = t->young.next; g != &t->young; g = g->next)
+			cy_gc_set_state(g, state);
+		cy_gc_list_splice(&inc.work, &t->young);
+	}
+}
+
+static void begin(int gen, int automatic, int concurrent)
 {
 	inc.info = (cy_gc_collection_info){0};
 	inc.info.number = ++cy_gc.collections;
@@ -240,7 +308,8 @@ static void begin(int gen, int automatic)
 	cy_gc_tls_collecting = 1;
 	inc.gen = gen;
 	inc.phase = INC_SUBTRACT;
-	inc.mark = (inc.mark + 1) & 0xff;
+	inc.marked = 0;
+	inc.mark = inc.mark % 254 + 1; /* 1..254: see "Marks without writes to survivors" above */
 	inc.slices = 0;
 	inc.reachable_count = 0;
 	inc.survivors = 0;
@@ -252,14 +321,22 @@ static void begin(int gen, int automatic)
 	cy_atomic_store_relaxed(&cy_gc_old_epoch, cy_gc_epoch_next(cy_gc_epoch_next(inc.start_epoch)));
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc.work, &cy_gc_old[g]);
+	inc.taken_generation1 = cy_gc.generation1_promoted;
+	if (concurrent)
+		take_young_lists();
 	inc.cursor = inc.work.next;
 	__atomic_store_n(&cy_gc_incremental_epoch, inc.start_epoch, __ATOMIC_RELAXED);
 	__atomic_store_n(&cy_gc_incremental_gen, gen, __ATOMIC_RELEASE);
-	uint64_t deadline = cy_now_ns() + cy_gc.pause_budget_ns;
-	mark_until(deadline);
+	if (concurrent) {
+		/* Inside the stop: no mutator is between reading the flag and freeing (gc_track.h). */
+		cy_atomic_store_relaxed(&cy_gc_collector_reading, 1);
+	} else {
+		mark_until(cy_now_ns() + cy_gc.pause_budget_ns, 0);
+	}
 	cy_gc_tls_collecting = 0;
+	uint64_t end = cy_now_ns();
 	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT, cpu_start);
+	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT, cpu_start, end);
 }
 
 /*
@@ -273,6 +350,7 @@ static void start_verify(void)
 	inc.survivors = inc.reachable_count;
 	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.reachable);
 	inc.phase = INC_VERIFY;
+	inc.found_before_round = inc.info.collected + inc.info.uncollectable;
 }
 
 static int visit_batch(cy_object *referent, void *arg)
@@ -287,6 +365,14 @@ static int visit_batch(cy_object *referent, void *arg)
 	return 0;
 }
 
+/* No more tries: what the verify rounds kept joins generation 2 (still the collection's until it ends). */
+static void promote_kept(void)
+{
+	for (cy_gc_head *g = inc.kept.next; g != &inc.kept; g = g->next)
+		inc.survivors++;
+	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.kept);
+}
+
 /*
  * Confirm candidates batch by batch until the deadline; returns nonzero when
  * none is left. A batch is whole closures: a candidate and every candidate
@@ -294,11 +380,32 @@ static int visit_batch(cy_object *referent, void *arg)
  * of a cycle would see the rest as outside references and keep it). Any
  * batch is sound to confirm on its own, since each confirmation is trial
  * deletion with exact counts over the batch.
+ *
+ * A closure follows references forwards only: garbage that references a
+ * batch from a later batch keeps the batch alive. So survivors are kept
+ * aside, labelled as the collection's survivors, and when the candidates
+ * run out they are tried again, in rounds, for as long as a round frees
+ * something; a later batch may also take kept objects into its closure.
+ * Every round frees something or is the last, so the rounds end.
  */
 static int verify_until(uint64_t deadline)
 {
-	size_t batch_max = cy_gc.pause_budget_ns / 400 + 32;
-	while (!cy_gc_list_is_empty(&inc.work)) {
+	uint32_t survivor_state = CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT;
+	for (;;) {
+		if (cy_gc_list_is_empty(&inc.work)) {
+			if (cy_gc_list_is_empty(&inc.kept))
+				return 1;
+			int64_t found = inc.info.collected + inc.info.uncollectable;
+			if (found == inc.found_before_round) {
+				promote_kept();
+				return 1;
+			}
+			inc.found_before_round = found;
+			cy_gc_list_splice(&inc.work, &inc.kept);
+		}
+		/* As many objects as fit in what is left of the slice, at the cost per object seen so far. */
+		uint64_t start = cy_now_ns();
+		size_t batch_max = (size_t)((deadline > start ? deadline - start : 0) / inc.verify_ns_per_object) + 1;
 		cy_gc_head batch;
 		cy_gc_list_init(&batch);
 		size_t n = 0;
@@ -314,18 +421,25 @@ static int verify_until(uint64_t deadline)
 				o->ob_type->traverse(o, visit_batch, &batch);
 			}
 		}
-		inc.survivors += cy_gc_verify_candidates(&batch, inc.gen, &inc.info);
+		inc.survivors += cy_gc_verify_candidates(&batch, inc.gen, &inc.info, &inc.kept, survivor_state);
 		release_dead(); /* what disposing of the batch freed of the other candidates */
-		if (cy_now_ns() >= deadline)
-			return cy_gc_list_is_empty(&inc.work);
+		uint64_t end = cy_now_ns();
+		if (n > 0) {
+			uint64_t per_object = (end - start) / n + 1;
+			inc.verify_ns_per_object = (3 * inc.verify_ns_per_object + per_object) / 4;
+		}
+		if (end >= deadline)
+			return cy_gc_list_is_empty(&inc.work) && cy_gc_list_is_empty(&inc.kept);
 	}
-	return 1;
 }
 
 /* Both lists are empty: the collection is over. */
 static void complete(void)
 {
+	/* Young collections went on meanwhile: what they promoted is generation 1 now. */
+	int64_t promoted_meanwhile = cy_gc.generation1_promoted - inc.taken_generation1;
 	cy_gc_update_counts(inc.gen, inc.survivors);
+	cy_gc.generation1_promoted = promoted_meanwhile > 0 ? promoted_meanwhile : 0;
 	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
 	inc.gen = 0;
 }
@@ -335,7 +449,7 @@ static int work_until(uint64_t deadline)
 {
 	release_dead();
 	if (inc.phase != INC_VERIFY) {
-		if (!mark_until(deadline))
+		if (mark_until(deadline, 0) != MARK_DONE)
 			return 0;
 		start_verify();
 	}
@@ -347,6 +461,7 @@ static int work_until(uint64_t deadline)
 
 static void after_last_pause(void)
 {
+	inc.last_found = inc.info.collected + inc.info.uncollectable;
 	inc.info.wall_ns = cy_now_ns() - inc.info.start_ns;
 	cy_gc_account(&inc.info);
 	cy_gc_run_callbacks(0, &inc.info);
@@ -360,8 +475,9 @@ static void finish(void)
 	cy_gc_tls_collecting = 1;
 	work_until(UINT64_MAX);
 	cy_gc_tls_collecting = 0;
+	uint64_t end = cy_now_ns();
 	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_VERIFY, cpu_start);
+	record_stop(&stop, CY_GC_PAUSE_VERIFY, cpu_start, end);
 	after_last_pause();
 }
 
@@ -370,21 +486,23 @@ static int step(int start_gen, int automatic, int even_if_early)
 	if (!inc.gen) {
 		if (start_gen < 1)
 			return 0;
-		begin(start_gen, automatic);
+		begin(start_gen, automatic, 0);
 		return 1;
 	}
 	/* Leave the mutators at least as long as a slice may take. */
 	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
 		return 0;
-	cy_gc_pause_kind kind = inc.phase == INC_VERIFY ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
+	cy_gc_pause_kind kind = inc.phase == INC_VERIFY || inc.marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
-	int done = work_until(cy_now_ns() + cy_gc.pause_budget_ns);
+	/* The budget counts from the stop request: time spent waiting for safepoints is pause too. */
+	int done = work_until(stop.requested_ns + cy_gc.pause_budget_ns);
 	cy_gc_tls_collecting = 0;
+	uint64_t end = cy_now_ns();
 	cy_world_resume();
-	record_stop(&stop, kind, cpu_start);
+	record_stop(&stop, kind, cpu_start, end);
 	inc.slices++;
 	if (done)
 		after_last_pause();
@@ -400,7 +518,7 @@ int cy_gc_collect_incremental(int generation)
 	cy_gc_lock_offline();
 	int result = -1;
 	if (cy_gc.mode == CY_GC_MODE_INCREMENTAL && !inc.gen) {
-		begin(generation, 0);
+		begin(generation, 0, 0);
 		result = 0;
 	}
 	pthread_mutex_unlock(&cy_gc.collect_lock);
@@ -410,7 +528,8 @@ int cy_gc_collect_incremental(int generation)
 int cy_gc_incremental_slice(void)
 {
 	cy_gc_lock_offline();
-	if (inc.gen)
+	/* A concurrent collection is its collector thread's to drive. */
+	if (inc.gen && cy_gc.mode == CY_GC_MODE_INCREMENTAL)
 		step(0, 0, 1);
 	int running = inc.gen != 0;
 	pthread_mutex_unlock(&cy_gc.collect_lock);
@@ -430,3 +549,28 @@ void cy_gc_incremental_finish(void)
 	if (inc.gen)
 		finish();
 }
+
+/* ---- for the concurrent collector's thread (concurrent.c) ------------------------------- */
+
+void cy_gc_incremental_begin_concurrent(int gen, int automatic) { begin(gen, automatic, 1); }
+
+int cy_gc_incremental_marking(void) { return inc.gen && inc.phase != INC_VERIFY; }
+
+int cy_gc_incremental_mark_concurrently(uint64_t ns)
+{
+	switch (mark_until(cy_now_ns() + ns, 1)) {
+	case MARK_DONE:
+		inc.marked = 1;
+		return CY_GC_MARKED;
+	case MARK_NEEDS_STW: return CY_GC_MARK_NEEDS_STW;
+	default: return CY_GC_MARK_MORE;
+	}
+}
+
+int cy_gc_incremental_stw_slice(void)
+{
+	step(0, 0, 1);
+	return inc.gen != 0;
+}
+
+int64_t cy_gc_incremental_last_found(void) { return inc.last_found; }

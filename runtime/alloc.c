@@ -175,6 +175,7 @@ static _Thread_local deferred_batch *tls_batch;
 static pthread_once_t batch_key_once = PTHREAD_ONCE_INIT;
 static pthread_key_t batch_key; /* set while a thread has a batch: flushes it at thread exit */
 static int64_t deferred_handed_over, deferred_freed; /* ATOMIC */
+static uint64_t reader_quiescent_states; /* ATOMIC: release by readers, acquire before a batch is freed */
 
 static void batch_key_destructor(void *batch)
 {
@@ -202,7 +203,13 @@ static void batch_after_grace_period(struct rcu_head *head)
 {
 	deferred_batch *batch = caa_container_of(head, deferred_batch, rcu);
 	(void)cy_atomic_load_acquire(&batch->ready); /* paired with the release in cy_mem_deferred_flush */
+	(void)cy_atomic_load_acquire(&reader_quiescent_states); /* paired with cy_mem_reader_quiescent */
 	batch_free(batch);
+}
+
+void cy_mem_reader_quiescent(void)
+{
+	__atomic_fetch_add(&reader_quiescent_states, 1, __ATOMIC_RELEASE);
 }
 
 void cy_mem_deferred_flush(void)

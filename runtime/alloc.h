@@ -62,6 +62,15 @@ void cy_alloc_release_memory(void);
  * object's header until its next safepoint.
  */
 void cy_mem_free_deferred(void *p, size_t size);
+/*
+ * A concurrent reader of deferred blocks (the collector thread) calls this
+ * right before each quiescent state it passes (cy_safepoint). It changes
+ * nothing for the real ordering, which liburcu's grace period provides; it
+ * states that order in C11 atomics (a release here, an acquire before each
+ * batch is freed) so that ThreadSanitizer, which cannot see inside liburcu,
+ * knows the reader's reads happen before the blocks are reused.
+ */
+void cy_mem_reader_quiescent(void);
 /* Hand the calling thread's pending deferred frees to liburcu now. */
 void cy_mem_deferred_flush(void);
 /* Flush, then wait until every deferred free handed over by any thread has been done. */

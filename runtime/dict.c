@@ -19,7 +19,8 @@
  *
  * Who touches what: everything changes only under lock; used is also
  * stored with relaxed atomic stores so cy_dict_len reads it without the
- * lock. The collector traverses with the world stopped, without the lock.
+ * lock. The collector traverses with the world stopped, without the lock,
+ * or (the concurrent collector's marking) with the lock.
  * The synchronisation contract is in types.h.
  */
 #include <stdlib.h>
@@ -255,6 +256,16 @@ static int dict_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 	return 0;
 }
 
+/* The concurrent collector's traverse: the table may be replaced meanwhile, so under the lock (dict_clear takes it too). */
+static int dict_traverse_locked(cy_object *self, cy_visit_fn visit, void *arg)
+{
+	dict_object *d = (dict_object *)self;
+	cy_oblock_lock(&d->lock);
+	int stop = dict_traverse(self, visit, arg);
+	cy_oblock_unlock(&d->lock);
+	return stop;
+}
+
 static void dict_clear(cy_object *self)
 {
 	dict_object *d = (dict_object *)self;
@@ -274,6 +285,7 @@ const cy_type cy_dict_type = {
 	.basic_size = sizeof(dict_object),
 	.flags = CY_TYPE_CONTAINER | CY_TYPE_WEAKREFABLE,
 	.traverse = dict_traverse,
+	.traverse_concurrent = dict_traverse_locked,
 	.clear = dict_clear,
 };
 

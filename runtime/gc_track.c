@@ -32,6 +32,7 @@ void (*cy_gc_on_young_count)(int64_t count);
 _Thread_local int cy_gc_tls_collecting;
 uint32_t cy_gc_old_epoch;
 int cy_gc_incremental_gen;
+int cy_gc_collector_reading;
 uint32_t cy_gc_incremental_epoch;
 pthread_mutex_t cy_gc_dead_lock = PTHREAD_MUTEX_INITIALIZER;
 cy_object *cy_gc_dead_stack;

@@ -112,6 +112,22 @@ extern int cy_gc_incremental_gen;
 extern uint32_t cy_gc_incremental_epoch;
 
 /*
+ * Set while the concurrent collector reads objects without stopping the
+ * world (collector/concurrent.c explains the protocol). Object storage
+ * released meanwhile (cy_object_release_storage) goes back through
+ * cy_mem_free_deferred, so its bytes stay as they were until the collector
+ * has passed a quiescent state; not on a thread that has the world stopped
+ * (cy_gc_tls_collecting), since the collector thread is parked between
+ * chunks then, holding no pointer. Set with the world stopped, so no free is
+ * half done when it turns on; cleared with a release store that pairs with
+ * the acquire load on the free path (a block freed at once after that is
+ * one the collector has finished reading).
+ */
+extern int cy_gc_collector_reading;
+
+CY_INLINE int cy_gc_collector_is_reading(void) { return cy_atomic_load_acquire(&cy_gc_collector_reading); }
+
+/*
  * Objects a mutator freed while the incremental collection owned them,
  * linked through ob_owner; the collector releases them at its next pause.
  */

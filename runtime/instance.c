@@ -14,7 +14,9 @@
  * reach the instance; the dict's own lock guards the attributes. A slotted
  * object's fields change under its cy_oblock, following types.h's contract
  * (incref under the lock before returning, decref after unlocking). The
- * collector reads fields with the world stopped, without locks.
+ * collector reads fields with the world stopped, without locks, or (the
+ * concurrent collector's marking) with the world running: an instance's
+ * dict with an acquire load, a slotted object's fields under its lock.
  */
 #include <string.h>
 
@@ -41,17 +43,18 @@ static instance_object *as_instance(cy_object *o)
 	return o->ob_type == &cy_instance_type ? (instance_object *)o : NULL;
 }
 
+/* Acquire, and an atomic store in clear: the concurrent collector traverses while a dying instance clears. */
 static int instance_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	instance_object *inst = (instance_object *)self;
-	return inst->dict ? visit(inst->dict, arg) : 0;
+	cy_object *dict = __atomic_load_n(&((instance_object *)self)->dict, __ATOMIC_ACQUIRE);
+	return dict ? visit(dict, arg) : 0;
 }
 
 static void instance_clear(cy_object *self)
 {
 	instance_object *inst = (instance_object *)self;
 	cy_object *dict = inst->dict;
-	inst->dict = NULL;
+	__atomic_store_n(&inst->dict, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(dict);
 }
 
@@ -60,6 +63,7 @@ const cy_type cy_instance_type = {
 	.basic_size = sizeof(instance_object),
 	.flags = CY_TYPE_CONTAINER | CY_TYPE_WEAKREFABLE,
 	.traverse = instance_traverse,
+	.traverse_concurrent = instance_traverse,
 	.clear = instance_clear,
 };
 
@@ -137,6 +141,16 @@ static int slotted_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 	return 0;
 }
 
+/* The concurrent collector's traverse: under the lock, which every writer of a field takes (clear too). */
+static int slotted_traverse_locked(cy_object *self, cy_visit_fn visit, void *arg)
+{
+	slotted_object *s = (slotted_object *)self;
+	cy_oblock_lock(&s->lock);
+	int stop = slotted_traverse(self, visit, arg);
+	cy_oblock_unlock(&s->lock);
+	return stop;
+}
+
 static void slotted_clear(cy_object *self)
 {
 	for (size_t i = 0; i < cy_slotted_count(self); i++)
@@ -149,6 +163,7 @@ const cy_type cy_slotted_type = {
 	.item_size = sizeof(cy_object *),
 	.flags = CY_TYPE_CONTAINER | CY_TYPE_WEAKREFABLE,
 	.traverse = slotted_traverse,
+	.traverse_concurrent = slotted_traverse_locked,
 	.clear = slotted_clear,
 };
 

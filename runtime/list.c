@@ -10,7 +10,8 @@
  * Who touches what: items, capacity and len change only under lock. len is
  * also stored with relaxed atomic stores so that cy_list_len can read it
  * without the lock (a length is stale the moment it is returned anyway).
- * The collector reads all three with the world stopped, without the lock.
+ * The collector reads all three with the world stopped, without the lock,
+ * or (the concurrent collector's marking) with the lock.
  * The synchronisation contract is in types.h: incref under the lock before
  * returning an item, decref only after unlocking.
  */
@@ -44,6 +45,16 @@ static int list_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 	return 0;
 }
 
+/* The concurrent collector's traverse: items may be reallocated meanwhile, so under the lock (list_clear takes it too). */
+static int list_traverse_locked(cy_object *self, cy_visit_fn visit, void *arg)
+{
+	list_object *l = (list_object *)self;
+	cy_oblock_lock(&l->lock);
+	int stop = list_traverse(self, visit, arg);
+	cy_oblock_unlock(&l->lock);
+	return stop;
+}
+
 static void release_items(cy_object **items, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -69,6 +80,7 @@ const cy_type cy_list_type = {
 	.basic_size = sizeof(list_object),
 	.flags = CY_TYPE_CONTAINER | CY_TYPE_WEAKREFABLE,
 	.traverse = list_traverse,
+	.traverse_concurrent = list_traverse_locked,
 	.clear = list_clear,
 };
 

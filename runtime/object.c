@@ -75,7 +75,16 @@ void cy_object_release_storage(cy_object *o)
 {
 	size_t block = block_size(o);
 	CY_COUNT_ADD_ALWAYS(bytes_freed, (int64_t)block);
-	cy_mem_free(block_of(o), block);
+	/*
+	 * The concurrent collector may still read this header (gc_track.h): keep
+	 * the bytes for now. Not while this thread has the world stopped for a
+	 * collection: the collector thread is parked between two chunks of
+	 * marking then, or is this thread, and holds no pointer to the object.
+	 */
+	if (CY_UNLIKELY(cy_gc_collector_is_reading()) && !cy_gc_tls_collecting)
+		cy_mem_free_deferred(block_of(o), block);
+	else
+		cy_mem_free(block_of(o), block);
 }
 
 /*

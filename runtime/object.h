@@ -89,6 +89,18 @@ struct cy_type {
 	uint32_t flags;    /* CY_TYPE_* */
 	/* Visit each owned reference once. */
 	int (*traverse)(cy_object *self, cy_visit_fn visit, void *arg);
+	/*
+	 * Optional: traverse while other threads run and may change or free
+	 * self (the concurrent collector's marking). NULL: the collector
+	 * traverses objects of this type only with the world stopped. A type
+	 * with fixed reference fields can give its traverse here if it reads
+	 * each field with an acquire load and every writer of a field that may
+	 * run on an old object (clear included) stores it atomically (release
+	 * for a new referent); a type whose layout changes (a resizable array)
+	 * gives a wrapper that holds the object's lock around its traverse.
+	 * visit only reads: it takes no lock and frees nothing.
+	 */
+	int (*traverse_concurrent)(cy_object *self, cy_visit_fn visit, void *arg);
 	/* Drop owned references so a cycle through self falls apart; self stays valid. */
 	void (*clear)(cy_object *self);
 	/* Optional, like __del__: runs at most once, before any clearing; may resurrect. */

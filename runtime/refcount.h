@@ -155,8 +155,9 @@ CY_INLINE void cy_rc_init_one(cy_object *o)
 		cy_atomic_store_relaxed(&o->ob_ref_shared, (int64_t)0);
 		return;
 	case CY_RC_ATOMIC:
-		o->ob_owner = 0;
-		o->ob_ref_local = 0;
+		/* Atomic stores: the concurrent collector may read the counts of a dying old object being revived. */
+		cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)0);
+		cy_atomic_store_relaxed(&o->ob_ref_local, 0u);
 		cy_atomic_store_relaxed(&o->ob_ref_shared, CY_SHARED_ONE);
 		return;
 	case CY_RC_BIASED:

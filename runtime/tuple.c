@@ -6,7 +6,9 @@
  * It is created with every item NULL and filled by its creator with
  * cy_tuple_init_item before anyone else sees it; from then on its items
  * never change until it dies or the collector clears it as garbage, so
- * reads take no lock. (A reader holds a reference to the tuple, and the
+ * reads take no lock. Writes are atomic stores and the traverse reads with
+ * acquire loads, so the concurrent collector may traverse a tuple while
+ * mutators run (traverse_concurrent). (A reader holds a reference to the tuple, and the
  * tuple holds one to each item, so the item outlives the reader's incref.)
  */
 #include "types.h"
@@ -25,8 +27,10 @@ static int tuple_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	tuple_object *t = (tuple_object *)self;
 	for (size_t i = 0; i < t->base.ob_size; i++) {
-		if (t->items[i]) {
-			int stop = visit(t->items[i], arg);
+		/* Acquire: the concurrent collector traverses while the tuple may be cleared (pairs with init_item). */
+		cy_object *item = __atomic_load_n(&t->items[i], __ATOMIC_ACQUIRE);
+		if (item) {
+			int stop = visit(item, arg);
 			if (stop)
 				return stop;
 		}
@@ -40,7 +44,7 @@ static void tuple_clear(cy_object *self)
 	tuple_object *t = (tuple_object *)self;
 	for (size_t i = 0; i < t->base.ob_size; i++) {
 		cy_object *item = t->items[i];
-		t->items[i] = NULL;
+		__atomic_store_n(&t->items[i], NULL, __ATOMIC_RELAXED);
 		cy_xdecref(item);
 	}
 }
@@ -51,6 +55,7 @@ const cy_type cy_tuple_type = {
 	.item_size = sizeof(cy_object *),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = tuple_traverse,
+	.traverse_concurrent = tuple_traverse,
 	.clear = tuple_clear,
 };
 
@@ -67,7 +72,7 @@ int cy_tuple_init_item(cy_object *tuple, size_t i, cy_object *item)
 	if (i >= t->base.ob_size)
 		return CY_ERR_RANGE;
 	cy_xincref(item);
-	cy_setref(&t->items[i], item);
+	cy_setref_published(&t->items[i], item);
 	return 0;
 }
 

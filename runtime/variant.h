@@ -71,4 +71,17 @@ CY_INLINE void cy_xdecref_in(cy_rc_mode mode, cy_object *o)
 		cy_xdecref(cy_setref_old);     \
 	} while (0)
 
+/*
+ * cy_setref for a field that the concurrent collector may read while this
+ * thread writes it (a type with traverse_concurrent, object.h): the new
+ * referent is published with a release store, which the traverse's acquire
+ * load pairs with, so the collector sees its header initialised.
+ */
+#define cy_setref_published(slot, value)                                     \
+	do {                                                                 \
+		cy_object *cy_setref_old = __atomic_load_n((slot), __ATOMIC_RELAXED); \
+		__atomic_store_n((slot), (value), __ATOMIC_RELEASE);         \
+		cy_xdecref(cy_setref_old);                                   \
+	} while (0)
+
 #endif

@@ -17,15 +17,16 @@ typedef struct box {
 
 static inline int box_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	box *b = (box *)self;
-	return b->item ? visit(b->item, arg) : 0;
+	/* Acquire, and atomic stores by every writer: the concurrent collector traverses boxes while tests run. */
+	cy_object *item = __atomic_load_n(&((box *)self)->item, __ATOMIC_ACQUIRE);
+	return item ? visit(item, arg) : 0;
 }
 
 static inline void box_clear(cy_object *self)
 {
 	box *b = (box *)self;
 	cy_object *item = b->item;
-	b->item = NULL;
+	__atomic_store_n(&b->item, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(item);
 }
 
@@ -34,6 +35,7 @@ __attribute__((unused)) static const cy_type box_type = {
 	.basic_size = sizeof(box),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = box_traverse,
+	.traverse_concurrent = box_traverse,
 	.clear = box_clear,
 };
 
@@ -81,6 +83,7 @@ __attribute__((unused)) static const cy_type finalizing_box_type = {
 	.basic_size = sizeof(box),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = box_traverse,
+	.traverse_concurrent = box_traverse,
 	.clear = box_clear,
 	.finalize = box_finalize_note,
 };
@@ -90,6 +93,7 @@ __attribute__((unused)) static const cy_type resurrecting_box_type = {
 	.basic_size = sizeof(box),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = box_traverse,
+	.traverse_concurrent = box_traverse,
 	.clear = box_clear,
 	.finalize = box_finalize_resurrect,
 };

@@ -111,17 +111,17 @@ static void unwritable_output(void **state)
 		cy_test_run_cyclab("run", "linked-cycles", "-o", cy_test_scratch(), NULL), "is a directory", NULL);
 }
 
-static void concurrent_unavailable(void **state)
+/* The concurrent collector runs with the counting modes it can read from its own thread, and refuses nonatomic. */
+static void concurrent_collector_runs(void **state)
 {
 	(void)state;
-	/* Until the concurrent collector exists; then this run should succeed (change the test). */
-	cy_test_outcome o =
-		cy_test_run_cyclab("run", "linked-cycles", "--gc", "concurrent", "--ops", "100", "--quiet", NULL);
-	if (o.status == 0) {
-		cy_test_outcome_free(&o);
-		return;
-	}
-	cy_test_expect_refusal(o, "concurrent collector is not available in this build", "--gc off, stw, incremental");
+	cy_test_outcome o = cy_test_run_cyclab("run", "linked-cycles", "--gc", "concurrent", "--rc", "atomic", "--ops",
+					       "20000", "--repeat", "1", "--warmup", "0", "--quiet", NULL);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	o = cy_test_run_cyclab("run", "linked-cycles", "--gc", "concurrent", "--rc", "nonatomic", "--ops", "100",
+			       "--quiet", NULL);
+	cy_test_expect_refusal(o, "concurrent collector is not available with --rc nonatomic", "--rc atomic or biased");
 }
 
 /* ---- help and list ------------------------------------------------------------------- */
@@ -399,7 +399,7 @@ int main(void)
 		cmocka_unit_test(malformed_threshold),
 		cmocka_unit_test(nonatomic_with_threads),
 		cmocka_unit_test(unwritable_output),
-		cmocka_unit_test(concurrent_unavailable),
+		cmocka_unit_test(concurrent_collector_runs),
 		cmocka_unit_test(list_and_help),
 		cmocka_unit_test(good_run_writes_json),
 	};

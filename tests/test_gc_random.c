@@ -6,8 +6,11 @@
  * reachable from them and from a handful of shared lists: create, link,
  * unlink, publish to and take from the shared lists, drop, and now and then
  * an explicit collection of a random generation (automatic collections run
- * too, with low thresholds), once with the stop-the-world collector and
- * once with the incremental one (slices of 20 us). A collector that freed something reachable
+ * too, with low thresholds), with the stop-the-world collector, the
+ * incremental one (slices of 20 us) and the concurrent one; and once more
+ * with the concurrent one and a large old generation (the ballast) that
+ * the workers change while the collector thread marks it. A collector
+ * that freed something reachable
  * makes a mutator touch freed memory, which the sanitizer builds report, and
  * leaves the final count wrong.
  *
@@ -34,21 +37,26 @@ enum {
 	MAX_FANOUT = 4, /* links per list */
 };
 
+/* BALLAST: objects of the large old generation of the test that mutates while the collector marks. */
 #ifdef __SANITIZE_THREAD__
-enum { OPERATIONS = 6000 };
+enum { OPERATIONS = 6000, BALLAST = 20000 };
 #elif defined(__SANITIZE_ADDRESS__)
-enum { OPERATIONS = 10000 };
+enum { OPERATIONS = 10000, BALLAST = 50000 };
 #else
-enum { OPERATIONS = 40000 };
+enum { OPERATIONS = 40000, BALLAST = 200000 };
 #endif
 
 typedef struct world {
 	cy_object *shared[SHARED];
+	cy_object *ballast; /* a large old generation (or NULL): a list of live 2-cycles of lists */
 	cy_object *roots[8][ROOTS]; /* handed over by each worker when it stops */
 	uint64_t seed;
 	unsigned workers;
 	int explicit_every; /* operations between explicit collections */
 	int incremental;    /* also start incremental collections and run their slices */
+	int64_t operations; /* ATOMIC: done by all workers so far */
+	int64_t operations_during_old_collections; /* between the callbacks of collections of generations 1 and 2 */
+	int64_t operations_at_start;
 } world;
 
 static uint64_t next_random(uint64_t *state)
@@ -140,13 +148,15 @@ static void work(unsigned index, world *w)
 	cy_object *roots[ROOTS] = {0};
 	for (int op = 0; op < OPERATIONS; op++) {
 		mutate(w, roots, &rng);
-		if (op % w->explicit_every == 0)
+		/* Staggered: workers that all waited for the same collection would never run beside one. */
+		if ((op + (int)index * 331) % w->explicit_every == 0)
 			cy_gc_collect((int)(next_random(&rng) % CY_GC_GENERATIONS));
 		if (w->incremental && op % 1499 == 0)
 			cy_gc_collect_incremental(1 + (int)(next_random(&rng) % 2)); /* -1 if one runs: fine */
 		else if (w->incremental && op % 97 == 0)
 			cy_gc_incremental_slice();
 		cy_safepoint();
+		__atomic_fetch_add(&w->operations, 1, __ATOMIC_RELAXED);
 	}
 	for (unsigned i = 0; i < ROOTS; i++)
 		w->roots[index][i] = roots[i];
@@ -202,6 +212,7 @@ static size_t reachable_count(world *w)
 	seen_set s = {0};
 	for (unsigned i = 0; i < SHARED; i++)
 		seen_add(&s, w->shared[i]);
+	seen_add(&s, w->ballast);
 	for (unsigned t = 0; t < w->workers; t++)
 		for (unsigned i = 0; i < ROOTS; i++)
 			seen_add(&s, w->roots[t][i]);
@@ -215,7 +226,45 @@ static size_t reachable_count(world *w)
 	return n;
 }
 
-static void run_random_graphs(unsigned workers, cy_gc_mode mode)
+/* Callbacks run on the collecting thread: how many operations the workers did while old generations were collected. */
+static void note_old_collection(int start, const cy_gc_collection_info *info, void *arg)
+{
+	world *w = arg;
+	if (info->generation == 0)
+		return;
+	int64_t now = __atomic_load_n(&w->operations, __ATOMIC_RELAXED);
+	if (start)
+		w->operations_at_start = now;
+	else
+		w->operations_during_old_collections += now - w->operations_at_start;
+}
+
+/*
+ * The ballast: n lists in 2-cycles, held by one list, some of them also in
+ * the shared lists so that the workers link to, unlink from and drop them
+ * while collections mark them. Promoted to generation 2.
+ */
+static void make_ballast(world *w, size_t n)
+{
+	w->ballast = cy_list_new();
+	assert_non_null(w->ballast);
+	for (size_t i = 0; i + 1 < n; i += 2) {
+		cy_object *a = cy_list_new(), *b = cy_list_new();
+		assert_non_null(a);
+		assert_non_null(b);
+		assert_int_equal(cy_list_append(a, b), 0);
+		assert_int_equal(cy_list_append(b, a), 0);
+		assert_int_equal(cy_list_append(w->ballast, a), 0);
+		if (i % 1024 == 0)
+			assert_int_equal(cy_list_append(w->shared[(i / 1024) % SHARED], a), 0);
+		cy_decref(a);
+		cy_decref(b);
+	}
+	cy_gc_collect(1);
+	cy_gc_collect(1);
+}
+
+static void run_random_graphs(unsigned workers, cy_gc_mode mode, size_t ballast)
 {
 	world *w = calloc(1, sizeof *w);
 	assert_non_null(w);
@@ -224,13 +273,17 @@ static void run_random_graphs(unsigned workers, cy_gc_mode mode)
 	/* Incremental collections need room to run slices between explicit (complete) ones. */
 	w->explicit_every = mode == CY_GC_MODE_INCREMENTAL ? 9973 : 997;
 	w->incremental = mode == CY_GC_MODE_INCREMENTAL;
-	printf("seed %" PRIu64 " (set CYCLAB_TEST_SEED to reproduce), %u workers, %d operations each, %s collector\n",
-		w->seed, workers, OPERATIONS, cy_gc_mode_name(mode));
+	printf("seed %" PRIu64 " (set CYCLAB_TEST_SEED to reproduce), %u workers, %d operations each, %s collector, "
+	       "ballast %zu\n",
+		w->seed, workers, OPERATIONS, cy_gc_mode_name(mode), ballast);
 	assert_int_equal(cy_gc_start(mode), 0);
 	cy_gc_set_pause_budget_us(20);
-	cy_gc_reset_statistics();
 	for (unsigned i = 0; i < SHARED; i++)
 		w->shared[i] = cy_list_new();
+	if (ballast)
+		make_ballast(w, ballast);
+	cy_gc_reset_statistics();
+	assert_int_equal(cy_gc_callback_add(note_old_collection, w), 0);
 	cy_gc_set_threshold(200, 2, 2);
 	cy_gc_enable();
 	if (workers == 1)
@@ -238,12 +291,18 @@ static void run_random_graphs(unsigned workers, cy_gc_mode mode)
 	else
 		cy_test_run_threads(workers, worker, w);
 	cy_gc_disable();
+	cy_gc_callback_remove(note_old_collection, w);
 
 	cy_gc_totals totals;
 	cy_gc_get_totals(&totals);
-	printf("%" PRIu64 " collections, %" PRIu64 " pauses\n", totals.collections, totals.pauses);
+	printf("%" PRIu64 " collections, %" PRIu64 " pauses, %" PRId64 " worker operations during old collections\n",
+		totals.collections, totals.pauses, w->operations_during_old_collections);
+	/* The workers ran while the collector thread marked the ballast. */
+	if (mode == CY_GC_MODE_CONCURRENT && ballast)
+		assert_true(w->operations_during_old_collections > 0);
 	cy_gc_collect(2);
 	assert_int_equal(cy_objects_live(), reachable_count(w));
+	cy_xdecref(w->ballast);
 
 	for (unsigned t = 0; t < workers; t++)
 		for (unsigned i = 0; i < ROOTS; i++)
@@ -261,7 +320,7 @@ static void run_random_graphs(unsigned workers, cy_gc_mode mode)
 static void random_graphs_one_thread(void **state)
 {
 	(void)state;
-	run_random_graphs(1, CY_GC_MODE_STW);
+	run_random_graphs(1, CY_GC_MODE_STW, 0);
 }
 
 static void random_graphs_three_threads(void **state)
@@ -269,13 +328,13 @@ static void random_graphs_three_threads(void **state)
 	(void)state;
 	if (CY_RC_MODE == CY_RC_NONATOMIC)
 		skip(); /* one mutator only */
-	run_random_graphs(3, CY_GC_MODE_STW);
+	run_random_graphs(3, CY_GC_MODE_STW, 0);
 }
 
 static void random_graphs_one_thread_incremental(void **state)
 {
 	(void)state;
-	run_random_graphs(1, CY_GC_MODE_INCREMENTAL);
+	run_random_graphs(1, CY_GC_MODE_INCREMENTAL, 0);
 }
 
 static void random_graphs_three_threads_incremental(void **state)
@@ -283,7 +342,33 @@ static void random_graphs_three_threads_incremental(void **state)
 	(void)state;
 	if (CY_RC_MODE == CY_RC_NONATOMIC)
 		skip(); /* one mutator only */
-	run_random_graphs(3, CY_GC_MODE_INCREMENTAL);
+	run_random_graphs(3, CY_GC_MODE_INCREMENTAL, 0);
+}
+
+/* The concurrent collector's thread reads counts: not with nonatomic counting. */
+static void random_graphs_one_thread_concurrent(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip();
+	run_random_graphs(1, CY_GC_MODE_CONCURRENT, 0);
+}
+
+static void random_graphs_three_threads_concurrent(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip();
+	run_random_graphs(3, CY_GC_MODE_CONCURRENT, 0);
+}
+
+/* A large old generation makes each full collection mark for a while, the workers changing it meanwhile. */
+static void random_graphs_change_while_the_collector_marks(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip();
+	run_random_graphs(3, CY_GC_MODE_CONCURRENT, BALLAST);
 }
 
 int main(void)
@@ -295,6 +380,9 @@ int main(void)
 		cy_test(random_graphs_three_threads),
 		cy_test(random_graphs_one_thread_incremental),
 		cy_test(random_graphs_three_threads_incremental),
+		cy_test(random_graphs_one_thread_concurrent),
+		cy_test(random_graphs_three_threads_concurrent),
+		cy_test(random_graphs_change_while_the_collector_marks),
 	};
 	return cy_run_tests("gc_random", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }

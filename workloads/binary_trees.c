@@ -36,20 +36,28 @@ typedef struct tree_node {
 	cy_object *right;
 } tree_node;
 
+/*
+ * Children are read with acquire loads and written with atomic stores
+ * (release when building), so the concurrent collector may traverse a node
+ * that a young collection promoted while its builder was still filling it.
+ */
 static int tree_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	tree_node *n = (tree_node *)self;
+	cy_object *left = __atomic_load_n(&n->left, __ATOMIC_ACQUIRE);
+	cy_object *right = __atomic_load_n(&n->right, __ATOMIC_ACQUIRE);
 	int r;
-	if (n->left && (r = visit(n->left, arg)) != 0)
+	if (left && (r = visit(left, arg)) != 0)
 		return r;
-	return n->right ? visit(n->right, arg) : 0;
+	return right ? visit(right, arg) : 0;
 }
 
 static void tree_clear(cy_object *self)
 {
 	tree_node *n = (tree_node *)self;
 	cy_object *left = n->left, *right = n->right;
-	n->left = n->right = NULL;
+	__atomic_store_n(&n->left, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->right, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(left);
 	cy_xdecref(right);
 }
@@ -59,6 +67,7 @@ static const cy_type tree_node_type = {
 	.basic_size = sizeof(tree_node),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = tree_traverse,
+	.traverse_concurrent = tree_traverse,
 	.clear = tree_clear,
 };
 
@@ -70,8 +79,8 @@ static cy_object *tree_build(int depth)
 		return NULL;
 	if (depth == 0)
 		return &n->base;
-	n->left = tree_build(depth - 1);
-	n->right = tree_build(depth - 1);
+	__atomic_store_n(&n->left, tree_build(depth - 1), __ATOMIC_RELEASE);
+	__atomic_store_n(&n->right, tree_build(depth - 1), __ATOMIC_RELEASE);
 	if (!n->left || !n->right) {
 		cy_decref(&n->base);
 		return NULL;

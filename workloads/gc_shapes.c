@@ -43,20 +43,29 @@ typedef struct gc_node {
 	cy_object *b; /* previous in a ring, right child in a tree */
 } gc_node;
 
+/*
+ * a and b are read with acquire loads and written with atomic stores
+ * (release when linking), so the concurrent collector may traverse nodes
+ * while they are being linked or cleared (object.h, traverse_concurrent).
+ */
 static int gc_node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	gc_node *n = (gc_node *)self;
+	cy_object *a = __atomic_load_n(&n->a, __ATOMIC_ACQUIRE), *b = __atomic_load_n(&n->b, __ATOMIC_ACQUIRE);
 	int r;
-	if (n->a && (r = visit(n->a, arg)) != 0)
+	if (a && (r = visit(a, arg)) != 0)
 		return r;
-	return n->b ? visit(n->b, arg) : 0;
+	return b ? visit(b, arg) : 0;
 }
+
+static void link_field(cy_object **field, gc_node *to) { __atomic_store_n(field, &to->base, __ATOMIC_RELEASE); }
 
 static void gc_node_clear(cy_object *self)
 {
 	gc_node *n = (gc_node *)self;
 	cy_object *a = n->a, *b = n->b;
-	n->a = n->b = NULL;
+	__atomic_store_n(&n->a, NULL, __ATOMIC_RELAXED);
+	__atomic_store_n(&n->b, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(a);
 	cy_xdecref(b);
 }
@@ -66,6 +75,7 @@ static const cy_type gc_node_type = {
 	.basic_size = sizeof(gc_node),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = gc_node_traverse,
+	.traverse_concurrent = gc_node_traverse,
 	.clear = gc_node_clear,
 };
 
@@ -90,15 +100,15 @@ static int ring_drop(int64_t n)
 		gc_node *node = gc_node_new();
 		if (!node)
 			break; /* close what was built: a shorter ring, still collectable */
-		last->a = &node->base; /* the chain takes our reference */
+		link_field(&last->a, node); /* the chain takes our reference */
 		cy_incref(&last->base);
-		node->b = &last->base;
+		link_field(&node->b, last);
 		last = node;
 	}
 	cy_incref(&first->base);
-	last->a = &first->base;
+	link_field(&last->a, first);
 	cy_incref(&last->base);
-	first->b = &last->base;
+	link_field(&first->b, last);
 	cy_decref(&first->base);
 	return 0;
 }
@@ -205,9 +215,9 @@ static cy_object *build_linked(int64_t objects, int tree)
 	for (int64_t i = 1; i < made; i++) {
 		gc_node *parent = tree ? nodes[(i - 1) / 2] : nodes[i - 1];
 		if (tree && i % 2 == 0)
-			parent->b = &nodes[i]->base;
+			link_field(&parent->b, nodes[i]);
 		else
-			parent->a = &nodes[i]->base;
+			link_field(&parent->a, nodes[i]);
 	}
 	cy_object *root = made ? &nodes[0]->base : NULL;
 	free(nodes);

@@ -50,9 +50,14 @@ typedef struct lc_payload_node {
 	unsigned char bytes[];
 } lc_payload_node;
 
+/*
+ * next is set once, on a new node, and cleared when the node dies: the
+ * traverse reads it with an acquire load and clear stores NULL atomically,
+ * so the concurrent collector may traverse nodes while mutators run.
+ */
 static int node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	cy_object *next = ((lc_node *)self)->next;
+	cy_object *next = __atomic_load_n(&((lc_node *)self)->next, __ATOMIC_ACQUIRE);
 	return next ? visit(next, arg) : 0;
 }
 
@@ -60,13 +65,13 @@ static void node_clear(cy_object *self)
 {
 	lc_node *n = (lc_node *)self;
 	cy_object *next = n->next;
-	n->next = NULL;
+	__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(next);
 }
 
 static int payload_node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	cy_object *next = ((lc_payload_node *)self)->next;
+	cy_object *next = __atomic_load_n(&((lc_payload_node *)self)->next, __ATOMIC_ACQUIRE);
 	return next ? visit(next, arg) : 0;
 }
 
@@ -74,7 +79,7 @@ static void payload_node_clear(cy_object *self)
 {
 	lc_payload_node *n = (lc_payload_node *)self;
 	cy_object *next = n->next;
-	n->next = NULL;
+	__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
 	cy_xdecref(next);
 }
 
@@ -83,6 +88,7 @@ static const cy_type node_type = {
 	.basic_size = sizeof(lc_node),
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = node_traverse,
+	.traverse_concurrent = node_traverse,
 	.clear = node_clear,
 };
 
@@ -92,6 +98,7 @@ static const cy_type payload_node_type = {
 	.item_size = 1,
 	.flags = CY_TYPE_CONTAINER,
 	.traverse = payload_node_traverse,
+	.traverse_concurrent = payload_node_traverse,
 	.clear = payload_node_clear,
 };
 

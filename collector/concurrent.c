@@ -1,0 +1,266 @@
+/*
+ * concurrent.c: the concurrent collector (--gc concurrent): a collector
+ * thread that marks the old generations while the mutators run.
+ *
+ * The collection is the incremental one (incremental.c: an estimate of the
+ * garbage by trial deletion, SUBTRACT, SEED and SCAN, then VERIFY slices
+ * that confirm whole closures of candidates with exact counts, the world
+ * stopped), driven by a thread of its own, and with the estimate computed
+ * without stopping the world:
+ *
+ *   1. snapshot  one short pause takes generations 0..gen (the young lists
+ *                too, relabelled generation 1 of the collection's epoch)
+ *                and sets cy_gc_collector_reading;
+ *   2. marking   the collector thread marks in chunks of about CHUNK_NS,
+ *                the world running, and passes a safepoint between chunks,
+ *                so young collections (still stop-the-world, on the
+ *                mutators) and QSBR grace periods go on; an object whose
+ *                type has no traverse_concurrent is marked in a slice with
+ *                the world stopped, bounded by the pause budget;
+ *   3. the flag is cleared (store-release);
+ *   4. verify    slices with the world stopped, each about the pause
+ *                budget, confirm the candidates and dispose of the garbage
+ *                exactly as a stop-the-world collection would.
+ * Mutators never run a slice themselves: a mutator whose count check finds
+ * an old generation due wakes the thread (cy_gc_concurrent_request),
+ * unless the generations are estimated to fit in one pause of the budget;
+ * then the mutator collects them stop-the-world, as the thread's snapshot
+ * and verify pauses would cost as much (gc.c, fits_in_a_pause). An
+ * explicit cy_gc_collect of generation 1 or 2 always runs on the thread,
+ * the caller waiting, and returns the exact number it found.
+ *
+ * Counts are read while mutators change them, so nonatomic counting
+ * (plain loads and stores, one thread) is refused (cy_gc_start).
+ *
+ * Why nothing reachable is ever freed. Only VERIFY frees, and it applies
+ * trial deletion with exact counts, the world stopped, to whole closures of
+ * candidates: sound for any set (collect.c). The estimate decides only
+ * which objects are candidates; an object it wrongly leaves out survives
+ * and is found next time, one it wrongly takes in is kept by VERIFY.
+ *
+ * Why the marking's reads are safe while mutators run. The collector
+ * reads (a) members: objects of the snapshot, their GC head, counts, type
+ * and (through traverse_concurrent) their reference fields; (b) referents
+ * of members: their type and GC head state, nothing else.
+ *  - A member that a mutator frees keeps its storage: gc_track.c marks it
+ *    DEAD and pushes it on the dead stack, which only a stopped-world slice
+ *    of this collection releases. Its count and fields may change as it
+ *    dies; the counts are read with relaxed loads (refcount.h), and the
+ *    fields by traverse_concurrent, which types provide only where it is
+ *    safe beside every writer (atomic fields, or the object's lock, which
+ *    clear takes as well). Members already marked DEAD are passed over.
+ *    The collector never reads a member's ob_owner, which the dying
+ *    object's free stack and the dead stack use as a link, nor its list
+ *    neighbours' fields other than the links it owns.
+ *  - A referent that is not a member (a young object, a leaf, an object
+ *    promoted after the snapshot) may be freed by its owner while the
+ *    collector holds its address, read from a member's field. While
+ *    cy_gc_collector_reading is set, every object's storage goes back
+ *    through cy_mem_free_deferred (object.c), which writes none of the
+ *    block's bytes before a QSBR grace period, and the collector thread
+ *    passes a quiescent state only between chunks, where it holds no
+ *    pointer to any non-member. (A thread that has the world stopped for
+ *    a collection frees at once: the collector thread is then parked at a
+ *    safepoint between chunks, or is that thread.) Each quiescent state is
+ *    also published with cy_mem_reader_quiescent, so that ThreadSanitizer
+ *    sees the reads ordered before the deferred frees. The flag is set
+ *    inside the snapshot pause, so no mutator is between its check of the
+ *    flag and the free; a free that sees it clear (acquire) comes after all
+ *    the collector's reads.
+ *    The referent's header was initialised before the collector could see
+ *    its address: written before the snapshot (the stop orders it), or
+ *    published into the member by a release store or under the member's
+ *    lock, paired with the traverse's acquire load or lock.
+ *  - The collector writes only what mutators never write: members' refs
+ *    scratch and list links (mutators leave members' links to the dead
+ *    stack), and the relabelling of generation-1 survivors, a
+ *    compare-and-swap that keeps a DEAD flag set meanwhile.
+ *  - The collector takes a container's lock only inside one traverse, and
+ *    never reaches a safepoint holding one; mutators never reach one
+ *    holding a lock either, so a stop of the world waits for no lock.
+ *
+ * Pacing: after each stop (a verify slice, or a marking slice for a type
+ * without traverse_concurrent) the collector thread sleeps, offline, for
+ * the pause budget, so mutators keep at least half of the time while an
+ * old collection is being confirmed. A mutator whose young collection
+ * finds collect_lock held by the collector thread waits for it instead of
+ * giving up (gc.c).
+ *
+ * Thread and locks: collect_lock serialises collections as in the other
+ * modes. The collector thread holds it for the snapshot and for each slice,
+ * not while it marks, so young collections run then; the state of the
+ * collection (incremental.c's) is touched only by the collector thread
+ * meanwhile. Whoever needs the collection finished (an explicit collection
+ * of an old generation, get_objects, freeze, a mode change) waits for the
+ * thread to be idle, offline, with collect_lock released.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "collector/gc_internal.h"
+#include "runtime/alloc.h"
+#include "runtime/refcount.h"
+
+/* Marking work between two safepoints of the collector thread. */
+#define CHUNK_NS 50000
+
+/* All under collect_lock. */
+static struct {
+	pthread_t thread;
+	int alive;          /* the thread exists (from create until it unlocks for the last time) */
+	int exit;           /* the thread should exit once idle */
+	int requested_gen;  /* a collection of 0..requested_gen is asked for; 0: none */
+	int requested_automatic;
+	int running;        /* the thread is running a collection */
+	uint64_t finished;  /* collections the thread finished */
+	int64_t last_found; /* what the last one found */
+	pthread_cond_t wake; /* for the thread: a request or exit */
+	pthread_cond_t idle; /* for waiters: a collection finished, or the thread exited */
+} conc = {
+	.wake = PTHREAD_COND_INITIALIZER,
+	.idle = PTHREAD_COND_INITIALIZER,
+};
+
+/* Wait on cond with collect_lock held, offline: stops of the world go on meanwhile. */
+static void wait_offline(pthread_cond_t *cond)
+{
+	cy_blocking_begin();
+	pthread_cond_wait(cond, &cy_gc.collect_lock);
+	cy_blocking_end();
+}
+
+/* Between verify slices the mutators get at least as long as a slice may take. */
+static void leave_mutators_a_slice(uint64_t budget_ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(budget_ns / 1000000000u), .tv_nsec = (long)(budget_ns % 1000000000u)};
+	cy_blocking_begin();
+	nanosleep(&ts, NULL);
+	cy_blocking_end();
+}
+
+/* One collection; collect_lock held on entry and on return, released while marking. */
+static void collect(int gen, int automatic)
+{
+	cy_gc_incremental_begin_concurrent(gen, automatic);
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	for (;;) {
+		int result = cy_gc_incremental_mark_concurrently(CHUNK_NS);
+		if (result == CY_GC_MARKED)
+			break;
+		if (result == CY_GC_MARK_NEEDS_STW) {
+			cy_gc_lock_offline();
+			cy_gc_incremental_stw_slice();
+			uint64_t budget = cy_gc.pause_budget_ns;
+			pthread_mutex_unlock(&cy_gc.collect_lock);
+			if (!cy_gc_incremental_marking())
+				break;
+			leave_mutators_a_slice(budget);
+		}
+		/* Between chunks: no pointer to a non-member is held. */
+		cy_mem_reader_quiescent();
+		cy_safepoint();
+	}
+	cy_gc_lock_offline();
+	/* Paired with the acquire on the free path: frees from now on come after all our reads. */
+	cy_atomic_store_release(&cy_gc_collector_reading, 0);
+	cy_mem_reader_quiescent();
+	while (cy_gc_incremental_stw_slice()) {
+		uint64_t budget = cy_gc.pause_budget_ns;
+		pthread_mutex_unlock(&cy_gc.collect_lock);
+		leave_mutators_a_slice(budget);
+		cy_gc_lock_offline();
+	}
+	conc.last_found = cy_gc_incremental_last_found();
+}
+
+static void *collector_main(void *arg)
+{
+	(void)arg;
+	int err = cy_thread_register(CY_ROLE_SERVICE);
+	if (err != CY_THREAD_OK) {
+		fprintf(stderr, "cyclab: the concurrent collector's thread cannot register: %s\n",
+			cy_thread_strerror(err));
+		abort();
+	}
+	cy_gc_lock_offline();
+	for (;;) {
+		while (!conc.exit && !conc.requested_gen)
+			wait_offline(&conc.wake);
+		if (!conc.requested_gen)
+			break; /* exit, and nothing asked for */
+		int gen = conc.requested_gen;
+		conc.requested_gen = 0;
+		conc.running = 1;
+		collect(gen, conc.requested_automatic);
+		conc.running = 0;
+		conc.finished++;
+		pthread_cond_broadcast(&conc.idle);
+	}
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_thread_unregister();
+	cy_gc_lock_offline();
+	conc.alive = 0;
+	pthread_cond_broadcast(&conc.idle);
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	return NULL;
+}
+
+void cy_gc_concurrent_start(void)
+{
+	while (conc.alive) /* a previous thread still on its way out */
+		wait_offline(&conc.idle);
+	conc.exit = 0;
+	conc.requested_gen = 0;
+	int err = pthread_create(&conc.thread, NULL, collector_main, NULL);
+	if (err != 0) {
+		fprintf(stderr, "cyclab: cannot start the concurrent collector's thread (error %d)\n", err);
+		abort();
+	}
+	conc.alive = 1;
+}
+
+void cy_gc_concurrent_stop(void)
+{
+	cy_gc_lock_offline();
+	if (!conc.alive || conc.exit) {
+		pthread_mutex_unlock(&cy_gc.collect_lock);
+		return;
+	}
+	conc.exit = 1;
+	pthread_t thread = conc.thread;
+	pthread_cond_signal(&conc.wake);
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_blocking_begin();
+	pthread_join(thread, NULL);
+	cy_blocking_end();
+}
+
+int cy_gc_concurrent_busy(void) { return conc.requested_gen != 0 || conc.running; }
+
+void cy_gc_concurrent_request(int gen, int automatic)
+{
+	if (!conc.alive || conc.exit || cy_gc_concurrent_busy())
+		return;
+	conc.requested_gen = gen;
+	conc.requested_automatic = automatic;
+	pthread_cond_signal(&conc.wake);
+}
+
+void cy_gc_concurrent_wait_idle(void)
+{
+	while (conc.alive && cy_gc_concurrent_busy())
+		wait_offline(&conc.idle);
+}
+
+int64_t cy_gc_concurrent_collect(int gen)
+{
+	cy_gc_concurrent_wait_idle();
+	if (!conc.alive || conc.exit)
+		return cy_gc_collect_stw(gen, 0); /* the mode is changing: no thread to ask */
+	uint64_t target = conc.finished + 1;
+	cy_gc_concurrent_request(gen, 0);
+	while (conc.alive && conc.finished < target)
+		wait_offline(&conc.idle);
+	return conc.last_found;
+}
