@@ -241,6 +241,13 @@ int cy_run_validate(const cy_run_config *c, char *why, size_t len)
 			c->threads);
 		return -1;
 	}
+	if (c->rc == CY_RC_NONATOMIC && c->gc == CY_GC_MODE_CONCURRENT) {
+		/* Its collector thread reads counts that nonatomic counting keeps in plain fields. */
+		snprintf(why, len,
+			"the concurrent collector is not available with --rc nonatomic (valid: --gc off, stw, incremental, "
+			"or concurrent with --rc atomic or biased)");
+		return -1;
+	}
 	if (c->workload->single_thread_only && c->threads > 1) {
 		snprintf(why, len, "%s runs on one thread only (valid: --threads 1)", c->workload->name);
 		return -1;
