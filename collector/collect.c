@@ -501,17 +501,13 @@ static void clear_one_by_one(collection *c, int saveall)
  * (their teardown is more than clear-then-free): a set holding one anywhere
  * (enter_set counts them) is cleared one by one.
  */
-/* Release the storage of the n objects of a cleared batch. */
-static void release_batch(cy_gc_head **batch, size_t n)
+/* Give back the storage of one object of a cleared batch. */
+CY_INLINE void release_collected(cy_object *o)
 {
-	for (size_t i = 0; i < n; i++) {
-		cy_object *o = cy_gc_object_of(batch[i]);
-		/* A clear may have made a new weak reference to it: clear that too. */
-		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
-			cy_weakref_clear_referent(o);
-		cy_object_release_storage(o);
-	}
-	CY_COUNT_ADD_ALWAYS(objects_freed, (int64_t)n);
+	/* A clear may have made a new weak reference to it: clear that too. */
+	if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
+		cy_weakref_clear_referent(o);
+	cy_object_release_storage(o);
 }
 
 static void free_in_bulk(collection *c)
@@ -535,7 +531,9 @@ static void free_in_bulk(collection *c)
 			cy_object *o = cy_gc_object_of(m->items[i]);
 			o->ob_type->clear(o);
 		}
-		release_batch(m->items, n);
+		for (size_t i = 0; i < n; i++)
+			release_collected(cy_gc_object_of(m->items[i]));
+		CY_COUNT_ADD_ALWAYS(objects_freed, (int64_t)n);
 		c->members = NULL;
 		cy_gc_list_init(&c->work);
 		return;
@@ -549,10 +547,7 @@ static void free_in_bulk(collection *c)
 	int64_t freed = 0;
 	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next, freed++) {
 		next = g->next;
-		cy_object *o = cy_gc_object_of(g);
-		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
-			cy_weakref_clear_referent(o);
-		cy_object_release_storage(o);
+		release_collected(cy_gc_object_of(g));
 	}
 	CY_COUNT_ADD_ALWAYS(objects_freed, freed);
 	cy_gc_list_init(&c->work);
