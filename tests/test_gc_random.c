@@ -55,9 +55,17 @@ typedef struct world {
 	int explicit_every; /* operations between explicit collections */
 	int incremental;    /* also start incremental collections and run their slices */
 	int64_t operations; /* ATOMIC: done by all workers so far */
-	int64_t operations_during_old_collections; /* between the callbacks of collections of generations 1 and 2 */
+	int64_t operations_during_old_collections; /* ATOMIC: between the callbacks of collections of generations 1 and 2 */
 	int64_t operations_at_start;
+	/*
+	 * Keep mutating past OPERATIONS (up to MAX_EXTRA_ROUNDS times as many)
+	 * until some operations have run during an old collection: whether the
+	 * first OPERATIONS overlap one is up to the scheduler.
+	 */
+	int until_overlap;
 } world;
+
+enum { MAX_EXTRA_ROUNDS = 20 };
 
 static uint64_t next_random(uint64_t *state)
 {
@@ -146,7 +154,11 @@ static void work(unsigned index, world *w)
 {
 	uint64_t rng = w->seed * 0x100000001b3ULL + index;
 	cy_object *roots[ROOTS] = {0};
-	for (int op = 0; op < OPERATIONS; op++) {
+	for (int op = 0;; op++) {
+		if (op >= OPERATIONS &&
+		    (!w->until_overlap || op >= OPERATIONS * (MAX_EXTRA_ROUNDS + 1) ||
+		     __atomic_load_n(&w->operations_during_old_collections, __ATOMIC_RELAXED) > 0))
+			break;
 		mutate(w, roots, &rng);
 		/* Staggered: workers that all waited for the same collection would never run beside one. */
 		if ((op + (int)index * 331) % w->explicit_every == 0)
@@ -236,7 +248,7 @@ static void note_old_collection(int start, const cy_gc_collection_info *info, vo
 	if (start)
 		w->operations_at_start = now;
 	else
-		w->operations_during_old_collections += now - w->operations_at_start;
+		__atomic_fetch_add(&w->operations_during_old_collections, now - w->operations_at_start, __ATOMIC_RELAXED);
 }
 
 /*
@@ -282,6 +294,7 @@ static void run_random_graphs(unsigned workers, cy_gc_mode mode, size_t ballast)
 		w->shared[i] = cy_list_new();
 	if (ballast)
 		make_ballast(w, ballast);
+	w->until_overlap = mode == CY_GC_MODE_CONCURRENT && ballast;
 	cy_gc_reset_statistics();
 	assert_int_equal(cy_gc_callback_add(note_old_collection, w), 0);
 	cy_gc_set_threshold(200, 2, 2);
