@@ -147,7 +147,11 @@ int cy_plot_micro_figure(const cy_plot_micro *m, cy_gp *gp, char *why, size_t le
 	      "set xlabel 'benchmark'\nset ylabel 'CPU time per iteration (ns)'\nset grid noxtics ytics\n"
 	      "set xrange [-0.6:*]\nset offsets 0, 0.6, 0, 0\n",
 		s);
-	cy_gp_slanted_xtics(s, times[0].name);
+	/* The second label starts only a tick to the right of the first: a longer one needs the margin too. */
+	const char *widest = times[0].name;
+	if (count > 1 && strlen(times[1].name) > strlen(widest))
+		widest = times[1].name;
+	cy_gp_slanted_xtics(s, widest);
 	/* Times a hundredfold apart would flatten the short ones: a log axis then. */
 	if (lo > 0 && hi / lo > 100)
 		fputs("set logscale y\nset format y '%g'\n", s);
