@@ -6,8 +6,10 @@
  * bench/micro/run-micro runs it), aggregates only: mean, median, stddev,
  * cv and cyclab's min. A benchmark's bar is its "median" aggregate when
  * there is one, else the median of its iterations. CPU time, as run-micro
- * reports it, converted to nanoseconds; benchmarks that reported an error
- * are left out.
+ * reports it, except for benchmarks measured in wall-clock time (named
+ * .../real_time: multi-threaded ones, stop-the-world latency), whose bar is
+ * their real time, as run-micro shows them too; converted to nanoseconds.
+ * Benchmarks that reported an error are left out.
  */
 #include "bench/plot_micro.h"
 
@@ -59,11 +61,11 @@ static long collect(json_t *benchmarks, bench_time *out)
 		int is_median = strcmp(type, "aggregate") == 0 && strcmp(aggregate, "median") == 0;
 		if (!is_median && strcmp(type, "iteration") != 0)
 			continue;
-		json_t *cpu = json_object_get(b, "cpu_time");
-		if (!json_is_number(cpu))
-			continue;
 		const char *name = cy_plot_string(b, "run_name", cy_plot_string(b, "name", "?"));
-		double ns = to_ns(json_number_value(cpu), cy_plot_string(b, "time_unit", "ns"));
+		json_t *time = json_object_get(b, strstr(name, "/real_time") ? "real_time" : "cpu_time");
+		if (!json_is_number(time))
+			continue;
+		double ns = to_ns(json_number_value(time), cy_plot_string(b, "time_unit", "ns"));
 		size_t k = 0;
 		while (k < count && strcmp(out[k].name, name) != 0)
 			k++;
@@ -130,21 +132,21 @@ int cy_plot_micro_figure(const cy_plot_micro *m, cy_gp *gp, char *why, size_t le
 	char reps[64] = "its repetitions";
 	if (repetitions > 0)
 		snprintf(reps, sizeof reps, "%ld repetition%s", repetitions, repetitions == 1 ? "" : "s");
-	snprintf(text, sizeof text, "median CPU time per iteration over %s; %s, %s", reps,
+	snprintf(text, sizeof text, "median time per iteration (CPU; wall for .../real_time) over %s; %s, %s", reps,
 		cy_plot_string(m->root, "context.host_name", "unknown host"),
 		cy_plot_string(m->root, "context.date", "undated"));
 	if (cy_gp_begin(gp, name, title, text, why, len) != 0) {
 		err = -1;
 		goto done;
 	}
-	fputs("# benchmark, median CPU time per iteration (ns)\n", gp->data);
+	fputs("# benchmark, median time per iteration (ns): CPU, or wall for .../real_time\n", gp->data);
 	for (long k = 0; k < count; k++) {
 		cy_gp_label(gp->data, times[k].name);
 		fprintf(gp->data, " %.9g\n", times[k].ns);
 	}
 	FILE *s = gp->script;
 	fputs("set style fill solid 0.8 border -1\nset boxwidth 0.6\n"
-	      "set xlabel 'benchmark'\nset ylabel 'CPU time per iteration (ns)'\nset grid noxtics ytics\n"
+	      "set xlabel 'benchmark'\nset ylabel 'time per iteration (ns)'\nset grid noxtics ytics\n"
 	      "set xrange [-0.6:*]\nset offsets 0, 0.6, 0, 0\n",
 		s);
 	/* The second label starts only a tick to the right of the first: a longer one needs the margin too. */
@@ -157,7 +159,7 @@ int cy_plot_micro_figure(const cy_plot_micro *m, cy_gp *gp, char *why, size_t le
 		fputs("set logscale y\nset format y '%g'\n", s);
 	else
 		fputs("set yrange [0:*]\n", s);
-	fprintf(s, "plot '%s' using 0:2:xtic(1) with boxes lc rgb '#4a7ab5' title 'median CPU time'\n", gp->data_name);
+	fprintf(s, "plot '%s' using 0:2:xtic(1) with boxes lc rgb '#4a7ab5' title 'median time per iteration'\n", gp->data_name);
 	err = cy_gp_end(gp, why, len);
 done:
 	for (size_t k = 0; k < n; k++)
