@@ -166,7 +166,13 @@ typedef struct cy_gc_collection_info {
 	uint64_t start_ns;    /* CLOCK_MONOTONIC */
 	uint64_t wall_ns;     /* whole collection */
 	uint64_t pause_ns;    /* time the world was stopped */
-	uint64_t cpu_ns;      /* CPU time of the collecting thread(s) on this collection */
+	/*
+	 * CPU time of the collecting thread(s) on this collection. A thread's
+	 * CPU clock is a system call, not a vDSO read (2% of linked-cycles at
+	 * 50k collections/s), so a stop-the-world collection reads it only
+	 * while a callback is installed (--trace-gc installs one); else 0.
+	 */
+	uint64_t cpu_ns;
 	uint64_t max_time_to_safepoint_ns;
 	uint64_t phase_ns[CY_GC_PHASE_COUNT];
 } cy_gc_collection_info;
