@@ -10,6 +10,7 @@
 #include "runtime/types.h"
 #include "runtime/variant.h"
 #include "tests/box.h"
+#include "tests/gc_support.h"
 #include "tests/test_support.h"
 
 /* ---- test types ---------------------------------------------------------------- */
@@ -28,13 +29,6 @@ static const cy_type stuck_type = {
 	.traverse = box_traverse,
 	.dealloc = stuck_dealloc,
 };
-
-/* Point a at b (a takes its own reference). */
-static void link_to(box *a, box *b)
-{
-	cy_incref(&b->base);
-	cy_setref_published(&a->item, &b->base);
-}
 
 /* ---- set-up ----------------------------------------------------------------------- */
 
@@ -593,22 +587,6 @@ static void frozen_objects_are_never_scanned(void **state)
 }
 
 /* ---- incremental mode --------------------------------------------------------------- */
-
-static cy_gc_collection_info last_info;
-
-static void keep_last_info(int start, const cy_gc_collection_info *info, void *arg)
-{
-	(void)arg;
-	if (!start)
-		last_info = *info;
-}
-
-/* Promote every object alive to generation 2. */
-static void promote_to_old(void)
-{
-	assert_int_equal(cy_gc_collect(1), 0);
-	assert_int_equal(cy_gc_collect(1), 0);
-}
 
 static void incremental_collection_of_old_garbage_in_slices(void **state)
 {

@@ -15,30 +15,8 @@
 #include "runtime/types.h"
 #include "runtime/variant.h"
 #include "tests/box.h"
+#include "tests/gc_support.h"
 #include "tests/test_support.h"
-
-/* Point a at b (a takes its own reference), published for the concurrent traverse. */
-static void link_to(box *a, box *b)
-{
-	cy_incref(&b->base);
-	cy_setref_published(&a->item, &b->base);
-}
-
-static cy_gc_collection_info last_info;
-
-static void keep_last_info(int start, const cy_gc_collection_info *info, void *arg)
-{
-	(void)arg;
-	if (!start)
-		last_info = *info;
-}
-
-/* Promote every object alive to generation 2. */
-static void promote_to_old(void)
-{
-	assert_int_equal(cy_gc_collect(1), 0);
-	assert_int_equal(cy_gc_collect(1), 0);
-}
 
 static int setup(void **state)
 {
