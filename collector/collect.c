@@ -217,17 +217,24 @@ CY_INLINE int gathered(uint32_t state, int gen)
 	return where == CY_GC_YOUNG || (where >= CY_GC_OLD1 && where < CY_GC_OLD1 + (uint32_t)gen);
 }
 
+/* Count what makes o need more than the plain path (enter_set tested that something does). */
+static CY_NOINLINE void note_special(collection *c, const cy_object *o, const cy_type *t)
+{
+	c->with_weakrefs += (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS) != 0;
+	c->with_finalizers += t->finalize != NULL;
+	c->without_clear += t->clear == NULL;
+	c->with_dealloc += t->dealloc != NULL;
+}
+
 /* First touch of an object of the set: its count, its state, and what later passes will need. */
-static void enter_set(collection *c, cy_gc_head *g)
+CY_INLINE void enter_set(collection *c, cy_gc_head *g)
 {
 	copy_count(g);
 	cy_gc_set_state(g, CY_GC_COLLECTING);
 	cy_object *o = cy_gc_object_of(g);
 	const cy_type *t = o->ob_type;
-	c->with_weakrefs += (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS) != 0;
-	c->with_finalizers += t->finalize != NULL;
-	c->without_clear += t->clear == NULL;
-	c->with_dealloc += t->dealloc != NULL;
+	if (CY_UNLIKELY((cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS) || t->finalize || !t->clear || t->dealloc))
+		note_special(c, o, t);
 }
 
 static int visit_subtract_first(cy_object *referent, void *arg)
@@ -501,15 +508,6 @@ static void clear_one_by_one(collection *c, int saveall)
  * (their teardown is more than clear-then-free): a set holding one anywhere
  * (enter_set counts them) is cleared one by one.
  */
-/* Give back the storage of one object of a cleared batch. */
-CY_INLINE void release_collected(cy_object *o)
-{
-	/* A clear may have made a new weak reference to it: clear that too. */
-	if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
-		cy_weakref_clear_referent(o);
-	cy_object_release_storage(o);
-}
-
 static void free_in_bulk(collection *c)
 {
 	if (c->members) {
@@ -531,8 +529,7 @@ static void free_in_bulk(collection *c)
 			cy_object *o = cy_gc_object_of(m->items[i]);
 			o->ob_type->clear(o);
 		}
-		for (size_t i = 0; i < n; i++)
-			release_collected(cy_gc_object_of(m->items[i]));
+		cy_object_release_containers(m->items, n);
 		CY_COUNT_ADD_ALWAYS(objects_freed, (int64_t)n);
 		c->members = NULL;
 		cy_gc_list_init(&c->work);
@@ -547,7 +544,7 @@ static void free_in_bulk(collection *c)
 	int64_t freed = 0;
 	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next, freed++) {
 		next = g->next;
-		release_collected(cy_gc_object_of(g));
+		cy_object_release_containers(&g, 1);
 	}
 	CY_COUNT_ADD_ALWAYS(objects_freed, freed);
 	cy_gc_list_init(&c->work);

@@ -4,8 +4,9 @@
  * The backend is a process-wide setting read with a relaxed load on every
  * call; it changes only while nothing allocated through it is live, so a
  * block is always freed by the backend that made it. The pool is tested
- * first and inlined; mimalloc and jemalloc are reached through the function
- * pointers sysalloc.c filled in when they were selected.
+ * first, inline in alloc.h; malloc, mimalloc and jemalloc are called out of
+ * line, the last two through the function pointers sysalloc.c filled in
+ * when they were selected.
  *
  * Deferred free, on liburcu's QSBR flavour (the runtime's: thread.h). Each
  * thread collects the blocks it defers in a batch of its own: an array of
@@ -45,7 +46,7 @@
 #include "sysalloc.h"
 #include "thread.h"
 
-static cy_alloc_kind selected = CY_ALLOC_DEFAULT; /* ATOMIC (relaxed) */
+cy_alloc_kind cy_alloc_kind_selected = CY_ALLOC_DEFAULT;
 static char select_error[600];
 
 static const char *const alloc_names[CY_ALLOC_KIND_COUNT] = {
@@ -77,13 +78,13 @@ int cy_alloc_select(cy_alloc_kind kind)
 		snprintf(select_error, sizeof select_error, "--alloc %s: %s", alloc_names[kind], cy_sysalloc_error());
 		return -1;
 	}
-	cy_atomic_store_relaxed(&selected, kind);
+	cy_atomic_store_relaxed(&cy_alloc_kind_selected, kind);
 	return 0;
 }
 
 const char *cy_alloc_error(void) { return select_error; }
 
-cy_alloc_kind cy_alloc_selected(void) { return cy_atomic_load_relaxed(&selected); }
+cy_alloc_kind cy_alloc_selected(void) { return cy_atomic_load_relaxed(&cy_alloc_kind_selected); }
 
 const char *cy_alloc_name(cy_alloc_kind kind)
 {
@@ -99,7 +100,7 @@ int cy_alloc_parse(const char *name)
 	return -1;
 }
 
-static CY_NOINLINE void *alloc_other(cy_alloc_kind kind, size_t size)
+void *cy_mem_alloc_other(cy_alloc_kind kind, size_t size)
 {
 	switch (kind) {
 	case CY_ALLOC_MIMALLOC: return cy_sys_mimalloc.malloc(size);
@@ -108,7 +109,7 @@ static CY_NOINLINE void *alloc_other(cy_alloc_kind kind, size_t size)
 	}
 }
 
-static CY_NOINLINE void free_other(cy_alloc_kind kind, void *p, size_t size)
+void cy_mem_free_other(cy_alloc_kind kind, void *p, size_t size)
 {
 	switch (kind) {
 	case CY_ALLOC_MIMALLOC: cy_sys_mimalloc.free(p); break;
@@ -117,26 +118,13 @@ static CY_NOINLINE void free_other(cy_alloc_kind kind, void *p, size_t size)
 	}
 }
 
-void *cy_mem_alloc(size_t size)
-{
-	cy_alloc_kind kind = cy_atomic_load_relaxed(&selected);
-	if (CY_LIKELY(kind == CY_ALLOC_POOL))
-		return cy_pool_alloc(size);
-	return alloc_other(kind, size);
-}
-
+/* Free with the backend that was selected when p was allocated (a deferred batch records it). */
 static void free_with(cy_alloc_kind kind, void *p, size_t size)
 {
 	if (CY_LIKELY(kind == CY_ALLOC_POOL))
 		cy_pool_free(p, size);
 	else
-		free_other(kind, p, size);
-}
-
-void cy_mem_free(void *p, size_t size)
-{
-	if (p)
-		free_with(cy_atomic_load_relaxed(&selected), p, size);
+		cy_mem_free_other(kind, p, size);
 }
 
 void cy_alloc_release_memory(void)
@@ -233,7 +221,7 @@ void cy_mem_free_deferred(void *p, size_t size)
 {
 	if (!p)
 		return;
-	cy_alloc_kind kind = cy_atomic_load_relaxed(&selected);
+	cy_alloc_kind kind = cy_atomic_load_relaxed(&cy_alloc_kind_selected);
 	deferred_batch *batch = tls_batch;
 	if (batch && batch->kind != kind) {
 		cy_mem_deferred_flush();

@@ -19,6 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "atomics.h"
+#include "pool.h"
+
 typedef enum cy_alloc_kind {
 	CY_ALLOC_MALLOC = 0,   /* the C library's malloc */
 	CY_ALLOC_POOL = 1,     /* cyclab's per-thread pools; requests above 512 bytes go to malloc */
@@ -41,10 +44,41 @@ const char *cy_alloc_name(cy_alloc_kind kind);
 /* Parse a backend name ("pool", "malloc", "mimalloc", "jemalloc"); returns -1 for an unknown one. */
 int cy_alloc_parse(const char *name);
 
-/* NULL when memory is exhausted. */
-void *cy_mem_alloc(size_t size);
+/* The selected backend (atomic, relaxed): read by the inline paths below. */
+extern cy_alloc_kind cy_alloc_kind_selected;
+
+/* The backends other than the pool, out of line. */
+void *cy_mem_alloc_other(cy_alloc_kind kind, size_t size);
+void cy_mem_free_other(cy_alloc_kind kind, void *p, size_t size);
+
+/* NULL when memory is exhausted. Inline: the pool's fast path is a few instructions. */
+CY_INLINE void *cy_mem_alloc(size_t size)
+{
+	cy_alloc_kind kind = cy_atomic_load_relaxed(&cy_alloc_kind_selected);
+	if (CY_LIKELY(kind == CY_ALLOC_POOL))
+		return cy_pool_alloc(size);
+	return cy_mem_alloc_other(kind, size);
+}
+
+/* Only the pool's fast path: NULL where cy_mem_alloc would do more (the caller then calls it). */
+CY_INLINE void *cy_mem_try_alloc(size_t size)
+{
+	if (CY_LIKELY(cy_atomic_load_relaxed(&cy_alloc_kind_selected) == CY_ALLOC_POOL))
+		return cy_pool_try_alloc(size);
+	return NULL;
+}
+
 /* p may be NULL. */
-void cy_mem_free(void *p, size_t size);
+CY_INLINE void cy_mem_free(void *p, size_t size)
+{
+	if (!p)
+		return;
+	cy_alloc_kind kind = cy_atomic_load_relaxed(&cy_alloc_kind_selected);
+	if (CY_LIKELY(kind == CY_ALLOC_POOL))
+		cy_pool_free(p, size);
+	else
+		cy_mem_free_other(kind, p, size);
+}
 
 /*
  * Give memory that is free back to the operating system, as far as the

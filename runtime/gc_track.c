@@ -37,7 +37,7 @@ uint32_t cy_gc_incremental_epoch;
 pthread_mutex_t cy_gc_dead_lock = PTHREAD_MUTEX_INITIALIZER;
 cy_object *cy_gc_dead_stack;
 
-static _Thread_local int64_t unflushed_count;
+_Thread_local cy_gc_tls_young cy_gc_tls_young_list;
 
 void cy_gc_list_splice(cy_gc_head *to, cy_gc_head *from)
 {
@@ -62,10 +62,10 @@ size_t cy_gc_list_length(const cy_gc_head *list)
 
 void cy_gc_flush_count(void)
 {
-	int64_t delta = unflushed_count;
+	int64_t delta = cy_gc_tls_young_list.unflushed;
 	if (!delta)
 		return;
-	unflushed_count = 0;
+	cy_gc_tls_young_list.unflushed = 0;
 	int64_t count = cy_atomic_fetch_add_relaxed(&cy_gc_young_count, delta) + delta;
 	/* Frees of older objects must not drive the count below zero (CPython's rule). */
 	while (count < 0 && !cy_atomic_cas_weak_acq_rel(&cy_gc_young_count, &count, (int64_t)0))
@@ -75,32 +75,26 @@ void cy_gc_flush_count(void)
 		hook(count);
 }
 
-CY_INLINE void count_young(int64_t delta)
+void cy_gc_thread_start(cy_thread *t)
 {
-	unflushed_count += delta;
-	if (CY_UNLIKELY(unflushed_count >= CY_GC_COUNT_BATCH || unflushed_count <= -CY_GC_COUNT_BATCH))
-		cy_gc_flush_count();
+	cy_gc_tls_young_list.list = &t->young;
+	cy_gc_tls_young_list.state = CY_GC_YOUNG | (uint32_t)(t - cy_threads) << CY_GC_SLOT_SHIFT;
 }
 
-static uint32_t young_state(const cy_thread *t)
+void cy_gc_track_new_slow(cy_gc_head *g)
 {
-	return CY_GC_YOUNG | (uint32_t)(t - cy_threads) << CY_GC_SLOT_SHIFT;
-}
-
-void cy_gc_track_new(cy_gc_head *g)
-{
-	cy_thread *self = cy_thread_self();
-	if (CY_LIKELY(self != NULL)) {
+	cy_gc_head *young = cy_gc_tls_young_list.list;
+	if (young) {
 		g->refs = 0;
-		cy_gc_set_state(g, young_state(self));
-		cy_gc_list_append(&self->young, g);
+		cy_gc_set_state(g, cy_gc_tls_young_list.state);
+		cy_gc_list_append(young, g);
 	} else {
 		pthread_mutex_lock(&cy_gc_old_lock);
 		cy_gc_set_state(g, cy_gc_old_state(1));
 		cy_gc_list_append(&cy_gc_old[1], g);
 		pthread_mutex_unlock(&cy_gc_old_lock);
 	}
-	count_young(1);
+	cy_gc_count_young(1);
 }
 
 /* Push a dead object on its young list owner's remote list; 0 if the object moved meanwhile. */
@@ -150,7 +144,7 @@ int cy_gc_untrack_dead(cy_gc_head *g)
 		switch (state & CY_GC_WHERE_MASK) {
 		case CY_GC_YOUNG: {
 			/* The generation-0 count is young objects born minus young objects dead. */
-			count_young(-1);
+			cy_gc_count_young(-1);
 			cy_thread *owner = &cy_threads[state >> CY_GC_SLOT_SHIFT];
 			if (owner == cy_thread_self()) {
 				cy_gc_list_remove(g);
@@ -236,6 +230,7 @@ void cy_gc_process_remote(void)
 void cy_gc_thread_exit(cy_thread *t)
 {
 	cy_gc_flush_count();
+	cy_gc_tls_young_list.list = NULL;
 	pthread_mutex_lock(&t->remote_lock);
 	cy_object *list = take_remote(t);
 	t->remote_closed = 1;

@@ -183,8 +183,60 @@ size_t cy_gc_list_length(const cy_gc_head *list);
 
 #define CY_GC_COUNT_BATCH 64
 
-/* Link a new container into the calling thread's young list (or old1 if unregistered). */
-void cy_gc_track_new(cy_gc_head *g);
+/*
+ * The calling thread's side of tracking, read on every allocation of a
+ * container: its young list (NULL while the thread is not registered), the
+ * state its young objects carry (YOUNG and its slot), and its
+ * generation-0 count delta not yet added to cy_gc_young_count.
+ */
+typedef struct cy_gc_tls_young {
+	cy_gc_head *list;
+	uint32_t state;
+	int64_t unflushed;
+} cy_gc_tls_young;
+
+extern _Thread_local cy_gc_tls_young cy_gc_tls_young_list;
+
+/* Flush the calling thread's unflushed count delta. */
+void cy_gc_flush_count(void);
+
+CY_INLINE void cy_gc_count_young(int64_t delta)
+{
+	int64_t unflushed = cy_gc_tls_young_list.unflushed += delta;
+	if (CY_UNLIKELY(unflushed >= CY_GC_COUNT_BATCH || unflushed <= -CY_GC_COUNT_BATCH))
+		cy_gc_flush_count();
+}
+
+/*
+ * The common case of cy_gc_track_new: link g into the registered calling
+ * thread's young list and count it. Returns 0, having done nothing, when
+ * the thread is not registered or its count delta is due to be flushed:
+ * then cy_gc_track_new_slow does it all.
+ */
+CY_INLINE int cy_gc_try_track_new(cy_gc_head *g)
+{
+	cy_gc_tls_young *young = &cy_gc_tls_young_list;
+	if (CY_UNLIKELY(!young->list || young->unflushed >= CY_GC_COUNT_BATCH - 1))
+		return 0;
+	g->refs = 0;
+	cy_gc_set_state(g, young->state);
+	cy_gc_list_append(young->list, g);
+	young->unflushed++;
+	return 1;
+}
+
+void cy_gc_track_new_slow(cy_gc_head *g);
+
+/* Link a new container into the calling thread's young list (generation 1 if it is not registered). */
+CY_INLINE void cy_gc_track_new(cy_gc_head *g)
+{
+	if (CY_UNLIKELY(!cy_gc_try_track_new(g)))
+		cy_gc_track_new_slow(g);
+}
+
+/* The calling thread registered as t: its new containers go to t's young list from now on. */
+struct cy_thread;
+void cy_gc_thread_start(struct cy_thread *t);
 
 /*
  * A container is dead; take it out of its list. Returns 1 if the caller
@@ -197,7 +249,6 @@ int cy_gc_untrack_dead(cy_gc_head *g);
 void cy_gc_process_remote(void);
 
 /* Thread exit: its young list and remote list go to generation 1. */
-struct cy_thread;
 void cy_gc_thread_exit(struct cy_thread *t);
 
 /* ---- the collector's side ---------------------------------------------------- */
@@ -221,8 +272,5 @@ extern void (*cy_gc_on_young_count)(int64_t count);
  * its own frees of collecting objects unlink them directly.
  */
 extern _Thread_local int cy_gc_tls_collecting;
-
-/* Flush the calling thread's unflushed count delta. */
-void cy_gc_flush_count(void);
 
 #endif

@@ -28,7 +28,7 @@
 static _Thread_local cy_object *free_stack;
 static _Thread_local int freeing;
 
-size_t cy_object_size(const cy_object *o)
+CY_INLINE size_t object_size(const cy_object *o)
 {
 	const cy_type *t = o->ob_type;
 	if (!t->item_size)
@@ -36,10 +36,12 @@ size_t cy_object_size(const cy_object *o)
 	return t->basic_size + t->item_size * ((const cy_varobject *)o)->ob_size;
 }
 
+size_t cy_object_size(const cy_object *o) { return object_size(o); }
+
 /* Bytes of the storage block behind o: the object, and its GC head if it has one. */
 static size_t block_size(const cy_object *o)
 {
-	size_t size = cy_object_size(o);
+	size_t size = object_size(o);
 	return cy_gc_is_tracked_type(o->ob_type) ? size + sizeof(cy_gc_head) : size;
 }
 
@@ -48,26 +50,91 @@ static void *block_of(cy_object *o)
 	return cy_gc_is_tracked_type(o->ob_type) ? (void *)cy_gc_head_of(o) : (void *)o;
 }
 
-cy_object *cy_object_new(const cy_type *t, size_t nitems)
+/*
+ * Most objects have a few pointer-sized fields after the header: a body of
+ * up to this many bytes, a multiple of 8, is zeroed with direct stores
+ * rather than a call to memset, which would cost as much as the rest of an
+ * allocation.
+ */
+#define SMALL_BODY 32
+
+CY_INLINE int has_small_body(size_t size)
 {
-	if (t->item_size && nitems > (SIZE_MAX - t->basic_size - sizeof(cy_gc_head)) / t->item_size)
-		return NULL;
-	size_t size = t->basic_size + t->item_size * nitems;
+	size_t body = size - sizeof(cy_object);
+	return body <= SMALL_BODY && body % 8 == 0;
+}
+
+/* Everything but ob_size (varobjects) and tracking: the header, and the body zeroed. */
+CY_INLINE void init_object(cy_object *o, const cy_type *t, size_t size)
+{
+	cy_rc_init_one(o); /* ob_owner, ob_ref_local, ob_ref_shared */
+	cy_atomic_store_relaxed(&o->ob_flags, 0u);
+	o->ob_type = t;
+	char *body = (char *)(o + 1);
+	if (has_small_body(size)) {
+		switch (size - sizeof(cy_object)) {
+		case 8: __builtin_memset(body, 0, 8); break;
+		case 16: __builtin_memset(body, 0, 16); break;
+		case 24: __builtin_memset(body, 0, 24); break;
+		case 32: __builtin_memset(body, 0, 32); break;
+		default: break;
+		}
+	} else {
+		memset(body, 0, size - sizeof(cy_object));
+	}
+}
+
+/* Any object: variable size, not a container, another allocator, a slow path anywhere. */
+static CY_NOINLINE cy_object *new_object(const cy_type *t, size_t nitems)
+{
+	size_t size = t->basic_size;
+	if (t->item_size) {
+		if (nitems > (SIZE_MAX - size - sizeof(cy_gc_head)) / t->item_size)
+			return NULL;
+		size += t->item_size * nitems;
+	}
 	int tracked = cy_gc_is_tracked_type(t);
 	size_t block = tracked ? size + sizeof(cy_gc_head) : size;
 	char *storage = cy_mem_alloc(block);
-	if (!storage)
+	if (CY_UNLIKELY(!storage))
 		return NULL;
 	cy_object *o = (cy_object *)(tracked ? storage + sizeof(cy_gc_head) : storage);
-	memset(o, 0, size);
-	o->ob_type = t;
+	init_object(o, t, size);
 	if (t->item_size)
 		((cy_varobject *)o)->ob_size = nitems;
-	cy_rc_init_one(o);
 	CY_COUNT_ADD_ALWAYS(objects_allocated, 1);
 	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)block);
 	if (tracked)
 		cy_gc_track_new(cy_gc_head_of(o));
+	return o;
+}
+
+static CY_NOINLINE cy_object *track_slow(cy_object *o)
+{
+	cy_gc_track_new_slow(cy_gc_head_of(o));
+	return o;
+}
+
+/*
+ * The common case, a fixed-size container with a small body from the
+ * pool's current page, is written so that it needs no stack frame: every
+ * other case, and every slow path, is a tail call.
+ */
+cy_object *cy_object_new(const cy_type *t, size_t nitems)
+{
+	size_t size = t->basic_size;
+	if (CY_UNLIKELY(t->item_size || !cy_gc_is_tracked_type(t) || !has_small_body(size)))
+		return new_object(t, nitems);
+	size_t block = size + sizeof(cy_gc_head);
+	char *storage = cy_mem_try_alloc(block);
+	if (CY_UNLIKELY(!storage))
+		return new_object(t, nitems);
+	cy_object *o = (cy_object *)(storage + sizeof(cy_gc_head));
+	init_object(o, t, size);
+	CY_COUNT_ADD_ALWAYS(objects_allocated, 1);
+	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)block);
+	if (CY_UNLIKELY(!cy_gc_try_track_new(cy_gc_head_of(o))))
+		return track_slow(o);
 	return o;
 }
 
@@ -85,6 +152,31 @@ void cy_object_release_storage(cy_object *o)
 		cy_mem_free_deferred(block_of(o), block);
 	else
 		cy_mem_free(block_of(o), block);
+}
+
+/*
+ * Whether a block freed now must wait for the concurrent collector (see
+ * cy_object_release_storage) cannot change during the loop: the flag is set
+ * only with the world stopped, and a block deferred after it is cleared is
+ * merely freed later.
+ */
+void cy_object_release_containers(cy_gc_head *const *heads, size_t n)
+{
+	int defer = cy_gc_collector_is_reading() && !cy_gc_tls_collecting;
+	int64_t bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		cy_gc_head *g = heads[i];
+		cy_object *o = cy_gc_object_of(g);
+		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
+			cy_weakref_clear_referent(o);
+		size_t block = object_size(o) + sizeof(cy_gc_head);
+		bytes += (int64_t)block;
+		if (CY_UNLIKELY(defer))
+			cy_mem_free_deferred(g, block);
+		else
+			cy_mem_free(g, block);
+	}
+	CY_COUNT_ADD_ALWAYS(bytes_freed, bytes);
 }
 
 /*

@@ -140,6 +140,15 @@ void cy_object_free(cy_object *o);
 void cy_object_release_storage(cy_object *o);
 
 /*
+ * The collector's bulk free: cy_object_release_storage for each of n dead
+ * containers, given by their GC heads and unlinked from every list, after
+ * clearing weak references made to one of them since it was found dead (a
+ * clear may have made one).
+ */
+struct cy_gc_head;
+void cy_object_release_containers(struct cy_gc_head *const *heads, size_t n);
+
+/*
  * Entry point when a count reaches zero. Never recurses: objects freed while
  * another is being freed are queued and handled by the outermost call, so a
  * chain a million deep is freed in constant C stack (CPython's trashcan does

@@ -170,11 +170,12 @@ CY_INLINE unsigned cy_pool_size_class(size_t size) { return size ? (unsigned)((s
 CY_INLINE size_t cy_pool_class_size(unsigned size_class) { return ((size_t)size_class + 1) * CY_POOL_ALIGN; }
 
 /*
- * Allocate size bytes, 16-byte aligned; NULL when memory is exhausted.
- * The fast path: the class's current page has a free block. A request of
- * 0 bytes wraps past the limit and takes the slow path.
+ * The fast path of cy_pool_alloc alone: a block of the class's current
+ * page, or NULL when that page has none (or the size is not pooled) and
+ * cy_pool_alloc would take its slow path. A request of 0 bytes wraps past
+ * the limit.
  */
-CY_INLINE void *cy_pool_alloc(size_t size)
+CY_INLINE void *cy_pool_try_alloc(size_t size)
 {
 	size_t last_byte = size - 1;
 	if (CY_LIKELY(last_byte < CY_POOL_MAX_SIZE)) {
@@ -189,7 +190,14 @@ CY_INLINE void *cy_pool_alloc(size_t size)
 			return block;
 		}
 	}
-	return cy_pool_alloc_slow(size);
+	return NULL;
+}
+
+/* Allocate size bytes, 16-byte aligned; NULL when memory is exhausted. */
+CY_INLINE void *cy_pool_alloc(size_t size)
+{
+	void *block = cy_pool_try_alloc(size);
+	return CY_LIKELY(block != NULL) ? block : cy_pool_alloc_slow(size);
 }
 
 /*

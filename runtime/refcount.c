@@ -326,14 +326,6 @@ int cy_try_incref_any(cy_object *o)
 	return 0;
 }
 
-int64_t cy_refcount(const cy_object *o)
-{
-	uint32_t local = cy_atomic_load_relaxed(&o->ob_ref_local);
-	if (local == CY_REF_IMMORTAL)
-		return INT64_MAX;
-	return (int64_t)local + shared_count(cy_atomic_load_relaxed(&o->ob_ref_shared));
-}
-
 void cy_rc_mark_weakrefs(cy_object *o)
 {
 	if (cy_rc_mode_running != CY_RC_BIASED || cy_object_is_immortal(o))

@@ -138,8 +138,17 @@ int cy_try_incref_any(cy_object *o);
 void cy_incref_any(cy_object *o);
 void cy_decref_any(cy_object *o);
 
-/* The true count (tests and the collector, with the world stopped or one thread). */
-int64_t cy_refcount(const cy_object *o);
+/*
+ * The true count (tests and the collector, with the world stopped or one
+ * thread). Inline: the collector reads it for every object it examines.
+ */
+CY_INLINE int64_t cy_refcount(const cy_object *o)
+{
+	uint32_t local = cy_atomic_load_relaxed(&o->ob_ref_local);
+	if (local == CY_REF_IMMORTAL)
+		return INT64_MAX;
+	return (int64_t)local + (cy_atomic_load_relaxed(&o->ob_ref_shared) >> CY_SHARED_SHIFT);
+}
 
 /*
  * Give o a count of one held by the calling thread: for a dead object being

@@ -179,6 +179,7 @@ int cy_thread_register(cy_thread_role role)
 
 	cy_local_claim(t);
 	cy_tls_self = t;
+	cy_gc_thread_start(t);
 	cy_tls_thread_id = id;
 	urcu_qsbr_register_thread();
 	return CY_THREAD_OK;
