@@ -183,7 +183,9 @@ CY_INLINE void *cy_pool_try_alloc(size_t size)
 		cy_pool_page *page = slot->direct;
 		cy_pool_block *block = page->free;
 		if (CY_LIKELY(block != NULL)) {
-			page->free = block->next;
+			cy_pool_block *next = block->next;
+			page->free = next;
+			__builtin_prefetch(next, 1);
 			page->used++;
 			cy_atomic_add_owner(&slot->allocs, 1);
 			CY_POOL_UNPOISON(block, size);
