@@ -74,10 +74,9 @@
  * nanoseconds, far less than a sleeping waiter takes to wake (a mutex that
  * slept at once halved two threads' throughput here); the RCU table as
  * above; the retired list under its own pthread mutex (the callback is not
- * a cyclab thread, so it takes no cyclab lock). Each thread recycles the
- * entries it releases (cache_worker), since an entry made on one thread
- * and freed on another would contend on malloc's arena locks; tallies are
- * per thread, written once per batch.
+ * a cyclab thread, so it takes no cyclab lock). Entries come from the
+ * runtime's allocator (entry_alloc); tallies are per thread, written once
+ * per batch.
  *
  * Compiled once per reference-counting mode (runtime/variant.h).
  */
@@ -88,6 +87,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/alloc.h"
 #include "runtime/hash.h"
 #include "runtime/lock.h"
 #include "runtime/types.h"
@@ -148,15 +148,11 @@ typedef struct retire_batch {
 	cache_entry *entries[RETIRE_BATCH];
 } retire_batch;
 
-/* What one thread keeps between operations: its retire batch and recycled entries. */
+/* What one thread keeps between operations: its retire batch. */
 typedef struct cache_worker {
-	retire_batch *batch;       /* entries this thread unlinked, not yet handed to call_rcu */
-	retire_batch *spare;       /* an empty batch to reuse */
-	cache_entry *free_entries; /* recycled entries (chained): entries made on one thread and */
-	size_t free_count;         /* freed on another would contend on malloc's arena locks */
+	retire_batch *batch; /* entries this thread unlinked, not yet handed to call_rcu */
+	retire_batch *spare; /* an empty batch to reuse */
 } cache_worker;
-
-#define FREE_ENTRIES_MAX 4096
 
 typedef struct cache_segment {
 	cy_oblock lock; /* spins briefly before sleeping: held for a few hundred nanoseconds */
@@ -357,28 +353,25 @@ static void batch_after_grace_period(struct rcu_head *head)
 	pthread_mutex_unlock(&s->retired_lock);
 }
 
-static cache_entry *entry_alloc(cache_worker *w)
+/*
+ * Entries come from the runtime's allocator (--alloc), like the values:
+ * with the pools, an entry made on one thread and released on another goes
+ * back to its page with one atomic push, where malloc would take the
+ * owning arena's lock on every such free.
+ */
+static cache_entry *entry_alloc(void)
 {
-	cache_entry *e = w ? w->free_entries : NULL;
-	if (!e)
-		return calloc(1, sizeof *e);
-	w->free_entries = e->chain;
-	w->free_count--;
-	memset(e, 0, sizeof *e);
+	cache_entry *e = cy_mem_alloc(sizeof *e);
+	if (e)
+		memset(e, 0, sizeof *e);
 	return e;
 }
 
-/* Release e's value and recycle e (w may be NULL: then e goes back to malloc). No lock held. */
-static void entry_release(cache_worker *w, cache_entry *e)
+/* Release e's value and free e. No lock held. */
+static void entry_release(cache_entry *e)
 {
 	cy_decref(e->value);
-	if (w && w->free_count < FREE_ENTRIES_MAX) {
-		e->chain = w->free_entries;
-		w->free_entries = e;
-		w->free_count++;
-	} else {
-		free(e);
-	}
+	cy_mem_free(e, sizeof *e);
 }
 
 /* Release the values of entries whose grace period has passed (a mutator, no lock held). */
@@ -395,7 +388,7 @@ static void release_retired(caches_state *s, cache_worker *w)
 	while (b) {
 		retire_batch *next = b->next;
 		for (size_t i = 0; i < b->count; i++)
-			entry_release(w, b->entries[i]);
+			entry_release(b->entries[i]);
 		if (w && !w->spare)
 			w->spare = b;
 		else
@@ -430,7 +423,7 @@ static void retire(caches_state *s, cache_worker *w, cache_entry *e)
 			urcu_qsbr_synchronize_rcu();
 			cy_blocking_end();
 			GRACE_PERIOD_PASSED(&s->grace_token);
-			entry_release(w, e);
+			entry_release(e);
 			return;
 		}
 	}
@@ -439,15 +432,10 @@ static void retire(caches_state *s, cache_worker *w, cache_entry *e)
 		retire_flush(s, w);
 }
 
-/* The thread is done: hand over its last batch, give back what it recycled. */
+/* The thread is done: hand over its last batch, free its spare one. */
 static void worker_finish(caches_state *s, cache_worker *w)
 {
 	retire_flush(s, w);
-	while (w->free_entries) {
-		cache_entry *next = w->free_entries->chain;
-		free(w->free_entries);
-		w->free_entries = next;
-	}
 	free(w->spare);
 }
 
@@ -514,7 +502,7 @@ static int cache_put(caches_state *s, int64_t key, uint64_t hash, cy_object *val
 		return cy_weakdict_set(segment_of(s, hash)->weakdict, key, value) == 0 ? 0 : -1;
 	if (s->sync == SYNC_RCU)
 		release_retired(s, w);
-	cache_entry *e = entry_alloc(w);
+	cache_entry *e = entry_alloc();
 	if (!e)
 		return -1;
 	cy_incref(value);
@@ -523,7 +511,7 @@ static int cache_put(caches_state *s, int64_t key, uint64_t hash, cy_object *val
 	PUBLISHED(e);
 	cache_entry *release = s->sync == SYNC_RCU ? rcu_put(s, e, hash, w) : locked_put(s, e, hash);
 	if (release)
-		entry_release(w, release);
+		entry_release(release);
 	return 0;
 }
 
@@ -842,8 +830,7 @@ static void caches_teardown(cy_workload_run *run)
 	/* No thread can reach these entries any more: release their values. */
 	while (all) {
 		cache_entry *next = all->chain;
-		cy_decref(all->value);
-		free(all);
+		entry_release(all);
 		all = next;
 	}
 	pthread_mutex_destroy(&s->retired_lock);
