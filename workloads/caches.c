@@ -444,7 +444,7 @@ static size_t clock_victim(cache_segment *g)
 {
 	for (;;) {
 		size_t slot = g->hand;
-		g->hand = (g->hand + 1) % g->bound;
+		g->hand = slot + 1 < g->bound ? slot + 1 : 0; /* no division: the hand moves on every step */
 		cache_entry *e = g->clock[slot];
 		if (!cy_atomic_load_relaxed(&e->referenced))
 			return slot;
