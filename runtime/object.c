@@ -138,6 +138,9 @@ cy_object *cy_object_new(const cy_type *t, size_t nitems)
 	return o;
 }
 
+/* Must storage freed now wait for the concurrent collector? See cy_object_release_storage. */
+CY_INLINE int must_defer_free(void) { return cy_gc_collector_is_reading() && !cy_gc_tls_collecting; }
+
 void cy_object_release_storage(cy_object *o)
 {
 	size_t block = block_size(o);
@@ -148,27 +151,30 @@ void cy_object_release_storage(cy_object *o)
 	 * collection: the collector thread is parked between two chunks of
 	 * marking then, or is this thread, and holds no pointer to the object.
 	 */
-	if (CY_UNLIKELY(cy_gc_collector_is_reading()) && !cy_gc_tls_collecting)
+	if (CY_UNLIKELY(must_defer_free()))
 		cy_mem_free_deferred(block_of(o), block);
 	else
 		cy_mem_free(block_of(o), block);
 }
 
 /*
- * Whether a block freed now must wait for the concurrent collector (see
- * cy_object_release_storage) cannot change during the loop: the flag is set
- * only with the world stopped, and a block deferred after it is cleared is
- * merely freed later.
+ * The answer to must_defer_free is read once, not per block: the reading
+ * flag is only set with the world stopped, which cannot happen while this
+ * thread runs without reaching a safepoint, and a block deferred after the
+ * flag was cleared is merely freed a little later. Clearing weak
+ * references takes a lock and may wait (a safepoint): read it again after.
  */
 void cy_object_release_containers(cy_gc_head *const *heads, size_t n)
 {
-	int defer = cy_gc_collector_is_reading() && !cy_gc_tls_collecting;
+	int defer = must_defer_free();
 	int64_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		cy_gc_head *g = heads[i];
 		cy_object *o = cy_gc_object_of(g);
-		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS))
+		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS)) {
 			cy_weakref_clear_referent(o);
+			defer = must_defer_free();
+		}
 		size_t block = object_size(o) + sizeof(cy_gc_head);
 		bytes += (int64_t)block;
 		if (CY_UNLIKELY(defer))
