@@ -1,0 +1,117 @@
+/*
+ * linked_cycles_boehm.c: cyclab's linked-cycles workload on its defaults,
+ * written for the Boehm-Demers-Weiser collector (libgc), the baseline the
+ * issue's throughput target names.
+ *
+ * The same operation as workloads/linked_cycles.c: make a ring of two nodes,
+ * each pointing at the other; with probability 1/20 (live = 0.05) store it
+ * in a random slot of a 1000-slot live set (live_size), displacing the ring
+ * there, otherwise drop it. The same generator (splitmix64, the top 53 bits
+ * against the keep threshold, Lemire's multiply-shift for the slot) makes
+ * the same choices from the same seed. What differs is only the memory
+ * manager: a tracing, non-moving collector that never touches garbage
+ * except to sweep it.
+ *
+ * Usage: linked_cycles_boehm SECONDS [WARMUP_SECONDS [SEED]]. Runs the
+ * warm-up, then measures for SECONDS and prints one JSON object on a line:
+ * baseline, version, workload, ops, seconds, ops_per_s, collections.
+ * Single-threaded marking is the caller's choice (GC_MARKERS=1 in the
+ * environment; run-baselines sets it).
+ */
+#include <gc.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define LIVE_SIZE 1000
+#define BATCH 1024
+
+typedef struct node {
+	struct node *next;
+} node;
+
+static uint64_t splitmix64(uint64_t *state)
+{
+	uint64_t z = (*state += 0x9e3779b97f4a7c15u);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	return z ^ (z >> 31);
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+typedef struct run_state {
+	node **live;
+	uint64_t rng, keep_below;
+} run_state;
+
+/* Operations done in about `seconds` (whole batches of BATCH rings). */
+static long run_for(run_state *s, double seconds, double *elapsed)
+{
+	long ops = 0;
+	double start = now_s(), t;
+	do {
+		for (int i = 0; i < BATCH; i++) {
+			node *a = GC_MALLOC(sizeof *a), *b = GC_MALLOC(sizeof *b);
+			if (!a || !b) {
+				fprintf(stderr, "linked_cycles_boehm: out of memory\n");
+				exit(1);
+			}
+			a->next = b;
+			b->next = a;
+			if ((splitmix64(&s->rng) >> 11) < s->keep_below) {
+				uint64_t slot = (uint64_t)(((unsigned __int128)splitmix64(&s->rng) * LIVE_SIZE) >> 64);
+				s->live[slot] = a;
+			}
+		}
+		ops += BATCH;
+	} while ((t = now_s()) - start < seconds);
+	*elapsed = t - start;
+	return ops;
+}
+
+static double parse_seconds(const char *text, const char *what)
+{
+	char *end;
+	double v = strtod(text, &end);
+	if (end == text || *end || !(v >= 0) || v > 3600) {
+		fprintf(stderr, "linked_cycles_boehm: %s must be a number of seconds in [0, 3600], not '%s'\n", what, text);
+		exit(2);
+	}
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || argc > 4) {
+		fprintf(stderr, "usage: linked_cycles_boehm SECONDS [WARMUP_SECONDS [SEED]]\n");
+		return 2;
+	}
+	double seconds = parse_seconds(argv[1], "SECONDS");
+	double warmup = argc > 2 ? parse_seconds(argv[2], "WARMUP_SECONDS") : 0.0;
+	uint64_t seed = argc > 3 ? strtoull(argv[3], NULL, 0) : 42;
+	GC_INIT();
+	run_state s = {.live = GC_MALLOC(LIVE_SIZE * sizeof(node *)), .rng = seed,
+		.keep_below = (uint64_t)(0.05 * (double)((uint64_t)1 << 53))};
+	if (!s.live) {
+		fprintf(stderr, "linked_cycles_boehm: out of memory\n");
+		return 1;
+	}
+	double elapsed;
+	if (warmup > 0)
+		run_for(&s, warmup, &elapsed);
+	size_t collections_before = GC_get_gc_no();
+	long ops = run_for(&s, seconds, &elapsed);
+	unsigned version = GC_get_version();
+	printf("{\"baseline\": \"boehm-gc\", \"version\": \"%u.%u.%u\", \"workload\": \"linked-cycles\", "
+	       "\"ops\": %ld, \"seconds\": %.6f, \"ops_per_s\": %.1f, \"collections\": %zu}\n",
+		version >> 16, (version >> 8) & 0xff, version & 0xff, ops, elapsed, (double)ops / elapsed,
+		(size_t)GC_get_gc_no() - collections_before);
+	return 0;
+}
