@@ -263,6 +263,8 @@ static int64_t subtract_internal_refs(collection *c)
 	int64_t n = 0;
 	member_array *members = members_begin();
 	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next, n++) {
+		/* Start the load of the object after next while this one is traversed (the list is circular). */
+		__builtin_prefetch(g->next->next);
 		members_push(members, g);
 		if (gathered(cy_gc_state(g), c->gen))
 			enter_set(c, g);
