@@ -368,21 +368,38 @@ static void print_usage(FILE *out)
 		out);
 }
 
-/* One stderr line when a matched pair was measured on different machines. */
+/*
+ * One stderr line when a matched pair was measured on different machines,
+ * and one when on the same machine at core-to-core round trips far apart
+ * (a virtual machine whose CPUs the host moved): what threads share cost
+ * differently then.
+ */
 static void warn_machines(const char *prog, const cell_group **pairs, size_t count)
 {
+	int machines_warned = 0, round_trip_warned = 0;
 	for (size_t i = 0; i < count; i++) {
 		const cell_group *ga = pairs[2 * i], *gb = pairs[2 * i + 1];
 		for (size_t x = 0; x < ga->count; x++) {
 			for (size_t y = 0; y < gb->count; y++) {
-				if (!cy_result_same_machine(ga->members[x], gb->members[y])) {
+				const cy_result *ra = ga->members[x], *rb = gb->members[y];
+				if (!machines_warned && !cy_result_same_machine(ra, rb)) {
 					fprintf(stderr,
 						"%s: warning: A and B were measured on different machines (by topology "
 						"fingerprint: %s '%s', %s '%s'): differences include the machines'\n",
-						prog, ga->members[x]->path, cy_result_machine_label(ga->members[x]),
-						gb->members[y]->path, cy_result_machine_label(gb->members[y]));
-					return;
+						prog, ra->path, cy_result_machine_label(ra), rb->path, cy_result_machine_label(rb));
+					machines_warned = 1;
 				}
+				double ta = cy_result_core_round_trip_ns(ra), tb = cy_result_core_round_trip_ns(rb);
+				if (!round_trip_warned && ta > 0 && tb > 0 &&
+					(ta > tb * CY_ROUND_TRIP_WARN_RATIO || tb > ta * CY_ROUND_TRIP_WARN_RATIO)) {
+					fprintf(stderr,
+						"%s: warning: a cache line's core-to-core round trip was %.0f ns for %s and "
+						"%.0f ns for %s: costs shared between threads differed\n",
+						prog, ta, ra->path, tb, rb->path);
+					round_trip_warned = 1;
+				}
+				if (machines_warned && round_trip_warned)
+					return;
 			}
 		}
 	}

@@ -63,6 +63,30 @@ static const char *cache_kind(hwloc_obj_cache_type_t type)
 }
 
 /*
+ * The CPUs the round trip is measured between: the first allowed PU, and
+ * the first allowed PU of another core, or failing that another PU of the
+ * same core; -1 where there is none.
+ */
+static void choose_round_trip_cpus(hwloc_topology_t topology, hwloc_const_bitmap_t allowed, int cpus[2])
+{
+	cpus[0] = cpus[1] = -1;
+	hwloc_obj_t first = hwloc_get_next_obj_inside_cpuset_by_type(topology, allowed, HWLOC_OBJ_PU, NULL);
+	if (!first)
+		return;
+	cpus[0] = (int)first->os_index;
+	hwloc_obj_t first_core = hwloc_get_ancestor_obj_by_type(topology, HWLOC_OBJ_CORE, first);
+	for (hwloc_obj_t pu = hwloc_get_next_obj_inside_cpuset_by_type(topology, allowed, HWLOC_OBJ_PU, first); pu;
+		pu = hwloc_get_next_obj_inside_cpuset_by_type(topology, allowed, HWLOC_OBJ_PU, pu)) {
+		if (hwloc_get_ancestor_obj_by_type(topology, HWLOC_OBJ_CORE, pu) != first_core) {
+			cpus[1] = (int)pu->os_index;
+			return;
+		}
+		if (cpus[1] < 0)
+			cpus[1] = (int)pu->os_index;
+	}
+}
+
+/*
  * What threads created now may run on: this thread's binding (inherited
  * from `taskset` or set by a container), within what the topology allows.
  * Probed before any thread is pinned (bench/placement.c pins threads).
@@ -80,6 +104,7 @@ static void read_allowed_cpus(hwloc_topology_t topology, cy_machine *m)
 		int n = hwloc_get_nbobjs_inside_cpuset_by_type(topology, allowed, HWLOC_OBJ_PU);
 		m->allowed_pus = n < 0 ? 0 : n;
 	}
+	choose_round_trip_cpus(topology, allowed, m->core_round_trip.cpus);
 	hwloc_bitmap_free(allowed);
 }
 
@@ -244,6 +269,8 @@ void cy_machine_probe(cy_machine *m)
 	else
 		snprintf(m->kernel, sizeof m->kernel, "unknown");
 	snprintf(m->allowed_cpus, sizeof m->allowed_cpus, "unknown");
+	m->core_round_trip.cpus[0] = m->core_round_trip.cpus[1] = -1;
 	read_topology(m);
 	cy_machine_fingerprint(m, m->topology_fingerprint, sizeof m->topology_fingerprint);
+	cy_core_round_trip_measure(m->core_round_trip.cpus[0], m->core_round_trip.cpus[1], &m->core_round_trip);
 }

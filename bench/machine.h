@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench/core_latency.h"
+
 typedef struct cy_machine_cache {
 	int level;         /* 1, 2, 3... */
 	const char *kind;  /* "data", "instruction", "unified" */
@@ -38,9 +40,14 @@ typedef struct cy_machine {
 	char allowed_cpus[256];
 	int allowed_pus;
 	char topology_fingerprint[CY_MACHINE_FINGERPRINT_LEN];
+	/* The round trip of a cache line between the first allowed CPU and the
+	 * first allowed one on another core (another hardware thread of the
+	 * same core when there is no other core); median_ns 0 when fewer than
+	 * two CPUs are allowed or it could not be measured (core_latency.h). */
+	cy_core_round_trip core_round_trip;
 } cy_machine;
 
-/* Fill m; never fails (what cannot be found reads "unknown" or 0). */
+/* Fill m, the round trip measured (a few milliseconds); never fails (what cannot be found reads "unknown" or 0). */
 void cy_machine_probe(cy_machine *m);
 
 /*

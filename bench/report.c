@@ -394,24 +394,66 @@ static void json_rows(FILE *out, json_t *object, const char *prefix)
 	}
 }
 
+/*
+ * Two cells were measured on the same machine when their machine objects
+ * agree except for the core-to-core round trip, which each run measures
+ * afresh (bench/core_latency.h): shown as a range instead.
+ */
+static int same_machine(const json_t *a, const json_t *b)
+{
+	if (!json_is_object(a) || !json_is_object(b))
+		return json_equal(a, b);
+	json_t *ca = json_copy((json_t *)a), *cb = json_copy((json_t *)b);
+	int same = 0;
+	if (ca && cb) {
+		json_object_del(ca, "core_round_trip");
+		json_object_del(cb, "core_round_trip");
+		same = json_equal(ca, cb);
+	}
+	json_decref(ca);
+	json_decref(cb);
+	return same;
+}
+
+static double round_trip_ns(const json_t *machine)
+{
+	const json_t *trip = json_object_get(machine, "core_round_trip");
+	const json_t *ns = json_is_object(trip) ? json_object_get(trip, "median_ns") : NULL;
+	return json_is_number(ns) ? json_number_value(ns) : 0;
+}
+
 static void write_machines(FILE *out, const cy_plot_input *in)
 {
 	fputs("<h2 id=\"machine\">Machine</h2>\n", out);
-	/* Distinct machine objects, each with the cells measured on it. */
+	/* Distinct machines, each with the cells measured on it. */
 	size_t shown = 0;
 	for (size_t i = 0; i < in->cell_count; i++) {
 		json_t *machine = json_object_get(in->cells[i].root, "machine");
 		int seen = 0;
 		for (size_t j = 0; j < i && !seen; j++)
-			seen = json_equal(machine, json_object_get(in->cells[j].root, "machine"));
+			seen = same_machine(machine, json_object_get(in->cells[j].root, "machine"));
 		if (seen || !json_is_object(machine))
 			continue;
 		shown++;
 		fputs("<div class=\"wide\"><table class=\"machine\">\n", out);
 		json_rows(out, machine, "");
-		size_t same = 0;
-		for (size_t j = i; j < in->cell_count; j++)
-			same += json_equal(machine, json_object_get(in->cells[j].root, "machine"));
+		size_t same = 0, trips = 0;
+		double low = 0, high = 0;
+		for (size_t j = i; j < in->cell_count; j++) {
+			const json_t *other = json_object_get(in->cells[j].root, "machine");
+			if (!same_machine(machine, other))
+				continue;
+			same++;
+			double ns = round_trip_ns(other);
+			if (ns > 0) {
+				low = trips && low < ns ? low : ns;
+				high = trips && high > ns ? high : ns;
+				trips++;
+			}
+		}
+		if (trips > 1)
+			fprintf(out, "<tr><th>core round trip over these results</th><td>%.0f to %.0f ns</td></tr>\n", low,
+				high);
 		fprintf(out, "<tr><th>results measured here</th><td>%zu of %zu</td></tr>\n</table></div>\n", same,
 			in->cell_count);
 	}

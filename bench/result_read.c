@@ -192,6 +192,13 @@ int cy_result_same_machine(const cy_result *a, const cy_result *b)
 	return strcmp(a->machine_fallback, b->machine_fallback) == 0;
 }
 
+double cy_result_core_round_trip_ns(const cy_result *result)
+{
+	const json_t *trip = json_object_get(result->machine, "core_round_trip");
+	const json_t *ns = json_is_object(trip) ? json_object_get(trip, "median_ns") : NULL;
+	return json_is_number(ns) && json_number_value(ns) > 0 ? json_number_value(ns) : 0;
+}
+
 const char *cy_result_machine_label(const cy_result *result)
 {
 	const json_t *model = json_object_get(result->machine, "cpu_model");

@@ -100,6 +100,15 @@ int cy_result_same_machine(const cy_result *a, const cy_result *b);
 /* The readable name of a result's machine for messages: its CPU model, or "unknown machine". */
 const char *cy_result_machine_label(const cy_result *result);
 
+/* machine.core_round_trip.median_ns (bench/core_latency.h), or 0 when the result has none. */
+double cy_result_core_round_trip_ns(const cy_result *result);
+
+/*
+ * Round trips this far apart (the larger over the smaller) mean that
+ * cross-thread costs differed between two results: `cyclab compare` says so.
+ */
+#define CY_ROUND_TRIP_WARN_RATIO 1.5
+
 /* Read a whole file into a NUL-terminated buffer (size without the NUL); NULL with why. */
 char *cy_result_read_file(const char *path, size_t *size, char *why, size_t len);
 

@@ -239,6 +239,18 @@ static void write_machine(cy_json *j, const cy_machine *m)
 	cy_json_string(j, "topology_fingerprint", m->topology_fingerprint);
 	cy_json_string(j, "allowed_cpus", m->allowed_cpus);
 	cy_json_int(j, "allowed_pus", m->allowed_pus);
+	if (m->core_round_trip.median_ns > 0) {
+		cy_json_begin_object(j, "core_round_trip");
+		cy_json_begin_array(j, "cpus", 1);
+		cy_json_int(j, NULL, m->core_round_trip.cpus[0]);
+		cy_json_int(j, NULL, m->core_round_trip.cpus[1]);
+		cy_json_end_array(j);
+		cy_json_double(j, "median_ns", m->core_round_trip.median_ns);
+		cy_json_int(j, "batches", m->core_round_trip.batches);
+		cy_json_end_object(j);
+	} else {
+		cy_json_null(j, "core_round_trip");
+	}
 	cy_json_begin_object(j, "topology");
 	if (m->topology_known) {
 		cy_json_int(j, "packages", m->packages);

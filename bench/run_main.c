@@ -137,7 +137,12 @@ static int run_command(const char *prog, const cy_run_config *c, const char *com
 			printf("%" PRId64 " ops", c->ops);
 		else
 			printf("%g s", c->duration_s);
-		printf(" x %u (+%u warm-up), seed %" PRIu64 "\n", c->repeat, c->warmup, c->seed);
+		printf(" x %u (+%u warm-up), seed %" PRIu64, c->repeat, c->warmup, c->seed);
+		/* What sharing costs here now (core_latency.h): it moves on virtual machines. */
+		if (c->threads > 1 && machine.core_round_trip.median_ns > 0)
+			printf("; core round trip %.0f ns (CPUs %d, %d)", machine.core_round_trip.median_ns,
+				machine.core_round_trip.cpus[0], machine.core_round_trip.cpus[1]);
+		printf("\n");
 		fflush(stdout);
 	}
 	for (unsigned i = 0; i < c->warmup; i++) {

@@ -40,6 +40,7 @@ typedef struct fake {
 	size_t runs;
 	const double *ops_per_s; /* one per run, ascending */
 	const double *p99_us;    /* one per run; NULL: 10 each */
+	double round_trip_ns;    /* machine.core_round_trip.median_ns; 0: none recorded */
 } fake;
 
 static void write_fake(const char *path, const fake *r)
@@ -56,6 +57,9 @@ static void write_fake(const char *path, const fake *r)
 		r->rc, r->seed, r->runs, r->cpu ? r->cpu : "Test CPU");
 	if (r->fingerprint)
 		fprintf(f, ", \"topology_fingerprint\": \"%s\"", r->fingerprint);
+	if (r->round_trip_ns > 0)
+		fprintf(f, ", \"core_round_trip\": {\"cpus\": [0, 1], \"median_ns\": %g, \"batches\": 15}",
+			r->round_trip_ns);
 	/* The samples of every test are in ascending order: the middle one (or pair) is the median. */
 	size_t mid = r->runs / 2;
 	double median = r->runs % 2 ? r->ops_per_s[mid] : (r->ops_per_s[mid - 1] + r->ops_per_s[mid]) / 2;
@@ -368,6 +372,34 @@ static void compare_warns_on_different_machines(void **state)
 	cy_test_outcome_free(&o);
 }
 
+/* The same machine at core-to-core round trips 1.5x apart or more: one warning line, and none closer. */
+static void compare_warns_on_round_trips_apart(void **state)
+{
+	(void)state;
+	char a[PATH_MAX], b[PATH_MAX];
+	cy_test_scratch_path(a, sizeof a, "trip-1.json");
+	cy_test_scratch_path(b, sizeof b, "trip-2.json");
+	write_fake(a, &(fake){.rc = "atomic", .fingerprint = "fp", .runs = 5, .ops_per_s = ops_low, .round_trip_ns = 90});
+	write_fake(b, &(fake){.rc = "atomic", .fingerprint = "fp", .runs = 5, .ops_per_s = ops_high, .round_trip_ns = 370});
+	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_int_equal(cy_test_count_lines(o.err), 1);
+	assert_contains(o.err, "warning: a cache line's core-to-core round trip was 90 ns for");
+	assert_contains(o.err, "and 370 ns for");
+	cy_test_outcome_free(&o);
+	/* 1.4x apart, or one side without a measurement: nothing to say. */
+	write_fake(b, &(fake){.rc = "atomic", .fingerprint = "fp", .runs = 5, .ops_per_s = ops_high, .round_trip_ns = 126});
+	o = cy_test_run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	cy_test_outcome_free(&o);
+	write_fake(b, &(fake){.rc = "atomic", .fingerprint = "fp", .runs = 5, .ops_per_s = ops_high});
+	o = cy_test_run_cyclab("compare", a, b, NULL);
+	assert_int_equal(o.status, 0);
+	assert_string_equal(o.err, "");
+	cy_test_outcome_free(&o);
+}
+
 static void compare_directories_by_cell(void **state)
 {
 	(void)state;
@@ -640,6 +672,7 @@ int main(void)
 		cmocka_unit_test(compare_files_clearly_apart),
 		cmocka_unit_test(compare_overlapping_and_too_few),
 		cmocka_unit_test(compare_warns_on_different_machines),
+		cmocka_unit_test(compare_warns_on_round_trips_apart),
 		cmocka_unit_test(compare_directories_by_cell),
 		cmocka_unit_test(compare_json_output),
 		cmocka_unit_test(compare_bad_input),

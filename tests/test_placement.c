@@ -287,6 +287,38 @@ static void process_binding_restricts_the_plan(void **state)
 	assert_true(list_matches);
 	assert_string_equal(m.allowed_cpus, expected_list);
 	assert_int_equal(m.allowed_pus, 1);
+	/* One CPU: no second one to measure a round trip with. */
+	assert_int_equal(m.core_round_trip.cpus[0], last);
+	assert_int_equal(m.core_round_trip.cpus[1], -1);
+	assert_true(m.core_round_trip.median_ns == 0);
+}
+
+/* Two allowed CPUs or more: a round trip between two of them, the caller's binding unchanged. */
+static void round_trip_between_two_allowed_cpus(void **state)
+{
+	(void)state;
+	int cpus[CPU_SETSIZE];
+	unsigned n = allowed_cpus(cpus, CPU_SETSIZE);
+	if (n < 2)
+		skip();
+	cpu_set_t before, after;
+	assert_int_equal(sched_getaffinity(0, sizeof before, &before), 0);
+	cy_machine m;
+	cy_machine_probe(&m);
+	assert_int_equal(sched_getaffinity(0, sizeof after, &after), 0);
+	assert_true(CPU_EQUAL(&before, &after));
+	const cy_core_round_trip *trip = &m.core_round_trip;
+	assert_int_not_equal(trip->cpus[0], trip->cpus[1]);
+	assert_true(CPU_ISSET(trip->cpus[0], &before) && CPU_ISSET(trip->cpus[1], &before));
+	assert_int_equal(trip->cpus[0], cpus[0]);
+	assert_true(trip->batches >= 1 && trip->batches <= 15);
+	assert_true(trip->median_ns > 0);
+	/* Refused without measuring: one CPU twice, or none. */
+	cy_core_round_trip refused;
+	assert_int_equal(cy_core_round_trip_measure(cpus[0], cpus[0], &refused), -1);
+	assert_true(refused.median_ns == 0);
+	assert_int_equal(cy_core_round_trip_measure(-1, cpus[0], &refused), -1);
+	assert_true(refused.median_ns == 0);
 }
 
 typedef struct bind_job {
@@ -512,6 +544,7 @@ int main(void)
 		cmocka_unit_test(free_restores_the_binding_of_a_bound_thread),
 		cmocka_unit_test(json_has_every_member),
 		cmocka_unit_test(fingerprint_is_stable_and_telling),
+		cmocka_unit_test(round_trip_between_two_allowed_cpus),
 		cmocka_unit_test(fingerprint_shortens_the_model),
 		cmocka_unit_test(topology_xml_loads_back),
 	};
