@@ -23,12 +23,23 @@
  * whichever list it is in: this thread is the lists' owner
  * (cy_gc_tls_collecting).
  *
- * Order after the garbage is known: uncollectable objects out; weak
- * references to the garbage cleared and their callbacks run; finalizers
- * (each at most once per object, all before any clear); if any ran, trial
- * deletion again on what is left, and what a finalizer resurrected
- * survives; then clear each object to break its cycles; survivors move up
- * a generation.
+ * Order after the garbage is known: uncollectable objects out, into
+ * gc.garbage at once (the list's reference keeps them alive whatever is
+ * cleared later); weak references that are garbage themselves detached
+ * silently, weak references to the garbage cleared and their callbacks run;
+ * finalizers (each at most once per object, all before any clear); if any
+ * user code ran, trial deletion again on what is left, what a finalizer
+ * resurrected survives, and weak references user code made meanwhile to
+ * what is still garbage are cleared without callbacks; then clear each
+ * object to break its cycles; survivors move up a generation.
+ *
+ * Objects being torn down. An object whose count is zero is being freed by
+ * reference counting on this thread, further up the stack: a finalizer or
+ * weak reference callback of that teardown (or of a child it released) is
+ * what is running this collection, or the object waits on object.c's free
+ * stack. It is not garbage for the collector to free: it takes part as if
+ * referenced from outside, so it and what it still references survive, and
+ * its teardown finishes when the collection returns.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,7 +55,9 @@ typedef struct collection {
 	cy_gc_head uncollectable;
 	int gen;
 	/* Seen while copying counts, so whole passes can be skipped when none exist. */
-	int64_t with_weakrefs, with_finalizers, without_clear, with_dealloc;
+	int64_t with_weakrefs, with_finalizers, without_clear, with_dealloc, weakrefs_in_set;
+	/* Finalizers or weak reference callbacks ran: they may have made weak references to the garbage. */
+	int user_code_ran;
 	cy_gc_collection_info *info;
 	uint64_t phase_start;
 	cy_gc_phase phase;
@@ -186,11 +199,15 @@ static void gather(collection *c)
 		cy_gc_list_splice(&c->work, &cy_gc_old[gen]);
 }
 
-/* Copy o's count into its head, saturating (an immortal object is always outside-referenced). */
+/*
+ * Copy o's count into its head, saturating: an immortal object is always
+ * outside-referenced, and so is one whose count is zero (being torn down:
+ * see "Objects being torn down" above).
+ */
 CY_INLINE void copy_count(cy_gc_head *g)
 {
 	int64_t count = cy_refcount(cy_gc_object_of(g));
-	g->refs = count > INT32_MAX ? INT32_MAX : (int32_t)count;
+	g->refs = count > INT32_MAX || count == 0 ? INT32_MAX : (int32_t)count;
 }
 
 /* One reference from inside the set to g: take it off g's outside count. */
@@ -224,6 +241,7 @@ static CY_NOINLINE void note_special(collection *c, const cy_object *o, const cy
 	c->with_finalizers += t->finalize != NULL;
 	c->without_clear += t->clear == NULL;
 	c->with_dealloc += t->dealloc != NULL;
+	c->weakrefs_in_set += t == &cy_weakref_type;
 }
 
 /* First touch of an object of the set: its count, its state, and what later passes will need. */
@@ -354,32 +372,42 @@ static int64_t move_reachable_in_collection(collection *c)
 
 /* ---- what cannot be freed -------------------------------------------------------- */
 
+/* Out of the set, into the uncollectable list: from here on g counts as referenced from outside. */
+static void take_uncollectable(cy_gc_head *g, cy_gc_head *uncollectable)
+{
+	cy_gc_set_state(g, CY_GC_COLLECTING | CY_GC_REACHABLE);
+	cy_gc_list_move(g, uncollectable);
+}
+
 static int visit_uncollectable(cy_object *referent, void *arg)
 {
 	cy_gc_head *g = tracked_head(referent);
-	if (g && in_set(g) && g->refs != -1) {
-		g->refs = -1;
-		cy_gc_list_move(g, arg);
-	}
+	if (g && in_set(g))
+		take_uncollectable(g, arg);
 	return 0;
 }
 
-/* Objects without clear, and all they reach in the garbage, cannot be freed; returns how many. */
+/*
+ * Objects without clear, and all they reach in the garbage, cannot be
+ * freed: they go to gc.garbage now, before anything is cleared, so that
+ * the list's reference keeps them alive when collectable garbage that
+ * references them is cleared. Returns how many.
+ */
 static int64_t move_uncollectable(collection *c)
 {
 	if (!c->without_clear)
 		return 0;
 	for (cy_gc_head *g = c->work.next, *next; g != &c->work; g = next) {
 		next = g->next;
-		if (!cy_gc_object_of(g)->ob_type->clear) {
-			g->refs = -1;
-			cy_gc_list_move(g, &c->uncollectable);
-		}
+		if (!cy_gc_object_of(g)->ob_type->clear)
+			take_uncollectable(g, &c->uncollectable);
 	}
 	int64_t n = 0;
 	for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next, n++) {
 		cy_object *o = cy_gc_object_of(g);
 		o->ob_type->traverse(o, visit_uncollectable, &c->uncollectable);
+		cy_incref_any(o);
+		cy_gc_garbage_append(o);
 	}
 	return n;
 }
@@ -408,12 +436,23 @@ static void object_array_append(void *arg, cy_object *o)
 }
 
 /*
- * Clear every weak reference to the garbage; then call back those that are
- * not garbage themselves. Clearing all before calling any means no callback
- * can reach a garbage object through a weak reference.
+ * First, weak references that are garbage themselves stop referring,
+ * silently: their referents may die later (when clearing the garbage
+ * releases them), and a garbage weak reference must never call back
+ * (CPython's handle_weakrefs does the same). Then clear every weak
+ * reference to the garbage, and call back those that are not garbage
+ * themselves. Clearing all before calling any means no callback can reach
+ * a garbage object through a weak reference.
  */
 static void handle_weakrefs(collection *c)
 {
+	if (c->weakrefs_in_set) {
+		for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
+			cy_object *o = cy_gc_object_of(g);
+			if (o->ob_type == &cy_weakref_type)
+				cy_weakref_type.clear(o);
+		}
+	}
 	if (!c->with_weakrefs)
 		return;
 	object_array callbacks = {0};
@@ -425,12 +464,33 @@ static void handle_weakrefs(collection *c)
 	for (size_t i = 0; i < callbacks.len; i++) {
 		cy_object *weakref = callbacks.items[i];
 		cy_gc_head *g = tracked_head(weakref);
-		if (!(g && in_set(g)))
+		if (!(g && in_set(g))) {
+			c->user_code_ran = 1;
 			cy_weakref_call_back(weakref);
+		}
 	}
 	for (size_t i = 0; i < callbacks.len; i++)
 		cy_decref_any(callbacks.items[i]);
 	free(callbacks.items);
+}
+
+/*
+ * After user code ran, and after the resurrection check: weak references
+ * it made to objects that are still garbage are cleared, without callbacks,
+ * before anything is cleared, so none can hand out an object being freed
+ * (CPython's clear_weakrefs after finalizers, gh-91636).
+ */
+static void clear_late_weakrefs(collection *c)
+{
+	object_array detached = {0};
+	for (cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
+		cy_object *o = cy_gc_object_of(g);
+		if (cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS)
+			cy_weakref_detach(o, object_array_append, &detached);
+	}
+	for (size_t i = 0; i < detached.len; i++)
+		cy_decref_any(detached.items[i]);
+	free(detached.items);
 }
 
 /* ---- finalizers and resurrection ------------------------------------------------ */
@@ -568,11 +628,6 @@ static int64_t promote(collection *c)
 	int target = c->gen < CY_GC_GENERATIONS - 1 ? c->gen + 1 : CY_GC_GENERATIONS - 1;
 	uint32_t state = cy_gc_old_state(target);
 	int64_t n = 0;
-	for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next) {
-		cy_object *o = cy_gc_object_of(g);
-		cy_incref_any(o);
-		cy_gc_garbage_append(o);
-	}
 	if (c->keep) {
 		for (cy_gc_head *g = c->uncollectable.next; g != &c->uncollectable; g = g->next, n++)
 			cy_gc_set_state(g, state);
@@ -626,9 +681,11 @@ static int64_t dispose(collection *c, int64_t unreachable)
 	handle_weakrefs(c);
 
 	phase_switch(c, CY_GC_PHASE_FINALIZE);
-	/* Finalizers may free garbage early or resurrect it: count what is left. */
-	if (finalize_garbage(c) > 0) {
+	c->user_code_ran |= finalize_garbage(c) > 0;
+	/* User code may free garbage early, resurrect it, or make weak references to it: count what is left. */
+	if (c->user_code_ran) {
 		handle_resurrected(c);
+		clear_late_weakrefs(c);
 		unreachable = (int64_t)cy_gc_list_length(&c->work);
 	}
 

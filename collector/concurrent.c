@@ -143,7 +143,7 @@ static void leave_mutators_a_slice(uint64_t budget_ns)
 static void collect(int gen, int automatic)
 {
 	cy_gc_incremental_begin_concurrent(gen, automatic);
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	for (;;) {
 		int result = cy_gc_incremental_mark_concurrently(CHUNK_NS);
 		if (result == CY_GC_MARKED)
@@ -152,7 +152,7 @@ static void collect(int gen, int automatic)
 			cy_gc_lock_offline();
 			cy_gc_incremental_stw_slice();
 			uint64_t budget = cy_gc.pause_budget_ns;
-			pthread_mutex_unlock(&cy_gc.collect_lock);
+			cy_gc_unlock();
 			if (!cy_gc_incremental_marking())
 				break;
 			leave_mutators_a_slice(budget);
@@ -167,7 +167,7 @@ static void collect(int gen, int automatic)
 	cy_mem_reader_quiescent();
 	while (cy_gc_incremental_stw_slice()) {
 		uint64_t budget = cy_gc.pause_budget_ns;
-		pthread_mutex_unlock(&cy_gc.collect_lock);
+		cy_gc_unlock();
 		leave_mutators_a_slice(budget);
 		cy_gc_lock_offline();
 	}
@@ -197,12 +197,12 @@ static void *collector_main(void *arg)
 		conc.finished++;
 		pthread_cond_broadcast(&conc.idle);
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	cy_thread_unregister();
 	cy_gc_lock_offline();
 	conc.alive = 0;
 	pthread_cond_broadcast(&conc.idle);
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	return NULL;
 }
 
@@ -224,13 +224,13 @@ void cy_gc_concurrent_stop(void)
 {
 	cy_gc_lock_offline();
 	if (!conc.alive || conc.exit) {
-		pthread_mutex_unlock(&cy_gc.collect_lock);
+		cy_gc_unlock();
 		return;
 	}
 	conc.exit = 1;
 	pthread_t thread = conc.thread;
 	pthread_cond_signal(&conc.wake);
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	cy_blocking_begin();
 	pthread_join(thread, NULL);
 	cy_blocking_end();

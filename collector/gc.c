@@ -12,6 +12,25 @@
  * stops the world must not hold the world up. Automatic collections only
  * try the lock (someone else is collecting: nothing to do), and explicit
  * ones wait for it offline (cy_gc_lock_offline).
+ *
+ * Calls from inside a collection. Finalizers, weak reference callbacks and
+ * gc callbacks are user code that the collecting thread runs while it holds
+ * collect_lock (and, for finalizers and weak reference callbacks, while it
+ * has the world stopped). They may call any function of this module, as
+ * Python code may call the gc module from __del__ or gc.callbacks:
+ *  - collect() returns 0 at once and collects nothing (CPython's rule while
+ *    a collection runs), and no automatic collection starts;
+ *  - readers (counts, thresholds, stats, garbage, callbacks, get_objects)
+ *    answer as of that moment: get_objects sees the generation lists, not
+ *    the objects the running collection has taken out of them;
+ *  - freeze, unfreeze, set_threshold, enable, disable and garbage_clear take
+ *    effect at once; a callback added or removed by a callback is run, or
+ *    not, from the next collection on;
+ *  - cy_gc_start and cy_gc_stop are refused (-1, or nothing): the mode of a
+ *    collection cannot change under it;
+ *  - cy_gc_collect_incremental returns -1 (a collection is running).
+ * The thread-local cy_gc_tls_lock_held tells these calls apart; nothing
+ * waits for the collection that is running them.
  */
 #include "collector/gc.h"
 
@@ -63,13 +82,36 @@ const char *cy_gc_pause_kind_name(cy_gc_pause_kind kind)
 	return (unsigned)kind < CY_GC_PAUSE_KIND_COUNT ? pause_kind_names[kind] : "unknown";
 }
 
+_Thread_local int cy_gc_tls_lock_held;
+
 void cy_gc_lock_offline(void)
 {
-	if (pthread_mutex_trylock(&cy_gc.collect_lock) == 0)
-		return;
-	cy_blocking_begin();
-	pthread_mutex_lock(&cy_gc.collect_lock);
-	cy_blocking_end();
+	if (pthread_mutex_trylock(&cy_gc.collect_lock) != 0) {
+		cy_blocking_begin();
+		pthread_mutex_lock(&cy_gc.collect_lock);
+		cy_blocking_end();
+	}
+	cy_gc_tls_lock_held = 1;
+}
+
+void cy_gc_unlock(void)
+{
+	cy_gc_tls_lock_held = 0;
+	pthread_mutex_unlock(&cy_gc.collect_lock);
+}
+
+int cy_gc_api_lock(void)
+{
+	if (cy_gc_tls_lock_held)
+		return 0;
+	cy_gc_lock_offline();
+	return 1;
+}
+
+void cy_gc_api_unlock(int taken)
+{
+	if (taken)
+		cy_gc_unlock();
 }
 
 /* ---- automatic collection -------------------------------------------------- */
@@ -121,10 +163,15 @@ static int fits_in_a_pause(int gen)
 
 static void collect_at_safepoint(void)
 {
+	/* User code of this thread's own collection reached a safepoint: no collection inside a collection. */
+	if (cy_gc_tls_lock_held)
+		return;
 	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED) ||
 		__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) == CY_GC_MODE_OFF)
 		return;
-	if (pthread_mutex_trylock(&cy_gc.collect_lock) != 0) {
+	if (pthread_mutex_trylock(&cy_gc.collect_lock) == 0) {
+		cy_gc_tls_lock_held = 1;
+	} else {
 		/*
 		 * Another thread is collecting. A mutator's collection covers every
 		 * young list: nothing to do. But the concurrent collector's thread
@@ -159,7 +206,7 @@ static void collect_at_safepoint(void)
 	} else if (gen > 0) {
 		cy_gc_incremental_step(gen, 1);
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 }
 
 /* collect_lock held: finish the old-generation collection in progress, if any. */
@@ -171,7 +218,7 @@ static void finish_old_collection(void)
 
 int cy_gc_start(cy_gc_mode mode)
 {
-	if ((unsigned)mode >= CY_GC_MODE_COUNT)
+	if ((unsigned)mode >= CY_GC_MODE_COUNT || cy_gc_tls_lock_held)
 		return -1;
 	/* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */
 	if (mode == CY_GC_MODE_CONCURRENT && cy_rc_mode_running == CY_RC_NONATOMIC)
@@ -182,7 +229,7 @@ int cy_gc_start(cy_gc_mode mode)
 	__atomic_store_n(&cy_gc.mode, mode, __ATOMIC_RELAXED);
 	if (mode == CY_GC_MODE_CONCURRENT)
 		cy_gc_concurrent_start();
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	__atomic_store_n(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count, __ATOMIC_RELEASE);
 	__atomic_store_n(&cy_safepoint_collect_hook, mode == CY_GC_MODE_OFF ? NULL : collect_at_safepoint,
 		__ATOMIC_RELEASE);
@@ -195,16 +242,16 @@ cy_gc_mode cy_gc_running_mode(void) { return __atomic_load_n(&cy_gc.mode, __ATOM
 
 void cy_gc_set_pause_budget_us(uint64_t us)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	cy_gc.pause_budget_ns = us * 1000;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 uint64_t cy_gc_get_pause_budget_us(void)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	uint64_t us = cy_gc.pause_budget_ns / 1000;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return us;
 }
 
@@ -214,6 +261,8 @@ int64_t cy_gc_collect(int generation)
 {
 	if (generation < 0 || generation >= CY_GC_GENERATIONS)
 		return -1;
+	if (cy_gc_tls_lock_held)
+		return 0; /* called from user code of the collection running on this thread */
 	cy_gc_lock_offline();
 	int64_t found;
 	if (cy_gc.mode == CY_GC_MODE_CONCURRENT && generation > 0) {
@@ -224,7 +273,7 @@ int64_t cy_gc_collect(int generation)
 			cy_gc_incremental_finish();
 		found = cy_gc_collect_stw(generation, 0);
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	return found;
 }
 
@@ -250,34 +299,34 @@ void cy_gc_get_threshold(int64_t out[CY_GC_GENERATIONS])
 void cy_gc_get_count(int64_t out[CY_GC_GENERATIONS])
 {
 	cy_gc_flush_count();
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	out[0] = cy_atomic_load_relaxed(&cy_gc_young_count);
 	out[1] = cy_gc.count[1];
 	out[2] = cy_gc.count[2];
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 void cy_gc_get_stats(cy_gc_generation_stats out[CY_GC_GENERATIONS])
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	memcpy(out, cy_gc.stats, sizeof cy_gc.stats);
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 void cy_gc_get_totals(cy_gc_totals *out)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	*out = cy_gc.totals;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 void cy_gc_reset_statistics(void)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	memset(cy_gc.stats, 0, sizeof cy_gc.stats);
 	memset(&cy_gc.totals, 0, sizeof cy_gc.totals);
 	cy_gc.pauses_recorded = 0;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 void cy_gc_account(const cy_gc_collection_info *info)
@@ -294,21 +343,38 @@ void cy_gc_account(const cy_gc_collection_info *info)
 
 /* ---- stopping the world for the API ------------------------------------------ */
 
-static void stop_for_api(cy_stw_report *stop)
+/*
+ * The world stopped by the gc module for a call. From inside a collection
+ * (see the top of this file) the collection is not finished first, and if
+ * its thread has the world stopped already it stays as it is.
+ */
+typedef struct api_stop {
+	cy_stw_report report;
+	int took_lock;
+	int stopped; /* this call stopped the world */
+} api_stop;
+
+static void stop_for_api(api_stop *stop)
 {
-	cy_gc_lock_offline();
-	finish_old_collection();
-	cy_world_stop(stop);
-	cy_gc_tls_collecting = 1;
+	stop->took_lock = cy_gc_api_lock();
+	if (stop->took_lock)
+		finish_old_collection();
+	stop->stopped = !cy_gc_tls_collecting;
+	if (stop->stopped) {
+		cy_world_stop(&stop->report);
+		cy_gc_tls_collecting = 1;
+	}
 }
 
-static void resume_after_api(cy_stw_report *stop)
+static void resume_after_api(api_stop *stop)
 {
-	cy_gc_tls_collecting = 0;
-	uint64_t end = cy_now_ns();
-	cy_world_resume();
-	cy_gc_record_pause(0, stop, end, CY_GC_PAUSE_OTHER);
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	if (stop->stopped) {
+		cy_gc_tls_collecting = 0;
+		uint64_t end = cy_now_ns();
+		cy_world_resume();
+		cy_gc_record_pause(0, &stop->report, end, CY_GC_PAUSE_OTHER);
+	}
+	cy_gc_api_unlock(stop->took_lock);
 }
 
 static size_t visit_list(cy_gc_head *list, void (*fn)(cy_object *, void *), void *arg)
@@ -323,7 +389,7 @@ size_t cy_gc_get_objects(int gen, void (*fn)(cy_object *o, void *arg), void *arg
 {
 	if (gen < -1 || gen >= CY_GC_GENERATIONS)
 		return 0;
-	cy_stw_report stop;
+	api_stop stop;
 	stop_for_api(&stop);
 	size_t n = 0;
 	if (gen <= 0) {
@@ -360,7 +426,7 @@ static void move_all(cy_gc_head *to, cy_gc_head *from, uint32_t state)
 
 void cy_gc_freeze(void)
 {
-	cy_stw_report stop;
+	api_stop stop;
 	stop_for_api(&stop);
 	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		cy_thread *t = &cy_threads[i];
@@ -379,7 +445,7 @@ void cy_gc_freeze(void)
 
 void cy_gc_unfreeze(void)
 {
-	cy_stw_report stop;
+	api_stop stop;
 	stop_for_api(&stop);
 	move_all(&cy_gc_old[CY_GC_GENERATIONS - 1], &cy_gc_permanent, cy_gc_old_state(2));
 	resume_after_api(&stop);
@@ -415,28 +481,28 @@ void cy_gc_garbage_append(cy_object *o)
 
 size_t cy_gc_garbage_count(void)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	size_t n = cy_gc.garbage_len;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return n;
 }
 
 cy_object *cy_gc_garbage_item(size_t i)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	cy_object *o = i < cy_gc.garbage_len ? cy_gc.garbage[i] : NULL;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return o;
 }
 
 void cy_gc_garbage_clear(void)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	cy_object **items = cy_gc.garbage;
 	size_t n = cy_gc.garbage_len;
 	cy_gc.garbage = NULL;
 	cy_gc.garbage_len = cy_gc.garbage_cap = 0;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	/* Released outside the lock: freeing may run finalizers that collect. */
 	for (size_t i = 0; i < n; i++)
 		cy_decref_any(items[i]);
@@ -448,20 +514,20 @@ void cy_gc_garbage_clear(void)
 int cy_gc_callback_add(cy_gc_callback fn, void *arg)
 {
 	int result = -1;
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	if (cy_gc.ncallbacks < sizeof cy_gc.callbacks / sizeof cy_gc.callbacks[0]) {
 		cy_gc.callbacks[cy_gc.ncallbacks].fn = fn;
 		cy_gc.callbacks[cy_gc.ncallbacks].arg = arg;
 		cy_gc.ncallbacks++;
 		result = 0;
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return result;
 }
 
 void cy_gc_callback_remove(cy_gc_callback fn, void *arg)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	for (unsigned i = 0; i < cy_gc.ncallbacks; i++) {
 		if (cy_gc.callbacks[i].fn == fn && cy_gc.callbacks[i].arg == arg) {
 			memmove(&cy_gc.callbacks[i], &cy_gc.callbacks[i + 1],
@@ -470,13 +536,17 @@ void cy_gc_callback_remove(cy_gc_callback fn, void *arg)
 			break;
 		}
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 }
 
 void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info)
 {
-	for (unsigned i = 0; i < cy_gc.ncallbacks; i++)
-		cy_gc.callbacks[i].fn(start, info, cy_gc.callbacks[i].arg);
+	/* A callback may add or remove callbacks: run the ones installed when the collection got here. */
+	unsigned n = cy_gc.ncallbacks;
+	__typeof__(cy_gc.callbacks) installed;
+	memcpy(installed, cy_gc.callbacks, n * sizeof installed[0]);
+	for (unsigned i = 0; i < n; i++)
+		installed[i].fn(start, info, installed[i].arg);
 }
 
 uint64_t cy_gc_max_time_to_safepoint(const cy_stw_report *stop)
@@ -515,7 +585,7 @@ void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t
 
 size_t cy_gc_pauses(uint64_t from, cy_gc_pause *out, size_t max, uint64_t *next)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	uint64_t end = cy_gc.pauses_recorded;
 	uint64_t oldest = end > CY_GC_PAUSE_RING ? end - CY_GC_PAUSE_RING : 0;
 	if (from < oldest)
@@ -524,6 +594,6 @@ size_t cy_gc_pauses(uint64_t from, cy_gc_pause *out, size_t max, uint64_t *next)
 	for (uint64_t i = from; i < end && n < max; i++, n++)
 		out[n] = cy_gc.ring[i % CY_GC_PAUSE_RING];
 	*next = from + n;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return n;
 }

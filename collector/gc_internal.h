@@ -54,8 +54,25 @@ typedef struct cy_gc_globals {
 
 extern cy_gc_globals cy_gc;
 
+/*
+ * Set while the calling thread holds collect_lock. Finalizers, weak
+ * reference callbacks and gc callbacks run while their collection holds it,
+ * on the collecting thread: the gc module's functions called from them see
+ * this flag and neither take the lock again nor wait for the collection
+ * they are part of (gc.c, "calls from inside a collection").
+ */
+extern _Thread_local int cy_gc_tls_lock_held;
+
 /* gc.c: take collect_lock, offline while waiting (the holder may be stopping the world). */
 void cy_gc_lock_offline(void);
+void cy_gc_unlock(void);
+
+/*
+ * gc.c: for the gc module's entry points. Take collect_lock unless this
+ * thread holds it already; returns whether it did, for cy_gc_api_unlock.
+ */
+int cy_gc_api_lock(void);
+void cy_gc_api_unlock(int taken);
 
 /* collect.c: collect generations 0..gen with the world stopped; collect_lock held. */
 int64_t cy_gc_collect_stw(int gen, int automatic);

@@ -94,10 +94,11 @@ CY_INLINE int visited(const cy_gc_head *g) { return refs_word(g) >> MARK_SHIFT =
 CY_INLINE uint32_t estimate(const cy_gc_head *g) { return refs_word(g) & COUNT_MASK; }
 CY_INLINE int marked_reachable(const cy_gc_head *g) { return visited(g) && (refs_word(g) & REACHABLE_BIT); }
 
+/* A count of zero is an object being torn down: outside-referenced, as collect.c's copy_count says. */
 static void visit_first(cy_gc_head *g)
 {
 	int64_t count = cy_refcount(cy_gc_object_of(g));
-	uint32_t c = count > (int64_t)COUNT_MASK ? COUNT_MASK : (uint32_t)count;
+	uint32_t c = count > (int64_t)COUNT_MASK || count == 0 ? COUNT_MASK : (uint32_t)count;
 	g->refs = (int32_t)(inc.mark << MARK_SHIFT | c);
 }
 
@@ -223,7 +224,9 @@ static int mark_until(uint64_t deadline, int concurrent)
 			if (!traverse && inc.phase != INC_SEED)
 				return MARK_NEEDS_STW;
 		}
-		inc.cursor = g->next;
+		/* SEED moves g to reachable; SCAN appends after g, so its cursor is read after the traverse. */
+		if (inc.phase != INC_SCAN)
+			inc.cursor = g->next;
 		switch (inc.phase) {
 		case INC_SUBTRACT:
 			if (!visited(g))
@@ -238,6 +241,7 @@ static int mark_until(uint64_t deadline, int concurrent)
 			break;
 		case INC_SCAN:
 			traverse(o, visit_reach, NULL);
+			inc.cursor = g->next;
 			break;
 		case INC_VERIFY: /* not marking any more: work_until does not call us */
 			return MARK_DONE;
@@ -269,8 +273,8 @@ static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu
 }
 
 /*
- * The concurrent collection takes the young lists too, so that it collects
- * generations 0..gen as a stop-the-world one does: their objects are
+ * A collection takes the young lists too, so that it collects generations
+ * 0..gen as a stop-the-world one does: their objects are
  * relabelled generation 1 of the start epoch, which makes them the
  * collection's for mutators that free them (gc_track.c). Remote frees
  * pending on a young list are done first, so that no dead object is taken.
@@ -322,8 +326,7 @@ static void begin(int gen, int automatic, int concurrent)
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc.work, &cy_gc_old[g]);
 	inc.taken_generation1 = cy_gc.generation1_promoted;
-	if (concurrent)
-		take_young_lists();
+	take_young_lists();
 	inc.cursor = inc.work.next;
 	__atomic_store_n(&cy_gc_incremental_epoch, inc.start_epoch, __ATOMIC_RELAXED);
 	__atomic_store_n(&cy_gc_incremental_gen, gen, __ATOMIC_RELEASE);
@@ -513,7 +516,7 @@ int cy_gc_incremental_step(int start_gen, int automatic) { return step(start_gen
 
 int cy_gc_collect_incremental(int generation)
 {
-	if (generation < 1 || generation >= CY_GC_GENERATIONS)
+	if (generation < 1 || generation >= CY_GC_GENERATIONS || cy_gc_tls_lock_held)
 		return -1;
 	cy_gc_lock_offline();
 	int result = -1;
@@ -521,26 +524,26 @@ int cy_gc_collect_incremental(int generation)
 		begin(generation, 0, 0);
 		result = 0;
 	}
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_unlock();
 	return result;
 }
 
 int cy_gc_incremental_slice(void)
 {
-	cy_gc_lock_offline();
-	/* A concurrent collection is its collector thread's to drive. */
-	if (inc.gen && cy_gc.mode == CY_GC_MODE_INCREMENTAL)
+	int taken = cy_gc_api_lock();
+	/* A concurrent collection is its collector thread's to drive; a slice does not run inside a slice. */
+	if (taken && inc.gen && cy_gc.mode == CY_GC_MODE_INCREMENTAL)
 		step(0, 0, 1);
 	int running = inc.gen != 0;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return running;
 }
 
 int cy_gc_incremental_running(void)
 {
-	cy_gc_lock_offline();
+	int taken = cy_gc_api_lock();
 	int running = inc.gen != 0;
-	pthread_mutex_unlock(&cy_gc.collect_lock);
+	cy_gc_api_unlock(taken);
 	return running;
 }
 
