@@ -40,6 +40,10 @@ int cy_run_tests(const char *program, const struct CMUnitTest *tests, size_t cou
 	}
 	char name[128];
 	snprintf(name, sizeof name, "%s (%s)", program, cy_rc_mode_name(mode));
+	/* CYCLAB_TEST_FILTER runs only the tests whose names match (cmocka's pattern: * and ?). */
+	const char *filter = getenv("CYCLAB_TEST_FILTER");
+	if (filter && *filter)
+		cmocka_set_test_filter(filter);
 	return _cmocka_run_group_tests(name, tests, count, NULL, NULL);
 }
 
