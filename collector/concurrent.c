@@ -4,7 +4,7 @@
  *
  * The collection is the incremental one (incremental.c: an estimate of the
  * garbage by trial deletion, SUBTRACT, SEED and SCAN, then VERIFY slices
- * that confirm whole closures of candidates with exact counts, the world
+ * that confirm whole components of candidates with exact counts, the world
  * stopped), driven by a thread of its own, and with the estimate computed
  * without stopping the world:
  *
@@ -33,7 +33,7 @@
  * (plain loads and stores, one thread) is refused (cy_gc_start).
  *
  * Why nothing reachable is ever freed. Only VERIFY frees, and it applies
- * trial deletion with exact counts, the world stopped, to whole closures of
+ * trial deletion with exact counts, the world stopped, to whole components of
  * candidates: sound for any set (collect.c). The estimate decides only
  * which objects are candidates; an object it wrongly leaves out survives
  * and is found next time, one it wrongly takes in is kept by VERIFY.

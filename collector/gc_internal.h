@@ -93,6 +93,42 @@ void cy_gc_update_counts(int gen, int64_t survivors);
 int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info, cy_gc_head *keep,
 	uint32_t keep_state);
 
+/*
+ * components.c: an incremental collection's candidates grouped into weakly
+ * connected components (the file says why verification needs them). Used
+ * with the world stopped, by the collection that owns the candidates:
+ * begin (room for expected candidates), add each, adding_done, step until
+ * it returns 1, then take groups until exhausted; forget a candidate freed
+ * meanwhile; end.
+ */
+enum cy_gc_components_stage {
+	CY_GC_COMPONENTS_OFF,
+	CY_GC_COMPONENTS_ADDING,
+	CY_GC_COMPONENTS_UNITING,
+	CY_GC_COMPONENTS_CHAINING,
+	CY_GC_COMPONENTS_READY,
+};
+
+typedef struct cy_gc_components {
+	enum cy_gc_components_stage stage;
+	size_t n, cap, nslots, cursor;
+	cy_gc_head **heads;  /* candidate i, NULL once forgotten */
+	uint32_t *parent;    /* union-find forest */
+	uint32_t *chain_next, *chain_head; /* members of each root's component */
+	uint32_t *slots;     /* open addressing: head -> index */
+} cy_gc_components;
+
+int cy_gc_components_begin(cy_gc_components *c, size_t expected); /* -1 without memory */
+int cy_gc_components_add(cy_gc_components *c, cy_gc_head *g);     /* -1 past expected */
+void cy_gc_components_adding_done(cy_gc_components *c);
+/* Unite and chain until the deadline; returns 1 when the groups are ready. */
+int cy_gc_components_step(cy_gc_components *c, uint64_t deadline);
+void cy_gc_components_forget(cy_gc_components *c, cy_gc_head *g);
+/* Move whole groups into batch, at least one, until it holds max objects; returns how many moved. */
+size_t cy_gc_components_take(cy_gc_components *c, cy_gc_head *batch, size_t max);
+int cy_gc_components_exhausted(const cy_gc_components *c);
+void cy_gc_components_end(cy_gc_components *c);
+
 /* incremental.c: the incremental mode (collect_lock held for each call). */
 int cy_gc_incremental_active(void);
 /* Do one slice if one is due (or start a collection of gen >= 1); returns nonzero if it paused. */

@@ -17,11 +17,14 @@
  *
  * What bounds a slice: the budget is checked every 64 objects marked and
  * after each verified batch, and a batch is sized to what is left of the
- * slice at the cost per object measured on earlier batches. A batch is
- * whole closures of candidates (a
- * cycle is never split), and one object's traverse is never split, so a
- * single huge container (a list of a million items) or a huge garbage
- * structure costs its whole traversal in one slice.
+ * slice at the cost per object measured on earlier batches. Between marking
+ * and verification the candidates are grouped into weakly connected
+ * components (components.c), in slices too; a batch is whole components,
+ * which is what makes the result and the order of finalizers, resurrections
+ * and weak reference callbacks the same as a stop-the-world collection's.
+ * One object's traverse is never split, nor one component, so a single huge
+ * container (a list of a million items) or a huge garbage structure costs
+ * its whole traversal in one slice.
  *
  * In incremental mode no object is read while mutators run: every slice is
  * a stop of the world, so containers are between operations and need no
@@ -53,7 +56,7 @@
 #include "runtime/refcount.h"
 #include "runtime/thread_internal.h"
 
-enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN, INC_VERIFY };
+enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN, INC_GROUP, INC_VERIFY };
 
 #define COUNT_MASK 0x7fffffu
 #define REACHABLE_BIT 0x800000u
@@ -64,8 +67,9 @@ static struct {
 	enum inc_phase phase;
 	cy_gc_head work;      /* not (yet) known reachable */
 	cy_gc_head reachable; /* known reachable, in breadth-first order */
-	cy_gc_head kept;      /* verified and found alive this round: tried again if the round freed anything */
-	int64_t found_before_round; /* collected + uncollectable when the verify round began */
+	cy_gc_head kept;      /* verified and found alive: joins generation 2 when verification ends */
+	cy_gc_components groups; /* the candidates' weakly connected components (components.c) */
+	int ungrouped;           /* no memory to group: all candidates are verified as one batch */
 	cy_gc_head *cursor;   /* where the current phase resumes */
 	uint32_t mark;        /* this collection's 8-bit mark */
 	uint32_t start_epoch; /* the old-generation epoch the collection took */
@@ -181,6 +185,7 @@ static void release_dead(void)
 		if (inc.cursor == g)
 			inc.cursor = g->next;
 		inc.reachable_count -= marked_reachable(g);
+		cy_gc_components_forget(&inc.groups, g);
 		cy_gc_list_remove(g);
 		cy_object_release_storage(list);
 		list = next;
@@ -243,6 +248,7 @@ static int mark_until(uint64_t deadline, int concurrent)
 			traverse(o, visit_reach, NULL);
 			inc.cursor = g->next;
 			break;
+		case INC_GROUP:
 		case INC_VERIFY: /* not marking any more: work_until does not call us */
 			return MARK_DONE;
 		}
@@ -346,29 +352,46 @@ static void begin(int gen, int automatic, int concurrent)
  * The estimate is complete. Its survivors, all relabelled generation 2 when
  * they were marked, join generation 2 in one splice. Until the collection
  * ends they keep the collection's survivor epoch: a mutator that frees one
- * leaves it to the dead stack, which unlinks it from wherever it is.
+ * leaves it to the dead stack, which unlinks it from wherever it is. The
+ * candidates left in work are then grouped into components.
  */
-static void start_verify(void)
+static void start_grouping(void)
 {
 	inc.survivors = inc.reachable_count;
 	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.reachable);
-	inc.phase = INC_VERIFY;
-	inc.found_before_round = inc.info.collected + inc.info.uncollectable;
+	inc.phase = INC_GROUP;
+	int64_t expected = inc.info.examined - inc.reachable_count;
+	inc.ungrouped = cy_gc_components_begin(&inc.groups, expected > 0 ? (size_t)expected : 0) != 0;
+	inc.cursor = inc.work.next;
 }
 
-static int visit_batch(cy_object *referent, void *arg)
+/* Group the candidates until the deadline; returns nonzero when their components are known. */
+static int group_until(uint64_t deadline)
 {
-	cy_gc_head *g = collected_head(referent);
-	if (g && !marked_reachable(g)) {
-		if (!visited(g))
-			visit_first(g);
-		g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT); /* taken: not again */
-		cy_gc_list_move(g, arg);
+	if (inc.ungrouped)
+		return 1;
+	if (inc.groups.stage == CY_GC_COMPONENTS_ADDING) {
+		unsigned since_clock = 0;
+		while (inc.cursor != &inc.work) {
+			cy_gc_head *g = inc.cursor;
+			inc.cursor = g->next;
+			if (cy_gc_components_add(&inc.groups, g) != 0) {
+				cy_gc_components_end(&inc.groups);
+				inc.ungrouped = 1;
+				return 1;
+			}
+			if (++since_clock == 64) {
+				since_clock = 0;
+				if (cy_now_ns() >= deadline)
+					return 0;
+			}
+		}
+		cy_gc_components_adding_done(&inc.groups);
 	}
-	return 0;
+	return cy_gc_components_step(&inc.groups, deadline);
 }
 
-/* No more tries: what the verify rounds kept joins generation 2 (still the collection's until it ends). */
+/* Verification is over: what it kept joins generation 2 (still the collection's until it ends). */
 static void promote_kept(void)
 {
 	for (cy_gc_head *g = inc.kept.next; g != &inc.kept; g = g->next)
@@ -376,63 +399,52 @@ static void promote_kept(void)
 	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.kept);
 }
 
+/* Move the next batch of candidates into batch; returns how many. */
+static size_t take_batch(cy_gc_head *batch, size_t max)
+{
+	size_t n = inc.ungrouped ? 0 : cy_gc_components_take(&inc.groups, batch, max);
+	if (n == 0) {
+		/* Ungrouped, or (should never be) candidates in no group: all at once is always sound. */
+		cy_gc_list_splice(batch, &inc.work);
+		n = cy_gc_list_length(batch);
+	}
+	return n;
+}
+
 /*
  * Confirm candidates batch by batch until the deadline; returns nonzero when
- * none is left. A batch is whole closures: a candidate and every candidate
- * it reaches, so a garbage cycle is never split (trial deletion on a part
- * of a cycle would see the rest as outside references and keep it). Any
- * batch is sound to confirm on its own, since each confirmation is trial
- * deletion with exact counts over the batch.
- *
- * A closure follows references forwards only: garbage that references a
- * batch from a later batch keeps the batch alive. So survivors are kept
- * aside, labelled as the collection's survivors, and when the candidates
- * run out they are tried again, in rounds, for as long as a round frees
- * something; a later batch may also take kept objects into its closure.
- * Every round frees something or is the last, so the rounds end.
+ * none is left. A batch is whole components (components.c): confirming
+ * them one at a time finds the same garbage, and disposes of it the same
+ * way, as a stop-the-world collection of all the candidates, while each
+ * stop of the world stays near the budget (a component is never split, so
+ * one bigger than the budget is confirmed in one stop). Survivors wait in
+ * kept, labelled as the collection's survivors.
  */
 static int verify_until(uint64_t deadline)
 {
 	uint32_t survivor_state = CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT;
 	for (;;) {
 		if (cy_gc_list_is_empty(&inc.work)) {
-			if (cy_gc_list_is_empty(&inc.kept))
-				return 1;
-			int64_t found = inc.info.collected + inc.info.uncollectable;
-			if (found == inc.found_before_round) {
-				promote_kept();
-				return 1;
-			}
-			inc.found_before_round = found;
-			cy_gc_list_splice(&inc.work, &inc.kept);
+			promote_kept();
+			return 1;
 		}
 		/* As many objects as fit in what is left of the slice, at the cost per object seen so far. */
 		uint64_t start = cy_now_ns();
 		size_t batch_max = (size_t)((deadline > start ? deadline - start : 0) / inc.verify_ns_per_object) + 1;
 		cy_gc_head batch;
 		cy_gc_list_init(&batch);
-		size_t n = 0;
-		while (n < batch_max && !cy_gc_list_is_empty(&inc.work)) {
-			cy_gc_head *first = inc.work.next;
-			if (!visited(first))
-				visit_first(first);
-			first->refs = (int32_t)(refs_word(first) | REACHABLE_BIT);
-			cy_gc_head *before = batch.prev;
-			cy_gc_list_move(first, &batch);
-			for (cy_gc_head *g = before->next; g != &batch; g = g->next, n++) {
-				cy_object *o = cy_gc_object_of(g);
-				o->ob_type->traverse(o, visit_batch, &batch);
-			}
-		}
+		size_t n = take_batch(&batch, batch_max);
 		inc.survivors += cy_gc_verify_candidates(&batch, inc.gen, &inc.info, &inc.kept, survivor_state);
 		release_dead(); /* what disposing of the batch freed of the other candidates */
 		uint64_t end = cy_now_ns();
-		if (n > 0) {
-			uint64_t per_object = (end - start) / n + 1;
-			inc.verify_ns_per_object = (3 * inc.verify_ns_per_object + per_object) / 4;
+		uint64_t per_object = (end - start) / n + 1;
+		inc.verify_ns_per_object = (3 * inc.verify_ns_per_object + per_object) / 4;
+		if (end >= deadline) {
+			if (!cy_gc_list_is_empty(&inc.work))
+				return 0;
+			promote_kept();
+			return 1;
 		}
-		if (end >= deadline)
-			return cy_gc_list_is_empty(&inc.work) && cy_gc_list_is_empty(&inc.kept);
 	}
 }
 
@@ -445,16 +457,22 @@ static void complete(void)
 	cy_gc.generation1_promoted = promoted_meanwhile > 0 ? promoted_meanwhile : 0;
 	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
 	inc.gen = 0;
+	cy_gc_components_end(&inc.groups);
 }
 
 /* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
 static int work_until(uint64_t deadline)
 {
 	release_dead();
-	if (inc.phase != INC_VERIFY) {
+	if (inc.phase < INC_GROUP) {
 		if (mark_until(deadline, 0) != MARK_DONE)
 			return 0;
-		start_verify();
+		start_grouping();
+	}
+	if (inc.phase == INC_GROUP) {
+		if (!group_until(deadline))
+			return 0;
+		inc.phase = INC_VERIFY;
 	}
 	if (!verify_until(deadline))
 		return 0;
@@ -495,7 +513,7 @@ static int step(int start_gen, int automatic, int even_if_early)
 	/* Leave the mutators at least as long as a slice may take. */
 	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
 		return 0;
-	cy_gc_pause_kind kind = inc.phase == INC_VERIFY || inc.marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
+	cy_gc_pause_kind kind = inc.phase >= INC_GROUP || inc.marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
@@ -557,7 +575,7 @@ void cy_gc_incremental_finish(void)
 
 void cy_gc_incremental_begin_concurrent(int gen, int automatic) { begin(gen, automatic, 1); }
 
-int cy_gc_incremental_marking(void) { return inc.gen && inc.phase != INC_VERIFY; }
+int cy_gc_incremental_marking(void) { return inc.gen && inc.phase < INC_GROUP; }
 
 int cy_gc_incremental_mark_concurrently(uint64_t ns)
 {
