@@ -26,12 +26,33 @@
  *    short pause, because after it no weak reference can hand out a new
  *    strong reference. The cost: an object resurrected by a finalizer has
  *    lost its weak references. Weak references that are garbage themselves
- *    never call back.
+ *    are detached first, silently, and never call back, even if their
+ *    referent dies later or a finalizer resurrects them (CPython's
+ *    handle_weakrefs). Weak references that finalizers or callbacks make to
+ *    objects still garbage after the resurrection check are cleared without
+ *    callbacks before anything is cleared (CPython's clear_weakrefs, which
+ *    closed gh-91636), so none hands out an object being freed.
  *  - A container type without clear cannot break a cycle: garbage cycles
  *    holding such objects are uncollectable. They, and what they reach, go
  *    to the garbage list (CPython's gc.garbage) and are counted in the
- *    uncollectable statistics. With CY_GC_DEBUG_SAVEALL all garbage goes
- *    there instead of being freed.
+ *    uncollectable statistics. They enter the list, which holds a reference
+ *    to each, before any collectable garbage is cleared, so clearing
+ *    garbage that references them never frees them; they count as alive
+ *    for the rest of the collection (weak references in the list call back
+ *    when their referent is collected). CPython's equivalent is legacy
+ *    finalizers (tp_del), which cyclab has no counterpart of. With
+ *    CY_GC_DEBUG_SAVEALL all garbage goes there instead of being freed.
+ *  - User code (finalizers, weak reference callbacks, gc callbacks) may
+ *    call every function here, also while a collection runs it: collect
+ *    returns 0 without collecting, as gc.collect() does during a
+ *    collection; the rest answers or acts at once (gc.c says exactly how).
+ *    A container being freed by reference counting when a finalizer it
+ *    released starts a collection is not garbage to that collection.
+ *  - Every mode finds the same garbage and treats it the same way (which
+ *    finalizers run, who survives, which callbacks run, what collect
+ *    returns); only when the work happens differs. Incremental and
+ *    concurrent collections confirm their candidates component by
+ *    component (collector/components.c says why that is exact).
  *
  * Collectors (cy_gc_start): off (reference counting only: cycles leak), stw
  * (the world stops for the whole collection), incremental (incremental.c:
@@ -65,7 +86,10 @@ typedef enum cy_gc_mode {
 const char *cy_gc_mode_name(cy_gc_mode mode);
 int cy_gc_mode_parse(const char *name); /* -1 if unknown */
 
-/* Install the collector for this run (the runtime must be initialised); -1 if mode is not available. */
+/*
+ * Install the collector for this run (the runtime must be initialised); -1
+ * if mode is not available, or when called from user code of a collection.
+ */
 int cy_gc_start(cy_gc_mode mode);
 
 /* Incremental and concurrent modes: the longest a slice may stop the world (default 200 us). */
@@ -79,7 +103,8 @@ cy_gc_mode cy_gc_running_mode(void);
  * gc.collect(generation): collect generations 0..generation now, on the
  * calling thread (in concurrent mode, generations above 0 on the collector
  * thread while the caller waits), and return the number of unreachable
- * objects found (collected plus uncollectable). -1 for a bad generation.
+ * objects found (collected plus uncollectable). -1 for a bad generation;
+ * 0, collecting nothing, when called from user code of a collection.
  */
 int64_t cy_gc_collect(int generation);
 
@@ -180,7 +205,9 @@ typedef struct cy_gc_collection_info {
 /*
  * Callbacks run on the collecting thread, before (start = 1) and after
  * (start = 0) each collection, like gc.callbacks; info is complete in the
- * second call. A callback must not start a collection.
+ * second call. A callback may call any function of this module
+ * (cy_gc_collect returns 0 there); one it adds or removes takes effect from
+ * the next collection.
  */
 typedef void (*cy_gc_callback)(int start, const cy_gc_collection_info *info, void *arg);
 int cy_gc_callback_add(cy_gc_callback fn, void *arg); /* -1 if the table is full */

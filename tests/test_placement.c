@@ -311,8 +311,14 @@ static void round_trip_between_two_allowed_cpus(void **state)
 	assert_int_not_equal(trip->cpus[0], trip->cpus[1]);
 	assert_true(CPU_ISSET(trip->cpus[0], &before) && CPU_ISSET(trip->cpus[1], &before));
 	assert_int_equal(trip->cpus[0], cpus[0]);
-	assert_true(trip->batches >= 1 && trip->batches <= 15);
-	assert_true(trip->median_ns > 0);
+	/*
+	 * How many batches finish before the measurement gives up depends on
+	 * the scheduler (on a busy machine the partner may never run in time):
+	 * only the record's consistency is an outcome. A measurement has 1..15
+	 * batches and a median; none has neither.
+	 */
+	assert_true(trip->batches >= 0 && trip->batches <= 15);
+	assert_int_equal(trip->batches > 0, trip->median_ns > 0);
 	/* Refused without measuring: one CPU twice, or none. */
 	cy_core_round_trip refused;
 	assert_int_equal(cy_core_round_trip_measure(cpus[0], cpus[0], &refused), -1);
