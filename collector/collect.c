@@ -62,7 +62,7 @@ typedef struct collection {
 	uint64_t phase_start;
 	cy_gc_phase phase;
 	/* The set in list order, when the first pass could record it (else NULL): see member_array. */
-	struct member_array *members;
+	cy_gc_member_array *members;
 	/* Verifying candidates: survivors go here with keep_state instead of up a generation (NULL: promoted). */
 	cy_gc_head *keep;
 	uint32_t keep_state;
@@ -101,22 +101,19 @@ CY_INLINE cy_gc_head *tracked_head(cy_object *o)
  * unless a big one left it large. Without memory for it a collection walks
  * the lists instead.
  */
-typedef struct member_array {
-	cy_gc_head **items;
-	size_t len, cap;
-	int overflowed; /* a push failed: the array is incomplete */
-} member_array;
+typedef cy_gc_member_array member_array;
 
-static member_array scratch_members;
+/* The array belongs to whoever holds collect_lock: it lives in cy_gc. */
+static member_array *const scratch_members = &cy_gc.members;
 
 /* Capacity kept between collections; a full collection of a big heap gives back the rest. */
 #define MEMBERS_KEPT ((size_t)1 << 16)
 
 static member_array *members_begin(void)
 {
-	scratch_members.len = 0;
-	scratch_members.overflowed = 0;
-	return &scratch_members;
+	scratch_members->len = 0;
+	scratch_members->overflowed = 0;
+	return scratch_members;
 }
 
 CY_INLINE void members_push(member_array *m, cy_gc_head *g)
@@ -139,9 +136,9 @@ CY_INLINE void members_push(member_array *m, cy_gc_head *g)
 static void members_end(collection *c)
 {
 	c->members = NULL;
-	if (scratch_members.cap > MEMBERS_KEPT) {
-		free(scratch_members.items);
-		scratch_members = (member_array){0};
+	if (scratch_members->cap > MEMBERS_KEPT) {
+		free(scratch_members->items);
+		*scratch_members = (member_array){0};
 	}
 }
 

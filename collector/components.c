@@ -199,8 +199,6 @@ size_t cy_gc_components_take(cy_gc_components *c, cy_gc_head *batch, size_t max)
 	return moved;
 }
 
-int cy_gc_components_exhausted(const cy_gc_components *c) { return c->cursor >= c->n; }
-
 void cy_gc_components_end(cy_gc_components *c)
 {
 	free(c->heads);

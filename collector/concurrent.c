@@ -22,7 +22,7 @@
  *                budget, confirm the candidates and dispose of the garbage
  *                exactly as a stop-the-world collection would.
  * Mutators never run a slice themselves: a mutator whose count check finds
- * an old generation due wakes the thread (cy_gc_concurrent_request),
+ * an old generation due wakes the thread (request),
  * unless the generations are estimated to fit in one pause of the budget;
  * then the mutator collects them stop-the-world, as the thread's snapshot
  * and verify pauses would cost as much (gc.c, fits_in_a_pause). An
@@ -105,22 +105,8 @@
 /* Marking work between two safepoints of the collector thread. */
 #define CHUNK_NS 50000
 
-/* All under collect_lock. */
-static struct {
-	pthread_t thread;
-	int alive;          /* the thread exists (from create until it unlocks for the last time) */
-	int exit;           /* the thread should exit once idle */
-	int requested_gen;  /* a collection of 0..requested_gen is asked for; 0: none */
-	int requested_automatic;
-	int running;        /* the thread is running a collection */
-	uint64_t finished;  /* collections the thread finished */
-	int64_t last_found; /* what the last one found */
-	pthread_cond_t wake; /* for the thread: a request or exit */
-	pthread_cond_t idle; /* for waiters: a collection finished, or the thread exited */
-} conc = {
-	.wake = PTHREAD_COND_INITIALIZER,
-	.idle = PTHREAD_COND_INITIALIZER,
-};
+/* The collector thread's state: cy_gc's, all under collect_lock. */
+static cy_gc_concurrent_state *const conc = &cy_gc.concurrent;
 
 /* Wait on cond with collect_lock held, offline: stops of the world go on meanwhile. */
 static void wait_offline(pthread_cond_t *cond)
@@ -139,21 +125,28 @@ static void leave_mutators_a_slice(uint64_t budget_ns)
 	cy_blocking_end();
 }
 
+/* One stop of the world for the next work; returns nonzero while the collection runs. */
+static int stw_slice(void)
+{
+	cy_gc_sliced_slice(1);
+	return cy_gc_sliced_active();
+}
+
 /* One collection; collect_lock held on entry and on return, released while marking. */
 static void collect(int gen, int automatic)
 {
-	cy_gc_incremental_begin_concurrent(gen, automatic);
+	cy_gc_sliced_begin(gen, automatic, 1);
 	cy_gc_unlock();
 	for (;;) {
-		int result = cy_gc_incremental_mark_concurrently(CHUNK_NS);
+		int result = cy_gc_sliced_mark_concurrently(CHUNK_NS);
 		if (result == CY_GC_MARKED)
 			break;
 		if (result == CY_GC_MARK_NEEDS_STW) {
 			cy_gc_lock_offline();
-			cy_gc_incremental_stw_slice();
+			stw_slice();
 			uint64_t budget = cy_gc.pause_budget_ns;
 			cy_gc_unlock();
-			if (!cy_gc_incremental_marking())
+			if (!cy_gc_sliced_marking())
 				break;
 			leave_mutators_a_slice(budget);
 		}
@@ -165,13 +158,13 @@ static void collect(int gen, int automatic)
 	/* Paired with the acquire on the free path: frees from now on come after all our reads. */
 	cy_atomic_store_release(&cy_gc_collector_reading, 0);
 	cy_mem_reader_quiescent();
-	while (cy_gc_incremental_stw_slice()) {
+	while (stw_slice()) {
 		uint64_t budget = cy_gc.pause_budget_ns;
 		cy_gc_unlock();
 		leave_mutators_a_slice(budget);
 		cy_gc_lock_offline();
 	}
-	conc.last_found = cy_gc_incremental_last_found();
+	conc->last_found = cy_gc_sliced_last_found();
 }
 
 static void *collector_main(void *arg)
@@ -185,82 +178,131 @@ static void *collector_main(void *arg)
 	}
 	cy_gc_lock_offline();
 	for (;;) {
-		while (!conc.exit && !conc.requested_gen)
-			wait_offline(&conc.wake);
-		if (!conc.requested_gen)
+		while (!conc->exit && !conc->requested_gen)
+			wait_offline(&conc->wake);
+		if (!conc->requested_gen)
 			break; /* exit, and nothing asked for */
-		int gen = conc.requested_gen;
-		conc.requested_gen = 0;
-		conc.running = 1;
-		collect(gen, conc.requested_automatic);
-		conc.running = 0;
-		conc.finished++;
-		pthread_cond_broadcast(&conc.idle);
+		int gen = conc->requested_gen;
+		conc->requested_gen = 0;
+		conc->running = 1;
+		collect(gen, conc->requested_automatic);
+		conc->running = 0;
+		conc->finished++;
+		pthread_cond_broadcast(&conc->idle);
 	}
 	cy_gc_unlock();
 	cy_thread_unregister();
 	cy_gc_lock_offline();
-	conc.alive = 0;
-	pthread_cond_broadcast(&conc.idle);
+	conc->alive = 0;
+	pthread_cond_broadcast(&conc->idle);
 	cy_gc_unlock();
 	return NULL;
 }
 
-void cy_gc_concurrent_start(void)
+static void start(void)
 {
-	while (conc.alive) /* a previous thread still on its way out */
-		wait_offline(&conc.idle);
-	conc.exit = 0;
-	conc.requested_gen = 0;
-	int err = pthread_create(&conc.thread, NULL, collector_main, NULL);
+	while (conc->alive) /* a previous thread still on its way out */
+		wait_offline(&conc->idle);
+	conc->exit = 0;
+	conc->requested_gen = 0;
+	int err = pthread_create(&conc->thread, NULL, collector_main, NULL);
 	if (err != 0) {
 		fprintf(stderr, "cyclab: cannot start the concurrent collector's thread (error %d)\n", err);
 		abort();
 	}
-	conc.alive = 1;
+	conc->alive = 1;
 }
 
-void cy_gc_concurrent_stop(void)
+static int busy(void) { return conc->requested_gen != 0 || conc->running; }
+
+/* Wait (offline, collect_lock released meanwhile) until the collector thread is idle. */
+static void wait_idle(void)
 {
-	cy_gc_lock_offline();
-	if (!conc.alive || conc.exit) {
-		cy_gc_unlock();
+	while (conc->alive && busy())
+		wait_offline(&conc->idle);
+}
+
+/* The thread finishes the collection it runs, if any, then exits; collect_lock is released while it does. */
+static void stop(void)
+{
+	if (!conc->alive)
 		return;
-	}
-	conc.exit = 1;
-	pthread_t thread = conc.thread;
-	pthread_cond_signal(&conc.wake);
-	cy_gc_unlock();
+	wait_idle();
+	conc->exit = 1;
+	pthread_t thread = conc->thread;
+	pthread_cond_signal(&conc->wake);
+	while (conc->alive)
+		wait_offline(&conc->idle);
+	/* It has given up the lock for good: joining cannot wait for us. */
 	cy_blocking_begin();
 	pthread_join(thread, NULL);
 	cy_blocking_end();
 }
 
-int cy_gc_concurrent_busy(void) { return conc.requested_gen != 0 || conc.running; }
-
-void cy_gc_concurrent_request(int gen, int automatic)
+/* Ask the collector thread for a collection of generations 0..gen (1 or 2) unless it is busy. */
+static void request(int gen, int automatic)
 {
-	if (!conc.alive || conc.exit || cy_gc_concurrent_busy())
+	if (!conc->alive || conc->exit || busy())
 		return;
-	conc.requested_gen = gen;
-	conc.requested_automatic = automatic;
-	pthread_cond_signal(&conc.wake);
+	conc->requested_gen = gen;
+	conc->requested_automatic = automatic;
+	pthread_cond_signal(&conc->wake);
 }
 
-void cy_gc_concurrent_wait_idle(void)
+/*
+ * Would a collection of generations
+ * 0..gen fit in one pause? Then the collector thread is not worth waking
+ * (its snapshot and verify pauses alone would cost as much). The size is
+ * estimated from what collections moved into the generations, frees
+ * ignored; the cost per object from recent stop-the-world collections.
+ */
+static int fits_in_a_pause(int gen)
 {
-	while (conc.alive && cy_gc_concurrent_busy())
-		wait_offline(&conc.idle);
+	if (!cy_gc.stw_ns_per_object)
+		return 0;
+	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
+	if (gen == CY_GC_GENERATIONS - 1)
+		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
+	return objects >= 0 && (uint64_t)objects * cy_gc.stw_ns_per_object <= cy_gc.pause_budget_ns;
 }
 
-int64_t cy_gc_concurrent_collect(int gen)
+/* Old generations are the collector thread's, unless small; young collections stay here, beside it. */
+static void collect_due(int gen)
 {
-	cy_gc_concurrent_wait_idle();
-	if (!conc.alive || conc.exit)
+	if (gen > 0 && !busy() && fits_in_a_pause(gen))
+		cy_gc_collect_stw(gen, 1);
+	else if (gen > 0 && !busy())
+		request(gen, 1);
+	else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
+		cy_gc_collect_stw(0, 1);
+}
+
+/* A whole collection of 0..gen on the collector thread, the caller waiting; a young one here, beside it. */
+static int64_t collect_now(int gen)
+{
+	if (gen == 0)
+		return cy_gc_collect_stw(0, 0);
+	wait_idle();
+	if (!conc->alive || conc->exit)
 		return cy_gc_collect_stw(gen, 0); /* the mode is changing: no thread to ask */
-	uint64_t target = conc.finished + 1;
-	cy_gc_concurrent_request(gen, 0);
-	while (conc.alive && conc.finished < target)
-		wait_offline(&conc.idle);
-	return conc.last_found;
+	uint64_t target = conc->finished + 1;
+	request(gen, 0);
+	while (conc->alive && conc->finished < target)
+		wait_offline(&conc->idle);
+	return conc->last_found;
 }
+
+/* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */
+static int available(void) { return cy_rc_mode_running != CY_RC_NONATOMIC; }
+
+const cy_gc_flavor cy_gc_flavor_concurrent = {
+	.mode = CY_GC_MODE_CONCURRENT,
+	.name = "concurrent",
+	.available = available,
+	.start = start,
+	.stop = stop,
+	.collect_automatic = collect_due,
+	.collect_explicit = collect_now,
+	.finish = wait_idle,
+	.young_waits_for_lock = 1,
+};

@@ -1,6 +1,10 @@
 /*
- * gc.c: the collector's settings, statistics and triggers (the gc module's
- * surface); the algorithm is in collect.c.
+ * gc.c: the gc module's surface: settings, triggers, the garbage list,
+ * callbacks, get_objects and freeze, and dispatch to the running flavour
+ * (the table of functions that makes a collector mode: stw.c,
+ * incremental.c, concurrent.c). The algorithm is in collect.c (one
+ * collection's phases) and sliced.c (a collection in slices); what
+ * collections did is kept by records.c.
  *
  * Automatic collection. Allocating threads add their generation-0 count to
  * the global one in batches (gc_track.c) and call on_young_count; when the
@@ -47,40 +51,45 @@ cy_gc_globals cy_gc = {
 	.enabled = 1,
 	.threshold = {700, 10, 10},
 	.mode = CY_GC_MODE_OFF,
+	.flavor = &cy_gc_flavor_off,
 	.pause_budget_ns = 200000,
+	.sliced = {
+		.work = {&cy_gc.sliced.work, &cy_gc.sliced.work, 0, 0},
+		.reachable = {&cy_gc.sliced.reachable, &cy_gc.sliced.reachable, 0, 0},
+		.kept = {&cy_gc.sliced.kept, &cy_gc.sliced.kept, 0, 0},
+		.verify_ns_per_object = 400,
+	},
+	.concurrent = {
+		.wake = PTHREAD_COND_INITIALIZER,
+		.idle = PTHREAD_COND_INITIALIZER,
+	},
 };
 
-static const char *const mode_names[CY_GC_MODE_COUNT] = {"off", "stw", "concurrent", "incremental"};
-static const char *const phase_names[CY_GC_PHASE_COUNT] = {
-	"stop_world", "prepare", "mark", "weakrefs", "finalize", "clear", "promote",
+/* The collector modes, indexed by cy_gc_mode: a new mode is one more table here. */
+static const cy_gc_flavor *const flavors[CY_GC_MODE_COUNT] = {
+	[CY_GC_MODE_OFF] = &cy_gc_flavor_off,
+	[CY_GC_MODE_STW] = &cy_gc_flavor_stw,
+	[CY_GC_MODE_CONCURRENT] = &cy_gc_flavor_concurrent,
+	[CY_GC_MODE_INCREMENTAL] = &cy_gc_flavor_incremental,
 };
-static const char *const pause_kind_names[CY_GC_PAUSE_KIND_COUNT] = {
-	"collection", "snapshot", "verify", "slice", "other",
-};
+
+static const cy_gc_flavor *running_flavor(void) { return __atomic_load_n(&cy_gc.flavor, __ATOMIC_ACQUIRE); }
 
 const char *cy_gc_mode_name(cy_gc_mode mode)
 {
-	return (unsigned)mode < CY_GC_MODE_COUNT ? mode_names[mode] : "unknown";
+	return (unsigned)mode < CY_GC_MODE_COUNT ? flavors[mode]->name : "unknown";
 }
 
 int cy_gc_mode_parse(const char *name)
 {
 	for (int i = 0; i < CY_GC_MODE_COUNT; i++) {
-		if (strcmp(name, mode_names[i]) == 0)
+		if (strcmp(name, flavors[i]->name) == 0)
 			return i;
 	}
 	return -1;
 }
 
-const char *cy_gc_phase_name(cy_gc_phase phase)
-{
-	return (unsigned)phase < CY_GC_PHASE_COUNT ? phase_names[phase] : "unknown";
-}
 
-const char *cy_gc_pause_kind_name(cy_gc_pause_kind kind)
-{
-	return (unsigned)kind < CY_GC_PAUSE_KIND_COUNT ? pause_kind_names[kind] : "unknown";
-}
 
 _Thread_local int cy_gc_tls_lock_held;
 
@@ -121,10 +130,8 @@ static void on_young_count(int64_t count)
 	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED))
 		return;
 	int64_t threshold = __atomic_load_n(&cy_gc.threshold[0], __ATOMIC_RELAXED);
-	/* An incremental collection in progress takes a slice whenever one is due (a concurrent one drives itself). */
-	if ((threshold > 0 && count > threshold) ||
-		(__atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED) &&
-			__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) == CY_GC_MODE_INCREMENTAL))
+	int (*work_due)(void) = running_flavor()->work_due;
+	if ((threshold > 0 && count > threshold) || (work_due && work_due()))
 		cy_request_collect();
 }
 
@@ -144,22 +151,6 @@ static int select_generation(void)
 	return -1;
 }
 
-/*
- * Concurrent mode, collect_lock held: would a collection of generations
- * 0..gen fit in one pause? Then the collector thread is not worth waking
- * (its snapshot and verify pauses alone would cost as much). The size is
- * estimated from what collections moved into the generations, frees
- * ignored; the cost per object from recent stop-the-world collections.
- */
-static int fits_in_a_pause(int gen)
-{
-	if (!cy_gc.stw_ns_per_object)
-		return 0;
-	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
-	if (gen == CY_GC_GENERATIONS - 1)
-		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
-	return objects >= 0 && (uint64_t)objects * cy_gc.stw_ns_per_object <= cy_gc.pause_budget_ns;
-}
 
 static void collect_at_safepoint(void)
 {
@@ -180,55 +171,29 @@ static void collect_at_safepoint(void)
 		 * would find a young generation many times its threshold: wait
 		 * (offline, as the world is about to stop anyway), then look again.
 		 */
-		if (__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) != CY_GC_MODE_CONCURRENT)
+		if (!running_flavor()->young_waits_for_lock)
 			return;
 		cy_gc_lock_offline();
 	}
-	int gen = select_generation();
-	if (cy_gc.mode == CY_GC_MODE_CONCURRENT) {
-		/* Old generations are the collector thread's, unless small; young collections stay here, beside it. */
-		if (gen > 0 && !cy_gc_concurrent_busy() && fits_in_a_pause(gen))
-			cy_gc_collect_stw(gen, 1);
-		else if (gen > 0 && !cy_gc_concurrent_busy())
-			cy_gc_concurrent_request(gen, 1);
-		else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
-			cy_gc_collect_stw(0, 1);
-	} else if (cy_gc.mode != CY_GC_MODE_INCREMENTAL) {
-		if (gen >= 0)
-			cy_gc_collect_stw(gen, 1);
-	} else if (cy_gc_incremental_active()) {
-		/* Young collections go on beside it; the old generations are its. */
-		cy_gc_incremental_step(0, 1);
-		if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
-			cy_gc_collect_stw(0, 1);
-	} else if (gen == 0) {
-		cy_gc_collect_stw(0, 1);
-	} else if (gen > 0) {
-		cy_gc_incremental_step(gen, 1);
-	}
+	cy_gc.flavor->collect_automatic(select_generation());
 	cy_gc_unlock();
 }
 
-/* collect_lock held: finish the old-generation collection in progress, if any. */
-static void finish_old_collection(void)
-{
-	cy_gc_concurrent_wait_idle();
-	cy_gc_incremental_finish();
-}
+/* collect_lock held: finish the collection in progress, if any. */
+static void finish_old_collection(void) { cy_gc.flavor->finish(); }
 
 int cy_gc_start(cy_gc_mode mode)
 {
 	if ((unsigned)mode >= CY_GC_MODE_COUNT || cy_gc_tls_lock_held)
 		return -1;
-	/* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */
-	if (mode == CY_GC_MODE_CONCURRENT && cy_rc_mode_running == CY_RC_NONATOMIC)
+	const cy_gc_flavor *next = flavors[mode];
+	if (next->available && !next->available())
 		return -1;
-	cy_gc_concurrent_stop(); /* joins the collector thread, if any, once its collection is done */
 	cy_gc_lock_offline();
-	finish_old_collection();
+	cy_gc.flavor->stop();
 	__atomic_store_n(&cy_gc.mode, mode, __ATOMIC_RELAXED);
-	if (mode == CY_GC_MODE_CONCURRENT)
-		cy_gc_concurrent_start();
+	__atomic_store_n(&cy_gc.flavor, next, __ATOMIC_RELEASE);
+	next->start();
 	cy_gc_unlock();
 	__atomic_store_n(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count, __ATOMIC_RELEASE);
 	__atomic_store_n(&cy_safepoint_collect_hook, mode == CY_GC_MODE_OFF ? NULL : collect_at_safepoint,
@@ -264,15 +229,7 @@ int64_t cy_gc_collect(int generation)
 	if (cy_gc_tls_lock_held)
 		return 0; /* called from user code of the collection running on this thread */
 	cy_gc_lock_offline();
-	int64_t found;
-	if (cy_gc.mode == CY_GC_MODE_CONCURRENT && generation > 0) {
-		found = cy_gc_concurrent_collect(generation);
-	} else {
-		/* A young collection may run beside a concurrent one, as automatic ones do. */
-		if (cy_gc.mode != CY_GC_MODE_CONCURRENT)
-			cy_gc_incremental_finish();
-		found = cy_gc_collect_stw(generation, 0);
-	}
+	int64_t found = cy_gc.flavor->collect_explicit(generation);
 	cy_gc_unlock();
 	return found;
 }
@@ -306,40 +263,9 @@ void cy_gc_get_count(int64_t out[CY_GC_GENERATIONS])
 	cy_gc_api_unlock(taken);
 }
 
-void cy_gc_get_stats(cy_gc_generation_stats out[CY_GC_GENERATIONS])
-{
-	int taken = cy_gc_api_lock();
-	memcpy(out, cy_gc.stats, sizeof cy_gc.stats);
-	cy_gc_api_unlock(taken);
-}
 
-void cy_gc_get_totals(cy_gc_totals *out)
-{
-	int taken = cy_gc_api_lock();
-	*out = cy_gc.totals;
-	cy_gc_api_unlock(taken);
-}
 
-void cy_gc_reset_statistics(void)
-{
-	int taken = cy_gc_api_lock();
-	memset(cy_gc.stats, 0, sizeof cy_gc.stats);
-	memset(&cy_gc.totals, 0, sizeof cy_gc.totals);
-	cy_gc.pauses_recorded = 0;
-	cy_gc_api_unlock(taken);
-}
 
-void cy_gc_account(const cy_gc_collection_info *info)
-{
-	cy_gc_generation_stats *s = &cy_gc.stats[info->generation];
-	s->collections++;
-	s->collected += info->collected;
-	s->uncollectable += info->uncollectable;
-	cy_gc.totals.collections++;
-	cy_gc.totals.examined += info->examined;
-	for (int i = 0; i < CY_GC_PHASE_COUNT; i++)
-		cy_gc.totals.phase_ns[i] += info->phase_ns[i];
-}
 
 /* ---- stopping the world for the API ------------------------------------------ */
 
@@ -549,51 +475,5 @@ void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info)
 		installed[i].fn(start, info, installed[i].arg);
 }
 
-uint64_t cy_gc_max_time_to_safepoint(const cy_stw_report *stop)
-{
-	uint64_t max = 0;
-	for (uint32_t i = 0; i < stop->recorded; i++) {
-		if (stop->arrivals[i].ns_to_safepoint > max)
-			max = stop->arrivals[i].ns_to_safepoint;
-	}
-	return max;
-}
 
-void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, cy_gc_pause_kind kind)
-{
-	if (!cy_gc.ring) {
-		cy_gc.ring = calloc(CY_GC_PAUSE_RING, sizeof *cy_gc.ring);
-		if (!cy_gc.ring) {
-			fprintf(stderr, "cyclab: out of memory for the pause record\n");
-			abort();
-		}
-	}
-	uint64_t duration = end_ns - stop->requested_ns;
-	cy_gc.ring[cy_gc.pauses_recorded % CY_GC_PAUSE_RING] = (cy_gc_pause){
-		.collection = collection,
-		.start_ns = stop->requested_ns,
-		.duration_ns = duration,
-		.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(stop),
-		.kind = kind,
-	};
-	cy_gc.pauses_recorded++;
-	cy_gc.totals.pauses++;
-	cy_gc.totals.pause_ns += duration;
-	if (duration > cy_gc.totals.max_pause_ns)
-		cy_gc.totals.max_pause_ns = duration;
-}
 
-size_t cy_gc_pauses(uint64_t from, cy_gc_pause *out, size_t max, uint64_t *next)
-{
-	int taken = cy_gc_api_lock();
-	uint64_t end = cy_gc.pauses_recorded;
-	uint64_t oldest = end > CY_GC_PAUSE_RING ? end - CY_GC_PAUSE_RING : 0;
-	if (from < oldest)
-		from = oldest;
-	size_t n = 0;
-	for (uint64_t i = from; i < end && n < max; i++, n++)
-		out[n] = cy_gc.ring[i % CY_GC_PAUSE_RING];
-	*next = from + n;
-	cy_gc_api_unlock(taken);
-	return n;
-}

@@ -1,536 +1,57 @@
 /*
- * incremental.c: collecting the old generations in pauses bounded by a
- * budget (--gc incremental), and the collection state and phases that the
- * concurrent collector's thread drives as well (concurrent.c: it computes
- * the estimate with the world running, mark_until's concurrent flag).
+ * incremental.c: the incremental collector mode (--gc incremental) as a
+ * flavour table, and its part of the gc module's interface.
  *
- * A stop-the-world collection of a large generation stops the world for
- * time proportional to the generation. Here the work is done in slices:
- * each slice stops the world for about the pause budget and resumes where
- * the last one stopped. Mutators run between slices and change counts and
- * pointers, so the marking slices compute only an estimate: a set of
- * candidate garbage. Verification slices then confirm the candidates with
- * exact counts, a batch at a time (collect.c's trial deletion is sound for
- * any subset of the heap when the world is stopped), and dispose of the
- * confirmed garbage as a stop-the-world collection would; an object the
- * estimate got wrong survives, and garbage it missed is found next time.
- *
- * What bounds a slice: the budget is checked every 64 objects marked and
- * after each verified batch, and a batch is sized to what is left of the
- * slice at the cost per object measured on earlier batches. Between marking
- * and verification the candidates are grouped into weakly connected
- * components (components.c), in slices too; a batch is whole components,
- * which is what makes the result and the order of finalizers, resurrections
- * and weak reference callbacks the same as a stop-the-world collection's.
- * One object's traverse is never split, nor one component, so a single huge
- * container (a list of a million items) or a huge garbage structure costs
- * its whole traversal in one slice.
- *
- * In incremental mode no object is read while mutators run: every slice is
- * a stop of the world, so containers are between operations and need no
- * lock. (The concurrent mode's reads while mutators run are argued in
- * concurrent.c.) What mutators may
- * do between slices, and why it is safe:
- *  - Free an object of the collected generations: its list belongs to this
- *    collection, so gc_track.c marks it DEAD and pushes it on a dead stack
- *    instead of unlinking it; each slice first unlinks and releases those.
- *    Which objects that covers is decided by the old-generation epoch: the
- *    collection takes generations 1..k as they were at its start, and
- *    objects promoted meanwhile (young collections still run) carry a later
- *    epoch and live in the ordinary lists.
- *  - Allocate: new objects go to young lists, outside the collection.
- *
- * Marks without writes to survivors. The estimate's per-object data lives
- * in the GC head's refs word: bits 0..22 the estimated outside count, bit
- * 23 "reachable", bits 24..31 this collection's 8-bit mark (1..254: a
- * stop-the-world collection leaves counts, top byte 0, or -1, top byte
- * 255). An object whose mark is not this collection's has not been visited
- * yet, so nothing needs clearing afterwards; a stale mark that happens to
- * match (one in 254 collections) only makes the estimate worse, never the
- * result.
+ * Young collections stay stop-the-world: they are small. A collection of
+ * the old generations (0..gen, gen >= 1) runs as a sliced collection
+ * (sliced.c): its first stop takes the generations and marks for the pause
+ * budget, and every later safepoint at which a slice is due (at most one
+ * per budget's worth of mutator time, see sliced.c's step) stops the world
+ * for one more budget of work, until verification has confirmed and
+ * disposed of every candidate. Slices are driven by the mutators' own
+ * safepoints: work_due makes each count check ask for one while a
+ * collection runs. An explicit cy_gc_collect finishes the collection in
+ * progress, then collects stop-the-world, so that it returns an exact
+ * count at once, as CPython's gc.collect() does.
  */
-#include <stdio.h>
-#include <stdlib.h>
-
 #include "collector/gc_internal.h"
-#include "runtime/refcount.h"
-#include "runtime/thread_internal.h"
 
-enum inc_phase { INC_SUBTRACT, INC_SEED, INC_SCAN, INC_GROUP, INC_VERIFY };
+static void nothing(void) {}
 
-#define COUNT_MASK 0x7fffffu
-#define REACHABLE_BIT 0x800000u
-#define MARK_SHIFT 24
+static void collect_due(int gen)
+{
+	if (cy_gc_sliced_active()) {
+		/* Young collections go on beside it; the old generations are its. */
+		cy_gc_sliced_slice(0);
+		if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
+			cy_gc_collect_stw(0, 1);
+	} else if (gen == 0) {
+		cy_gc_collect_stw(0, 1);
+	} else if (gen > 0) {
+		cy_gc_sliced_begin(gen, 1, 0);
+	}
+}
 
-static struct {
-	int gen; /* generations 1..gen are being collected; 0: idle */
-	enum inc_phase phase;
-	cy_gc_head work;      /* not (yet) known reachable */
-	cy_gc_head reachable; /* known reachable, in breadth-first order */
-	cy_gc_head kept;      /* verified and found alive: joins generation 2 when verification ends */
-	cy_gc_components groups; /* the candidates' weakly connected components (components.c) */
-	int ungrouped;           /* no memory to group: all candidates are verified as one batch */
-	cy_gc_head *cursor;   /* where the current phase resumes */
-	uint32_t mark;        /* this collection's 8-bit mark */
-	uint32_t start_epoch; /* the old-generation epoch the collection took */
-	cy_gc_collection_info info;
-	uint64_t last_slice_end;
-	int64_t slices;
-	int64_t reachable_count; /* objects in reachable */
-	int64_t survivors;       /* promoted so far */
-	int64_t last_found;      /* unreachable objects the last finished collection found */
-	int marked;              /* the concurrent marking finished: the next slices verify */
-	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
-	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
-} inc = {
-	.work = {&inc.work, &inc.work, 0, 0},
-	.reachable = {&inc.reachable, &inc.reachable, 0, 0},
-	.kept = {&inc.kept, &inc.kept, 0, 0},
-	.verify_ns_per_object = 400,
+static int64_t collect_now(int gen)
+{
+	cy_gc_sliced_finish();
+	return cy_gc_collect_stw(gen, 0);
+}
+
+static int slice_due(void) { return __atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED) != 0; }
+
+const cy_gc_flavor cy_gc_flavor_incremental = {
+	.mode = CY_GC_MODE_INCREMENTAL,
+	.name = "incremental",
+	.start = nothing,
+	.stop = cy_gc_sliced_finish,
+	.collect_automatic = collect_due,
+	.collect_explicit = collect_now,
+	.finish = cy_gc_sliced_finish,
+	.work_due = slice_due,
 };
 
-int cy_gc_incremental_active(void) { return inc.gen != 0; }
-
-/* ---- the estimate's marks -------------------------------------------------------- */
-
-CY_INLINE uint32_t refs_word(const cy_gc_head *g) { return (uint32_t)g->refs; }
-CY_INLINE int visited(const cy_gc_head *g) { return refs_word(g) >> MARK_SHIFT == inc.mark; }
-CY_INLINE uint32_t estimate(const cy_gc_head *g) { return refs_word(g) & COUNT_MASK; }
-CY_INLINE int marked_reachable(const cy_gc_head *g) { return visited(g) && (refs_word(g) & REACHABLE_BIT); }
-
-/* A count of zero is an object being torn down: outside-referenced, as collect.c's copy_count says. */
-static void visit_first(cy_gc_head *g)
-{
-	int64_t count = cy_refcount(cy_gc_object_of(g));
-	uint32_t c = count > (int64_t)COUNT_MASK || count == 0 ? COUNT_MASK : (uint32_t)count;
-	g->refs = (int32_t)(inc.mark << MARK_SHIFT | c);
-}
-
-/* Is g one of the objects this collection took (and not dead)? The rule is gc_track.c's. */
-static int in_collection(const cy_gc_head *g)
-{
-	uint32_t state = cy_gc_state(g);
-	return !(state & CY_GC_DEAD) && cy_gc_old_owned_by(state, inc.gen, inc.start_epoch);
-}
-
-CY_INLINE cy_gc_head *collected_head(cy_object *o)
-{
-	if (!o || !cy_gc_is_tracked_type(o->ob_type))
-		return NULL;
-	cy_gc_head *g = cy_gc_head_of(o);
-	return in_collection(g) ? g : NULL;
-}
-
-static int visit_subtract(cy_object *referent, void *arg)
-{
-	(void)arg;
-	cy_gc_head *g = collected_head(referent);
-	if (!g)
-		return 0;
-	if (!visited(g))
-		visit_first(g);
-	/* Counts moved between slices: an estimate may bottom out early. */
-	if (estimate(g) > 0 && estimate(g) != COUNT_MASK)
-		g->refs--;
-	return 0;
-}
-
-/*
- * Mark g reachable and queue it. Survivors go to generation 2 (from either
- * generation), so one still labelled generation 1 is relabelled now, in a
- * slice, with the collection's survivor epoch: it stays the collection's
- * for mutators, and the last pause has no survivor to touch.
- */
-static void mark_reachable(cy_gc_head *g)
-{
-	g->refs = (int32_t)(refs_word(g) | REACHABLE_BIT);
-	/*
-	 * A compare-and-swap that keeps the flags: while the concurrent
-	 * collector marks, a mutator freeing g may set DEAD at the same time.
-	 */
-	uint32_t state = cy_gc_state(g);
-	while ((state & CY_GC_WHERE_MASK) == CY_GC_OLD1) {
-		uint32_t survivor =
-			(state & CY_GC_DEAD) | CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT;
-		if (cy_atomic_cas_weak_acq_rel(&g->state, &state, survivor))
-			break;
-	}
-	cy_gc_list_move(g, &inc.reachable);
-	inc.reachable_count++;
-}
-
-static int visit_reach(cy_object *referent, void *arg)
-{
-	(void)arg;
-	cy_gc_head *g = collected_head(referent);
-	if (!g || marked_reachable(g))
-		return 0;
-	if (!visited(g))
-		visit_first(g);
-	mark_reachable(g);
-	return 0;
-}
-
-/* ---- objects mutators freed between slices ------------------------------------------ */
-
-static void release_dead(void)
-{
-	pthread_mutex_lock(&cy_gc_dead_lock);
-	cy_object *list = cy_gc_dead_stack;
-	cy_gc_dead_stack = NULL;
-	pthread_mutex_unlock(&cy_gc_dead_lock);
-	while (list) {
-		cy_object *next = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&list->ob_owner);
-		cy_gc_head *g = cy_gc_head_of(list);
-		if (inc.cursor == g)
-			inc.cursor = g->next;
-		inc.reachable_count -= marked_reachable(g);
-		cy_gc_components_forget(&inc.groups, g);
-		cy_gc_list_remove(g);
-		cy_object_release_storage(list);
-		list = next;
-	}
-}
-
-/* ---- slices ----------------------------------------------------------------------------- */
-
-/*
- * Mark until the deadline; returns MARK_DONE when the estimate is complete,
- * else MARK_MORE. With concurrent set, the world is running
- * (concurrent.c): only types with traverse_concurrent are traversed, and
- * at an object of any other type the cursor stays on it and MARK_NEEDS_STW
- * asks for a slice with the world stopped; members that mutators freed
- * meanwhile are passed over (their storage waits on the dead stack).
- */
-enum { MARK_MORE = 0, MARK_DONE = 1, MARK_NEEDS_STW = 2 };
-
-static int mark_until(uint64_t deadline, int concurrent)
-{
-	unsigned since_clock = 0;
-	for (;;) {
-		cy_gc_head *list = inc.phase == INC_SCAN ? &inc.reachable : &inc.work;
-		cy_gc_head *g = inc.cursor;
-		if (g == list) {
-			/* This phase is done: on to the next. */
-			if (inc.phase == INC_SCAN)
-				return MARK_DONE;
-			inc.phase = inc.phase == INC_SUBTRACT ? INC_SEED : INC_SCAN;
-			inc.cursor = inc.phase == INC_SCAN ? inc.reachable.next : inc.work.next;
-			continue;
-		}
-		cy_object *o = cy_gc_object_of(g);
-		int (*traverse)(cy_object *, cy_visit_fn, void *) = o->ob_type->traverse;
-		if (concurrent) {
-			if (cy_gc_state(g) & CY_GC_DEAD) {
-				inc.cursor = g->next;
-				continue;
-			}
-			traverse = o->ob_type->traverse_concurrent;
-			if (!traverse && inc.phase != INC_SEED)
-				return MARK_NEEDS_STW;
-		}
-		/* SEED moves g to reachable; SCAN appends after g, so its cursor is read after the traverse. */
-		if (inc.phase != INC_SCAN)
-			inc.cursor = g->next;
-		switch (inc.phase) {
-		case INC_SUBTRACT:
-			if (!visited(g))
-				visit_first(g);
-			traverse(o, visit_subtract, NULL);
-			break;
-		case INC_SEED:
-			if (!visited(g))
-				visit_first(g);
-			if (estimate(g) > 0)
-				mark_reachable(g);
-			break;
-		case INC_SCAN:
-			traverse(o, visit_reach, NULL);
-			inc.cursor = g->next;
-			break;
-		case INC_GROUP:
-		case INC_VERIFY: /* not marking any more: work_until does not call us */
-			return MARK_DONE;
-		}
-		inc.info.examined += inc.phase == INC_SUBTRACT;
-		if (++since_clock == 64) {
-			since_clock = 0;
-			if (cy_now_ns() >= deadline)
-				return MARK_MORE;
-		}
-	}
-}
-
-/*
- * Every stop of an incremental collection starts with the collecting
- * thread's CPU clock in cpu_start. end is taken before cy_world_resume: the
- * stopper's own return to running may wait behind the next thread's stop,
- * which is that stop's pause.
- */
-static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start, uint64_t end)
-{
-	inc.info.cpu_ns += cy_thread_cpu_ns() - cpu_start;
-	cy_gc_record_pause(inc.info.number, stop, end, kind);
-	inc.info.pause_ns += end - stop->requested_ns;
-	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
-	if (ttsp > inc.info.max_time_to_safepoint_ns)
-		inc.info.max_time_to_safepoint_ns = ttsp;
-	inc.last_slice_end = end;
-}
-
-/*
- * A collection takes the young lists too, so that it collects generations
- * 0..gen as a stop-the-world one does: their objects are
- * relabelled generation 1 of the start epoch, which makes them the
- * collection's for mutators that free them (gc_track.c). Remote frees
- * pending on a young list are done first, so that no dead object is taken.
- */
-static void take_young_lists(void)
-{
-	uint32_t state = CY_GC_OLD1 | inc.start_epoch << CY_GC_EPOCH_SHIFT;
-	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
-		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
-			continue;
-		cy_gc_process_remote_of(t);
-		for (cy_gc_head *g = t->young.next; g != &t->young; g = g->next)
-			cy_gc_set_state(g, state);
-		cy_gc_list_splice(&inc.work, &t->young);
-	}
-}
-
-static void begin(int gen, int automatic, int concurrent)
-{
-	inc.info = (cy_gc_collection_info){0};
-	inc.info.number = ++cy_gc.collections;
-	inc.info.generation = gen;
-	inc.info.automatic = automatic;
-	cy_gc_flush_count();
-	inc.info.counts_before[0] = cy_atomic_load_relaxed(&cy_gc_young_count);
-	inc.info.counts_before[1] = cy_gc.count[1];
-	inc.info.counts_before[2] = cy_gc.count[2];
-	cy_gc_run_callbacks(1, &inc.info);
-	inc.info.start_ns = cy_now_ns();
-	uint64_t cpu_start = cy_thread_cpu_ns();
-
-	cy_stw_report stop;
-	cy_world_stop(&stop);
-	cy_gc_tls_collecting = 1;
-	inc.gen = gen;
-	inc.phase = INC_SUBTRACT;
-	inc.marked = 0;
-	inc.mark = inc.mark % 254 + 1; /* 1..254: see "Marks without writes to survivors" above */
-	inc.slices = 0;
-	inc.reachable_count = 0;
-	inc.survivors = 0;
-	/*
-	 * Take generations 1..gen as they are. The next epoch marks this
-	 * collection's survivors; later promotions get the one after.
-	 */
-	inc.start_epoch = cy_atomic_load_relaxed(&cy_gc_old_epoch);
-	cy_atomic_store_relaxed(&cy_gc_old_epoch, cy_gc_epoch_next(cy_gc_epoch_next(inc.start_epoch)));
-	for (int g = 1; g <= gen; g++)
-		cy_gc_list_splice(&inc.work, &cy_gc_old[g]);
-	inc.taken_generation1 = cy_gc.generation1_promoted;
-	take_young_lists();
-	inc.cursor = inc.work.next;
-	__atomic_store_n(&cy_gc_incremental_epoch, inc.start_epoch, __ATOMIC_RELAXED);
-	__atomic_store_n(&cy_gc_incremental_gen, gen, __ATOMIC_RELEASE);
-	if (concurrent) {
-		/* Inside the stop: no mutator is between reading the flag and freeing (gc_track.h). */
-		cy_atomic_store_relaxed(&cy_gc_collector_reading, 1);
-	} else {
-		mark_until(cy_now_ns() + cy_gc.pause_budget_ns, 0);
-	}
-	cy_gc_tls_collecting = 0;
-	uint64_t end = cy_now_ns();
-	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT, cpu_start, end);
-}
-
-/*
- * The estimate is complete. Its survivors, all relabelled generation 2 when
- * they were marked, join generation 2 in one splice. Until the collection
- * ends they keep the collection's survivor epoch: a mutator that frees one
- * leaves it to the dead stack, which unlinks it from wherever it is. The
- * candidates left in work are then grouped into components.
- */
-static void start_grouping(void)
-{
-	inc.survivors = inc.reachable_count;
-	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.reachable);
-	inc.phase = INC_GROUP;
-	int64_t expected = inc.info.examined - inc.reachable_count;
-	inc.ungrouped = cy_gc_components_begin(&inc.groups, expected > 0 ? (size_t)expected : 0) != 0;
-	inc.cursor = inc.work.next;
-}
-
-/* Group the candidates until the deadline; returns nonzero when their components are known. */
-static int group_until(uint64_t deadline)
-{
-	if (inc.ungrouped)
-		return 1;
-	if (inc.groups.stage == CY_GC_COMPONENTS_ADDING) {
-		unsigned since_clock = 0;
-		while (inc.cursor != &inc.work) {
-			cy_gc_head *g = inc.cursor;
-			inc.cursor = g->next;
-			if (cy_gc_components_add(&inc.groups, g) != 0) {
-				cy_gc_components_end(&inc.groups);
-				inc.ungrouped = 1;
-				return 1;
-			}
-			if (++since_clock == 64) {
-				since_clock = 0;
-				if (cy_now_ns() >= deadline)
-					return 0;
-			}
-		}
-		cy_gc_components_adding_done(&inc.groups);
-	}
-	return cy_gc_components_step(&inc.groups, deadline);
-}
-
-/* Verification is over: what it kept joins generation 2 (still the collection's until it ends). */
-static void promote_kept(void)
-{
-	for (cy_gc_head *g = inc.kept.next; g != &inc.kept; g = g->next)
-		inc.survivors++;
-	cy_gc_list_splice(&cy_gc_old[CY_GC_GENERATIONS - 1], &inc.kept);
-}
-
-/* Move the next batch of candidates into batch; returns how many. */
-static size_t take_batch(cy_gc_head *batch, size_t max)
-{
-	size_t n = inc.ungrouped ? 0 : cy_gc_components_take(&inc.groups, batch, max);
-	if (n == 0) {
-		/* Ungrouped, or (should never be) candidates in no group: all at once is always sound. */
-		cy_gc_list_splice(batch, &inc.work);
-		n = cy_gc_list_length(batch);
-	}
-	return n;
-}
-
-/*
- * Confirm candidates batch by batch until the deadline; returns nonzero when
- * none is left. A batch is whole components (components.c): confirming
- * them one at a time finds the same garbage, and disposes of it the same
- * way, as a stop-the-world collection of all the candidates, while each
- * stop of the world stays near the budget (a component is never split, so
- * one bigger than the budget is confirmed in one stop). Survivors wait in
- * kept, labelled as the collection's survivors.
- */
-static int verify_until(uint64_t deadline)
-{
-	uint32_t survivor_state = CY_GC_OLD2 | cy_gc_epoch_next(inc.start_epoch) << CY_GC_EPOCH_SHIFT;
-	for (;;) {
-		if (cy_gc_list_is_empty(&inc.work)) {
-			promote_kept();
-			return 1;
-		}
-		/* As many objects as fit in what is left of the slice, at the cost per object seen so far. */
-		uint64_t start = cy_now_ns();
-		size_t batch_max = (size_t)((deadline > start ? deadline - start : 0) / inc.verify_ns_per_object) + 1;
-		cy_gc_head batch;
-		cy_gc_list_init(&batch);
-		size_t n = take_batch(&batch, batch_max);
-		inc.survivors += cy_gc_verify_candidates(&batch, inc.gen, &inc.info, &inc.kept, survivor_state);
-		release_dead(); /* what disposing of the batch freed of the other candidates */
-		uint64_t end = cy_now_ns();
-		uint64_t per_object = (end - start) / n + 1;
-		inc.verify_ns_per_object = (3 * inc.verify_ns_per_object + per_object) / 4;
-		if (end >= deadline) {
-			if (!cy_gc_list_is_empty(&inc.work))
-				return 0;
-			promote_kept();
-			return 1;
-		}
-	}
-}
-
-/* Both lists are empty: the collection is over. */
-static void complete(void)
-{
-	/* Young collections went on meanwhile: what they promoted is generation 1 now. */
-	int64_t promoted_meanwhile = cy_gc.generation1_promoted - inc.taken_generation1;
-	cy_gc_update_counts(inc.gen, inc.survivors);
-	cy_gc.generation1_promoted = promoted_meanwhile > 0 ? promoted_meanwhile : 0;
-	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
-	inc.gen = 0;
-	cy_gc_components_end(&inc.groups);
-}
-
-/* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
-static int work_until(uint64_t deadline)
-{
-	release_dead();
-	if (inc.phase < INC_GROUP) {
-		if (mark_until(deadline, 0) != MARK_DONE)
-			return 0;
-		start_grouping();
-	}
-	if (inc.phase == INC_GROUP) {
-		if (!group_until(deadline))
-			return 0;
-		inc.phase = INC_VERIFY;
-	}
-	if (!verify_until(deadline))
-		return 0;
-	complete();
-	return 1;
-}
-
-static void after_last_pause(void)
-{
-	inc.last_found = inc.info.collected + inc.info.uncollectable;
-	inc.info.wall_ns = cy_now_ns() - inc.info.start_ns;
-	cy_gc_account(&inc.info);
-	cy_gc_run_callbacks(0, &inc.info);
-}
-
-static void finish(void)
-{
-	uint64_t cpu_start = cy_thread_cpu_ns();
-	cy_stw_report stop;
-	cy_world_stop(&stop);
-	cy_gc_tls_collecting = 1;
-	work_until(UINT64_MAX);
-	cy_gc_tls_collecting = 0;
-	uint64_t end = cy_now_ns();
-	cy_world_resume();
-	record_stop(&stop, CY_GC_PAUSE_VERIFY, cpu_start, end);
-	after_last_pause();
-}
-
-static int step(int start_gen, int automatic, int even_if_early)
-{
-	if (!inc.gen) {
-		if (start_gen < 1)
-			return 0;
-		begin(start_gen, automatic, 0);
-		return 1;
-	}
-	/* Leave the mutators at least as long as a slice may take. */
-	if (!even_if_early && cy_now_ns() - inc.last_slice_end < cy_gc.pause_budget_ns)
-		return 0;
-	cy_gc_pause_kind kind = inc.phase >= INC_GROUP || inc.marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
-	uint64_t cpu_start = cy_thread_cpu_ns();
-	cy_stw_report stop;
-	cy_world_stop(&stop);
-	cy_gc_tls_collecting = 1;
-	/* The budget counts from the stop request: time spent waiting for safepoints is pause too. */
-	int done = work_until(stop.requested_ns + cy_gc.pause_budget_ns);
-	cy_gc_tls_collecting = 0;
-	uint64_t end = cy_now_ns();
-	cy_world_resume();
-	record_stop(&stop, kind, cpu_start, end);
-	inc.slices++;
-	if (done)
-		after_last_pause();
-	return 1;
-}
-
-int cy_gc_incremental_step(int start_gen, int automatic) { return step(start_gen, automatic, 0); }
+/* ---- the interface (gc.h) ------------------------------------------------------------ */
 
 int cy_gc_collect_incremental(int generation)
 {
@@ -538,8 +59,8 @@ int cy_gc_collect_incremental(int generation)
 		return -1;
 	cy_gc_lock_offline();
 	int result = -1;
-	if (cy_gc.mode == CY_GC_MODE_INCREMENTAL && !inc.gen) {
-		begin(generation, 0, 0);
+	if (cy_gc.mode == CY_GC_MODE_INCREMENTAL && !cy_gc_sliced_active()) {
+		cy_gc_sliced_begin(generation, 0, 0);
 		result = 0;
 	}
 	cy_gc_unlock();
@@ -550,9 +71,9 @@ int cy_gc_incremental_slice(void)
 {
 	int taken = cy_gc_api_lock();
 	/* A concurrent collection is its collector thread's to drive; a slice does not run inside a slice. */
-	if (taken && inc.gen && cy_gc.mode == CY_GC_MODE_INCREMENTAL)
-		step(0, 0, 1);
-	int running = inc.gen != 0;
+	if (taken && cy_gc_sliced_active() && cy_gc.mode == CY_GC_MODE_INCREMENTAL)
+		cy_gc_sliced_slice(1);
+	int running = cy_gc_sliced_active();
 	cy_gc_api_unlock(taken);
 	return running;
 }
@@ -560,38 +81,7 @@ int cy_gc_incremental_slice(void)
 int cy_gc_incremental_running(void)
 {
 	int taken = cy_gc_api_lock();
-	int running = inc.gen != 0;
+	int running = cy_gc_sliced_active();
 	cy_gc_api_unlock(taken);
 	return running;
 }
-
-void cy_gc_incremental_finish(void)
-{
-	if (inc.gen)
-		finish();
-}
-
-/* ---- for the concurrent collector's thread (concurrent.c) ------------------------------- */
-
-void cy_gc_incremental_begin_concurrent(int gen, int automatic) { begin(gen, automatic, 1); }
-
-int cy_gc_incremental_marking(void) { return inc.gen && inc.phase < INC_GROUP; }
-
-int cy_gc_incremental_mark_concurrently(uint64_t ns)
-{
-	switch (mark_until(cy_now_ns() + ns, 1)) {
-	case MARK_DONE:
-		inc.marked = 1;
-		return CY_GC_MARKED;
-	case MARK_NEEDS_STW: return CY_GC_MARK_NEEDS_STW;
-	default: return CY_GC_MARK_MORE;
-	}
-}
-
-int cy_gc_incremental_stw_slice(void)
-{
-	step(0, 0, 1);
-	return inc.gen != 0;
-}
-
-int64_t cy_gc_incremental_last_found(void) { return inc.last_found; }
