@@ -1,5 +1,5 @@
 /*
- * test_suite.c: suites (bench/suite.c, bench/suite_run.c).
+ * test_suite.c: suites (bench/suite/suite.c, bench/suite/suite_run.c).
  *
  * The parser is fed text directly: good files expand to exactly the cells
  * the format promises, and each kind of bad file (unknown knob, empty list,
@@ -37,7 +37,7 @@
 
 #include <jansson.h>
 
-#include "bench/suite.h"
+#include "bench/suite/suite.h"
 #include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
 
