@@ -1,7 +1,7 @@
 /*
  * results.c: the JSON result document and the writer behind it (results.h).
  *
- * The document, key by key, is what issue 5 lists (schema cyclab-result/1):
+ * The document (schema cyclab-result/1) holds, key by key:
  * schema, workload, config (every knob, defaults included), machine,
  * version, runs (one object per measured repetition: ops, seconds,
  * ops_per_s, pauses, gc, rc, locks, memory, leaked_objects, metrics,
