@@ -23,7 +23,7 @@
 #include <sys/stat.h>
 
 #include "bench/results/result_read.h"
-#include "bench/suite/suite.h"
+#include "bench/results/summary_table.h"
 
 /* One result file to end up in OUT. */
 typedef struct merge_entry {
@@ -269,7 +269,7 @@ int cy_merge_main(int argc, char **argv)
 			copied++;
 		}
 	}
-	if (!status && cy_suite_write_summary(out_dir, why, sizeof why) != 0) {
+	if (!status && cy_results_write_summary(out_dir, why, sizeof why) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, why);
 		status = 1;
 	}

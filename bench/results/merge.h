@@ -4,9 +4,9 @@
  * one.
  *
  * Each cell-*.json is copied byte for byte (its machine metadata with it)
- * and summary.csv is rewritten for the union by the suite's own writer
- * (cy_suite_write_summary). A cell file present in two places is refused
- * unless both copies are identical; results measured on different machines
+ * and summary.csv is rewritten for the union by the same writer a suite
+ * uses (bench/results/summary_table.h). A cell file present in two places
+ * is refused unless both copies are identical; results measured on different machines
  * (by topology fingerprint, bench/results/result_read.h) are merged with a warning.
  */
 #ifndef CY_BENCH_MERGE_H

@@ -592,7 +592,8 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 
 int cy_commit_temp_file(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len)
 {
-	failed |= fflush(out) != 0 || fsync(fileno(out)) != 0; /* the rename must not land before the data */
+	/* ferror: an earlier write failed though the buffer flushed since; fsync: the rename must not land before the data. */
+	failed |= fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
 	int saved = errno;
 	failed |= fclose(out) != 0;
 	if (failed || rename(tmp, path) != 0) {

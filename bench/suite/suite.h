@@ -65,9 +65,6 @@ char *cy_suite_cell_command(const cy_suite_cell *cell, const char *program, cons
 void cy_suite_print_list(FILE *out, const cy_suite *suite, const char *program, const char *dir, unsigned shard,
 	unsigned shards);
 
-/* Rewrite DIR/summary.csv from the cell-*.json files present in DIR; -1 with why. */
-int cy_suite_write_summary(const char *dir, char *why, size_t len);
-
 /* "12 s", "3 min 04 s", "2 h 05 min": for progress lines. */
 void cy_suite_format_duration(double seconds, char *out, size_t len);
 
