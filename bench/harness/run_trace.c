@@ -44,6 +44,7 @@
  * command ends, so FILE never exists half-written.
  */
 #include "bench/harness/run_internal.h"
+#include "bench/results/atomic_file.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -343,22 +344,14 @@ int cy_gc_trace_close(cy_gc_trace *t, int keep, char *why, size_t len)
 		return 0;
 	int status = 0;
 	if (t->json) {
-		int failed = t->write_failed;
-		failed |= fflush(t->json) != 0;
-		failed |= fsync(fileno(t->json)) != 0;
-		int saved = errno;
-		failed |= fclose(t->json) != 0;
-		if (keep && failed) {
-			if (why)
-				snprintf(why, len, "cannot write %s: %s", t->json_tmp, saved ? strerror(saved) : "write error");
-			status = -1;
-		} else if (keep && rename(t->json_tmp, t->json_path) != 0) {
-			if (why)
-				snprintf(why, len, "cannot rename %s to %s: %s", t->json_tmp, t->json_path, strerror(errno));
-			status = -1;
-		}
-		if (!keep || status != 0)
+		if (keep) {
+			char ignored[8];
+			status = cy_atomic_commit(t->json, t->json_tmp, t->json_path, t->write_failed, why ? why : ignored,
+				why ? len : sizeof ignored);
+		} else {
+			fclose(t->json);
 			unlink(t->json_tmp);
+		}
 	}
 	free(t->json_path);
 	free(t->json_tmp);

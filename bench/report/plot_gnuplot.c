@@ -8,7 +8,7 @@
  * per figure keeps a failure to its figure and the scripts independent.
  */
 #include "bench/report/plot_gnuplot.h"
-#include "bench/results/results.h"
+#include "bench/results/atomic_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -415,11 +415,9 @@ int cy_gp_write_manifest(cy_gp *gp, char *why, size_t len)
 	char path[PATH_BUF], tmp[PATH_BUF];
 	path_in(gp, path, sizeof path, "plots", ".tsv");
 	path_in(gp, tmp, sizeof tmp, "plots", ".tsv.tmp");
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
+	FILE *f = cy_atomic_open(path, tmp, sizeof tmp, why, len);
+	if (!f)
 		return -1;
-	}
 	for (size_t i = 0; i < gp->count; i++) {
 		const cy_gp_entry *e = &gp->entries[i];
 		if (e->made)
@@ -427,12 +425,5 @@ int cy_gp_write_manifest(cy_gp *gp, char *why, size_t len)
 		else
 			fprintf(f, "skipped\t%s\t%s\n", e->name, e->subtitle);
 	}
-	int failed = ferror(f) != 0;
-	failed |= fclose(f) != 0;
-	if (failed || rename(tmp, path) != 0) {
-		snprintf(why, len, "cannot write %s", path);
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return cy_atomic_commit(f, tmp, path, 0, why, len);
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "bench/report/plot.h"
+#include "bench/results/atomic_file.h"
 #include "bench/version.h"
 
 #define DIR_BUF 4096
@@ -560,14 +561,10 @@ static int plots_stale(const cy_plot_input *in, const char *plots_dir)
 
 static int write_page(const char *path, const cy_plot_input *in, const char *plots_dir, char *why, size_t len)
 {
-	char tmp[PATH_BUF];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		say(why, len, "output path too long");
-		return -1;
-	}
-	FILE *out = fopen(tmp, "w");
+	char tmp[PATH_BUF], reason[PATH_BUF + 128];
+	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, reason, sizeof reason);
 	if (!out) {
-		say(why, len, "cannot write %s: %s (valid: -o FILE in a writable directory)", tmp, strerror(errno));
+		say(why, len, "%s (valid: -o FILE in a writable directory)", reason);
 		return -1;
 	}
 	write_head(out, in);
@@ -579,20 +576,13 @@ static int write_page(const char *path, const cy_plot_input *in, const char *plo
 		write_configurations(out, in);
 		fputs("</main>\n</body>\n</html>\n", out);
 	}
-	int failed = err != 0 || ferror(out) || fflush(out) != 0 || fsync(fileno(out)) != 0;
-	failed |= fclose(out) != 0;
-	if (failed) {
-		if (err == 0)
-			say(why, len, "cannot write %s", tmp);
+	if (err != 0) {
+		/* why already says what went wrong in the page; the temporary goes */
+		fclose(out);
 		unlink(tmp);
 		return -1;
 	}
-	if (rename(tmp, path) != 0) {
-		say(why, len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
+	return cy_atomic_commit(out, tmp, path, 0, why, len);
 }
 
 static void usage(FILE *out)

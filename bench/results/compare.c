@@ -22,6 +22,7 @@
 #include <jansson.h>
 
 #include "bench/results/aggregate.h"
+#include "bench/results/atomic_file.h"
 #include "bench/results/figures.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
@@ -343,7 +344,7 @@ static int write_json_file(const char *path, const json_t *document, char *why, 
 	}
 	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0;
 	failed |= fputc('\n', out) == EOF;
-	int err = cy_commit_temp_file(out, tmp, path, failed, why, len);
+	int err = cy_atomic_commit(out, tmp, path, failed, why, len);
 	free(tmp);
 	return err;
 }

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/results/atomic_file.h"
 #include "bench/results/result_read.h"
 #include "bench/results/summary_table.h"
 
@@ -141,7 +142,7 @@ static int copy_into(const char *dir, const merge_entry *e, char *why, size_t le
 	}
 	if (out) {
 		int failed = fwrite(e->bytes, 1, e->size, out) != e->size;
-		err = cy_commit_temp_file(out, tmp, path, failed, why, len);
+		err = cy_atomic_commit(out, tmp, path, failed, why, len);
 	}
 	free(path);
 	free(tmp);

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "bench/results/aggregate.h"
+#include "bench/results/atomic_file.h"
 #include "bench/results/figures.h"
 #include "bench/version.h"
 
@@ -563,61 +564,9 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 		return 0;
 	}
 	char tmp[4096];
-	if (temp_path(path, tmp, sizeof tmp) != 0) {
-		snprintf(why, len, "output path too long: %.64s...", path);
+	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, len);
+	if (!out)
 		return -1;
-	}
-	FILE *out = fopen(tmp, "w");
-	if (!out) {
-		snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
-		return -1;
-	}
 	int failed = cy_results_print(out, report) != 0;
-	failed |= fflush(out) != 0;
-	failed |= fsync(fileno(out)) != 0; /* the rename must not land before the data */
-	int saved = errno;
-	failed |= fclose(out) != 0;
-	if (failed) {
-		snprintf(why, len, "cannot write %s: %s", tmp, saved ? strerror(saved) : "write error");
-		unlink(tmp);
-		return -1;
-	}
-	if (rename(tmp, path) != 0) {
-		snprintf(why, len, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-int cy_commit_temp_file(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len)
-{
-	/* ferror: an earlier write failed though the buffer flushed since; fsync: the rename must not land before the data. */
-	failed |= fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
-	int saved = errno;
-	failed |= fclose(out) != 0;
-	if (failed || rename(tmp, path) != 0) {
-		snprintf(why, len, "cannot write %s: %s", path, strerror(failed && saved ? saved : errno));
-		unlink(tmp);
-		return -1;
-	}
-	return 0;
-}
-
-int cy_make_directories(const char *path)
-{
-	char buf[4096];
-	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+	return cy_atomic_commit(out, tmp, path, failed, why, len);
 }

@@ -2,9 +2,8 @@
  * results.h: the JSON result of `cyclab run` (schema cyclab-result/1), and
  * the small streaming JSON writer it is written with.
  *
- * A result file appears whole or not at all: it is written to FILE.tmp,
- * flushed and synced, then renamed over FILE (rename is atomic within a
- * file system), and the .tmp is removed on any failure.
+ * A result file appears whole or not at all: it is written through
+ * bench/results/atomic_file.h, as every file cyclab writes.
  */
 #ifndef CY_BENCH_RESULTS_H
 #define CY_BENCH_RESULTS_H
@@ -78,17 +77,6 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 
 /* Can path be written? Creates and removes path.tmp; -1 with why (checked before a run starts). */
 int cy_results_probe(const char *path, char *why, size_t len);
-
-/*
- * Finish writing path through tmp: out (open on tmp) is flushed to the
- * disk and closed, then tmp renamed over path, so that path is whole or as
- * it was. failed: writing out failed already. 0, or -1 with why ("cannot
- * write PATH: reason") and tmp removed.
- */
-int cy_commit_temp_file(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len);
-
-/* mkdir -p: create path and any missing parents; 0, or -1 with errno set. */
-int cy_make_directories(const char *path);
 
 /* The revision this binary was built from (configure's `git describe`), or "unknown". */
 const char *cy_build_revision(void);

@@ -26,6 +26,7 @@
 
 #include <jansson.h>
 
+#include "bench/results/atomic_file.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
 #include "bench/results/stats.h"
@@ -189,7 +190,7 @@ int cy_results_write_summary(const char *dir, char *why, size_t len)
 				fprintf(stderr, "cyclab: %s/%s is not a cyclab-result/1 file; left out of the summary\n", dir,
 					names[i]->d_name);
 		}
-		err = cy_commit_temp_file(out, tmp, path, 0, why, len);
+		err = cy_atomic_commit(out, tmp, path, 0, why, len);
 	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);

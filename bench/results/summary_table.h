@@ -6,7 +6,7 @@
  * present, whoever wrote them, so it never disagrees with them for longer
  * than one rewrite. Files that are not cyclab-result/1 documents are left
  * out with a warning line on stderr. The file is written through
- * summary.csv.tmp and a rename (cy_commit_temp_file), so a reader sees the
+ * summary.csv.tmp and a rename (bench/results/atomic_file.h), so a reader sees the
  * old table or the new one, never a part.
  */
 #ifndef CY_BENCH_SUMMARY_TABLE_H

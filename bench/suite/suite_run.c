@@ -40,6 +40,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/results/atomic_file.h"
 #include "bench/results/results.h"
 #include "bench/results/stats.h"
 #include "bench/results/summary_table.h"
