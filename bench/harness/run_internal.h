@@ -7,7 +7,8 @@
  *   run_env.c      the knobs from CYCLAB_* variables, and --show-config
  *   run_trace.c    --trace-gc and --trace-gc-json: a record per collection
  *   run_summary.c  what a person reads: a line per run and the summary
- *   run_main.c     the commands: argument vector to configuration, repetitions, result
+ *   run_main.c     the run driver, `cyclab run` and `cyclab list`: argument vector to
+ *                  configuration, repetitions, result (suites run their cells through it)
  */
 #ifndef CY_BENCH_RUN_INTERNAL_H
 #define CY_BENCH_RUN_INTERNAL_H

@@ -45,6 +45,7 @@
 #include "bench/suite/suite.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -560,6 +561,16 @@ int cy_suite_parse_shard(const char *text, unsigned *index, unsigned *count, cha
 	*index = (unsigned)i;
 	*count = (unsigned)n;
 	return 0;
+}
+
+void cy_suite_format_duration(double s, char *out, size_t len)
+{
+	if (s < 60)
+		snprintf(out, len, "%.0f s", s);
+	else if (s < 3600)
+		snprintf(out, len, "%.0f min %02.0f s", floor(s / 60), fmod(s, 60));
+	else
+		snprintf(out, len, "%.0f h %02.0f min", floor(s / 3600), fmod(floor(s / 60), 60));
 }
 
 void cy_suite_cell_file(const cy_suite_cell *cell, char *out, size_t len)

@@ -32,7 +32,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,16 +140,6 @@ static void program_path(char *out, size_t len)
 			return;
 	}
 	snprintf(out, len, "cyclab");
-}
-
-void cy_suite_format_duration(double s, char *out, size_t len)
-{
-	if (s < 60)
-		snprintf(out, len, "%.0f s", s);
-	else if (s < 3600)
-		snprintf(out, len, "%.0f min %02.0f s", floor(s / 60), fmod(s, 60));
-	else
-		snprintf(out, len, "%.0f h %02.0f min", floor(s / 3600), fmod(floor(s / 60), 60));
 }
 
 /* Run one cell in-process; the runner's exit status. */
