@@ -1,5 +1,5 @@
 /*
- * test_aggregate.c: the statistics over repetitions (bench/aggregate.c).
+ * test_aggregate.c: the statistics over repetitions (bench/results/aggregate.c).
  *
  * Every expected number here was worked out by hand (the arithmetic is in
  * the comments) or, for square roots and the normal tail, with a
@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "bench/aggregate.h"
+#include "bench/results/aggregate.h"
 
 static void assert_close(double got, double want)
 {

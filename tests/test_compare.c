@@ -1,5 +1,5 @@
 /*
- * test_compare.c: reading results back (bench/result_read.c), `cyclab
+ * test_compare.c: reading results back (bench/results/result_read.c), `cyclab
  * compare` and `cyclab merge`.
  *
  * Every result here is synthetic: a small cyclab-result/1 document written
@@ -26,7 +26,7 @@
 
 #include <cmocka.h>
 
-#include "bench/result_read.h"
+#include "bench/results/result_read.h"
 #include "tests/cyclab_binary.h"
 
 

@@ -1,7 +1,7 @@
 /*
  * test_placement.c: thread placement, the machine's allowed CPUs and
- * fingerprint, and the topology XML export (bench/placement.c,
- * bench/machine.c).
+ * fingerprint, and the topology XML export (bench/harness/placement.c,
+ * bench/harness/machine.c).
  *
  * Orders are checked exactly on synthetic hwloc topologies, where compact
  * and scatter differ (two packages, cache groups, hardware threads), and
@@ -27,9 +27,9 @@
 
 #include <cmocka.h>
 
-#include "bench/machine.h"
-#include "bench/placement.h"
-#include "bench/results.h"
+#include "bench/harness/machine.h"
+#include "bench/harness/placement.h"
+#include "bench/results/results.h"
 #include "tests/cyclab_binary.h"
 
 static char scratch[1024];

@@ -1,5 +1,5 @@
 /*
- * test_plot.c: the pause distribution of a run (bench/stats.c), `cyclab
+ * test_plot.c: the pause distribution of a run (bench/results/stats.c), `cyclab
  * plot` and `cyclab report`.
  *
  * The histogram's ladder and buckets are checked at their edges, and the
@@ -34,7 +34,7 @@
 
 #include <cmocka.h>
 
-#include "bench/stats.h"
+#include "bench/results/stats.h"
 #include "tests/cyclab_binary.h"
 
 #ifndef CY_TEST_CHROMIUM

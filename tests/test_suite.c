@@ -1,5 +1,5 @@
 /*
- * test_suite.c: suites (bench/suite.c, bench/suite_run.c).
+ * test_suite.c: suites (bench/suite/suite.c, bench/suite/suite_run.c).
  *
  * The parser is fed text directly: good files expand to exactly the cells
  * the format promises, and each kind of bad file (unknown knob, empty list,
@@ -37,7 +37,8 @@
 
 #include <jansson.h>
 
-#include "bench/suite.h"
+#include "bench/results/summary_table.h"
+#include "bench/suite/suite.h"
 #include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
 
@@ -392,7 +393,7 @@ static void resumption_skips_done_cells(void **state)
 	cy_suite_cell_file(&suite.cells[2], name, sizeof name);
 	snprintf(path, sizeof path, "%s/%s", dir, name);
 	assert_int_equal(unlink(path), 0);
-	assert_int_equal(cy_suite_write_summary(dir, why, sizeof why), 0);
+	assert_int_equal(cy_results_write_summary(dir, why, sizeof why), 0);
 	assert_int_equal(count_lines(summary), 1 + 4);
 	assert_int_equal(run_suite(file, dir, NULL), 0);
 	for (size_t i = 0; i < suite.count; i++) {

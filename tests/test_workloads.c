@@ -1,6 +1,6 @@
 /*
  * test_workloads.c: workloads run briefly through the runner's C interface
- * (bench/run.h), each under the collectors that apply, with exact outcomes;
+ * (bench/harness/run.h), each under the collectors that apply, with exact outcomes;
  * and the runner's own arithmetic (pause percentiles, minimum mutator
  * utilisation, JSON escaping) on inputs whose answers are known.
  *
@@ -24,9 +24,9 @@
 
 #include <cmocka.h>
 
-#include "bench/results.h"
-#include "bench/run.h"
-#include "bench/stats.h"
+#include "bench/results/results.h"
+#include "bench/harness/run.h"
+#include "bench/results/stats.h"
 #include "runtime/runtime.h"
 
 static const cy_workload_def *linked_cycles(void)

@@ -6,7 +6,7 @@
  *   gc_full/cycles:N/MODE   N garbage 2-node cycles are built (untimed),
  *                           then one full collection (timed) finds and frees
  *                           them all. ns_per_object is the collection's time
- *                           over the 2N objects, freeing included (issue
+ *                           over the 2N objects, freeing included (the
  *                           target: at most 20 ns; CPython 3.11 here: about
  *                           190 ns).
  *   gc_auto/cycles2/MODE    the linked-cycles shape: create a 2-node cycle,

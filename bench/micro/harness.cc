@@ -328,5 +328,3 @@ extern "C" void cy_bench_skip_with_error(cy_bench_state *state, const char *mess
 	state->gb->SkipWithError(message);
 	any_error.store(true);
 }
-
-extern "C" int cy_bench_error_occurred(const cy_bench_state *state) { return state->gb->error_occurred(); }

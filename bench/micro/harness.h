@@ -135,7 +135,6 @@ void cy_bench_set_counter(cy_bench_state *state, const char *name, double value,
  * its loop for it. Only the first call on a state has an effect.
  */
 void cy_bench_skip_with_error(cy_bench_state *state, const char *message);
-int cy_bench_error_occurred(const cy_bench_state *state);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,63 @@
+/*
+ * atomic_file.c: write to a temporary beside the target, sync, rename
+ * (atomic_file.h).
+ *
+ * Order matters: the data must be on the disk before the rename is, or a
+ * crash could leave the new name pointing at an empty file; so fsync comes
+ * before rename. errno is kept from the first call that failed, since
+ * fclose and unlink may overwrite it.
+ */
+#include "bench/results/atomic_file.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+FILE *cy_atomic_open(const char *path, char *tmp, size_t tmp_len, char *why, size_t len)
+{
+	if (snprintf(tmp, tmp_len, "%s.tmp", path) >= (int)tmp_len) {
+		snprintf(why, len, "output path too long: %.64s...", path);
+		return NULL;
+	}
+	FILE *out = fopen(tmp, "w");
+	if (!out)
+		snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
+	return out;
+}
+
+int cy_atomic_commit(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len)
+{
+	errno = 0;
+	failed |= fflush(out) != 0 || ferror(out) || fsync(fileno(out)) != 0;
+	int saved = errno;
+	failed |= fclose(out) != 0;
+	if (!saved)
+		saved = errno;
+	if (failed || rename(tmp, path) != 0) {
+		if (!failed)
+			saved = errno;
+		snprintf(why, len, "cannot write %s: %s", path, saved ? strerror(saved) : "write error");
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+int cy_make_directories(const char *path)
+{
+	char buf[4096];
+	if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0777) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	return mkdir(buf, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
