@@ -696,6 +696,30 @@ static int64_t dispose(collection *c, int64_t unreachable)
 	return promoted;
 }
 
+/* CYCLAB_GC_VERIFY (verify.c): after marking, what is left in work has no outside reference. */
+static void verify_marked(const collection *c)
+{
+	cy_gc_verify_list(&c->work, CY_GC_COLLECTING, "marking (unreachable)");
+	cy_gc_verify_list(&c->reachable, CY_GC_COLLECTING, "marking (reachable)");
+	for (const cy_gc_head *g = c->work.next; g != &c->work; g = g->next) {
+		if (g->refs != 0 || (cy_gc_state(g) & CY_GC_REACHABLE)) {
+			fprintf(stderr, "cyclab: CYCLAB_GC_VERIFY: an unreachable %s has %d outside references\n",
+				cy_gc_object_of(g)->ob_type->name, g->refs);
+			abort();
+		}
+	}
+}
+
+/* CYCLAB_GC_VERIFY: the generations after a stop-the-world collection, and nothing missed by a full one. */
+static void verify_after(int gen)
+{
+	for (int i = 1; i < CY_GC_GENERATIONS; i++)
+		cy_gc_verify_list(&cy_gc_old[i], i == 1 ? CY_GC_OLD1 : CY_GC_OLD2, "a collection");
+	/* The world was stopped throughout: only user code could have dropped anything meanwhile. */
+	if (gen == CY_GC_GENERATIONS - 1)
+		cy_gc_verify_nothing_missed(1);
+}
+
 int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info, cy_gc_head *keep,
 	uint32_t keep_state)
 {
@@ -716,6 +740,8 @@ int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collectio
 		o->ob_type->traverse(o, visit_subtract, NULL);
 	}
 	int64_t unreachable = n - move_reachable(&c.work, &c.reachable);
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		verify_marked(&c);
 	int64_t promoted = dispose(&c, unreachable);
 	release_threads();
 	return promoted;
@@ -748,11 +774,18 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	settle_threads();
 	gather(&c);
 
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		cy_gc_verify_list(&c.work, 0, "gathering");
+
 	phase_switch(&c, CY_GC_PHASE_MARK);
 	info.examined = subtract_internal_refs(&c);
 	int64_t unreachable = info.examined - move_reachable_in_collection(&c);
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		verify_marked(&c);
 	cy_gc_update_counts(gen, dispose(&c, unreachable));
 	members_end(&c);
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		verify_after(gen);
 	release_threads();
 
 	cy_gc_tls_collecting = 0;

@@ -186,6 +186,7 @@ int cy_gc_start(cy_gc_mode mode)
 {
 	if ((unsigned)mode >= CY_GC_MODE_COUNT || cy_gc_tls_lock_held)
 		return -1;
+	cy_gc_verify_configure();
 	const cy_gc_flavor *next = flavors[mode];
 	if (next->available && !next->available())
 		return -1;

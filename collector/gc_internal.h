@@ -93,6 +93,7 @@ typedef struct cy_gc_sliced_state {
 	int64_t survivors;       /* promoted so far */
 	int64_t last_found;      /* unreachable objects the last finished collection found */
 	int marked;              /* the concurrent marking finished: the next slices verify */
+	int concurrent;          /* driven by the collector thread (concurrent.c), not by mutators' safepoints */
 	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
 } cy_gc_sliced_state;
@@ -263,6 +264,18 @@ void cy_gc_update_counts(int gen, int64_t survivors);
  */
 int64_t cy_gc_verify_candidates(cy_gc_head *candidates, int gen, cy_gc_collection_info *info, cy_gc_head *keep,
 	uint32_t keep_state);
+
+/* ---- verify.c: the collector checking itself (CYCLAB_GC_VERIFY=1) ---------------------------------- */
+
+/* Read by the phases: nonzero when CYCLAB_GC_VERIFY asked for the checks (set by cy_gc_start). */
+extern int cy_gc_verify_enabled;
+void cy_gc_verify_configure(void);
+/* Abort with a message unless list is a consistent circle whose members are all where (0: any state). */
+void cy_gc_verify_list(const cy_gc_head *list, uint32_t where, const char *phase);
+/* After a full collection, world stopped: abort if must_be_exact and unreachable old objects remain. */
+void cy_gc_verify_nothing_missed(int must_be_exact);
+/* Unreachable old objects that checks found after full collections that could not be exact. */
+int64_t cy_gc_verify_missed(void);
 
 /* ---- records.c: what collections did ------------------------------------------------------------- */
 

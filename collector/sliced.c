@@ -294,6 +294,7 @@ static void begin(int gen, int automatic, int concurrent)
 	inc->gen = gen;
 	inc->phase = CY_GC_SLICED_SUBTRACT;
 	inc->marked = 0;
+	inc->concurrent = concurrent;
 	inc->mark = inc->mark % 254 + 1; /* 1..254: see "Marks without writes to survivors" above */
 	inc->slices = 0;
 	inc->reachable_count = 0;
@@ -435,6 +436,22 @@ static void complete(void)
 	cy_gc_components_end(&inc->groups);
 }
 
+/*
+ * CYCLAB_GC_VERIFY (verify.c), at each stop: the collection's lists are
+ * consistent; once it is over, a full collection missed no garbage, which
+ * must hold exactly when nothing but the collection could run meanwhile (an
+ * explicit collection on the collector thread, the only mutator waiting;
+ * an incremental collection is driven by its mutators' own safepoints).
+ */
+static void verify_stop(int done)
+{
+	cy_gc_verify_list(&inc->work, 0, "a slice (work)");
+	cy_gc_verify_list(&inc->reachable, 0, "a slice (reachable)");
+	cy_gc_verify_list(&inc->kept, 0, "a slice (kept)");
+	if (done && inc->info.generation == CY_GC_GENERATIONS - 1)
+		cy_gc_verify_nothing_missed(inc->concurrent && !inc->info.automatic && cy_thread_count(CY_ROLE_MUTATOR) <= 1);
+}
+
 /* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
 static int work_until(uint64_t deadline)
 {
@@ -470,6 +487,8 @@ static void finish(void)
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
 	work_until(UINT64_MAX);
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		verify_stop(1);
 	cy_gc_tls_collecting = 0;
 	uint64_t end = cy_now_ns();
 	cy_world_resume();
@@ -492,6 +511,8 @@ static int step(int even_if_early)
 	cy_gc_tls_collecting = 1;
 	/* The budget counts from the stop request: time spent waiting for safepoints is pause too. */
 	int done = work_until(stop.requested_ns + cy_gc.pause_budget_ns);
+	if (CY_UNLIKELY(cy_gc_verify_enabled))
+		verify_stop(done);
 	cy_gc_tls_collecting = 0;
 	uint64_t end = cy_now_ns();
 	cy_world_resume();
