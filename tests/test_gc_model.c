@@ -1,0 +1,670 @@
+/*
+ * test_gc_model.c: the collector against an independent model, on seeded
+ * random graphs, in every collector mode this program's counting mode
+ * allows (compiled once per counting mode; concurrent is left out with
+ * nonatomic counts).
+ *
+ * For each seed, gc_model.c draws a graph (kinds, edges, weak references,
+ * external nodes); this file builds it from real objects, drops the test's
+ * references to every node that is not external, runs cy_gc_collect(2),
+ * and records what happened: the return value, the collected and
+ * uncollectable statistics, each finalizer and weak reference callback
+ * that ran, which nodes are still alive (the collector's own list of
+ * tracked objects, matched by address: nothing is allocated between the
+ * collection and the look), which are in the garbage list and which
+ * surviving weak references read as dead. Then it drops the roots the
+ * resurrecting finalizers made and collects again. gc_model.c computes the
+ * same record from the graph alone; any difference fails the test, after
+ * the graph has been shrunk (nodes, edges, flags and kinds removed one at
+ * a time while it still fails) and printed with the seed that rebuilds it.
+ * Finalizers and callbacks also check what they see: a callback's weak
+ * reference reads as dead, and, for nodes marked to re-enter, the gc
+ * module's calls answer as CPython's do during a collection (collect
+ * returns 0, isenabled, the thresholds, the counts).
+ *
+ * Every graph is torn down to nothing before the next (uncollectable
+ * cycles broken by hand), so each starts from an empty heap; a hang (a
+ * collection that never ends) is cut by a watchdog that prints the seed.
+ *
+ * Environment: CYCLAB_TEST_SEED, the first seed (graph k uses seed + k);
+ * CYCLAB_MODEL_SEED, run that one graph and print it with both records;
+ * CYCLAB_MODEL_GRAPHS, graphs per collector mode (default 4000, 600 under
+ * AddressSanitizer, 150 under ThreadSanitizer);
+ * CYCLAB_MODEL_KNOWN_FAILING=1 (or a comma list of the names below) also
+ * draws the graphs the collector gets wrong today; by default the
+ * generator steers around them:
+ *
+ *  - reentry: a finalizer or weak reference callback that calls the gc
+ *    module (cy_gc_collect, cy_gc_get_count) while a collection runs waits
+ *    for the collection's own lock: the collection never ends.
+ *  - garbage-into-uncollectable: collectable garbage with edges into the
+ *    uncollectable part. Clearing the garbage can free an uncollectable
+ *    object before the garbage list takes its reference (then a dangling
+ *    pointer in the list); and once a finalizer has run, the resurrection
+ *    check subtracts those edges from uncollectable objects and aborts.
+ *  - uncollectable-callback: a callback weak reference in the garbage list
+ *    whose referent is collectable garbage must call back, as CPython
+ *    treats gc.garbage as alive; the collector skips the callback.
+ */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector/gc.h"
+#include "runtime/variant.h"
+#include "runtime/weakref.h"
+#include "tests/gc_model.h"
+#include "tests/test_support.h"
+
+#ifdef __SANITIZE_THREAD__
+enum { DEFAULT_GRAPHS = 150 };
+#elif defined(__SANITIZE_ADDRESS__)
+enum { DEFAULT_GRAPHS = 600 };
+#else
+enum { DEFAULT_GRAPHS = 4000 };
+#endif
+
+enum {
+	WATCHDOG_SECONDS = 30, /* per graph, both collections and the teardown */
+	REPORTED_FAILURES = 3, /* per mode: later ones are counted, not shrunk and printed */
+	THRESHOLD0 = 700,
+};
+
+static const char *program_name = "test_gc_model";
+
+/* ---- the node types ---------------------------------------------------------------- */
+
+/*
+ * One object per node that is not a weak reference: its index in the graph
+ * and its strong edges, in the slots the model numbers. Every writer of a
+ * slot on a shared object stores atomically and traverse loads with
+ * acquire: the concurrent collector traverses while the test runs.
+ */
+typedef struct model_object {
+	cy_object base;
+	int32_t id;
+	cy_object *edge[MODEL_MAX_EDGES];
+} model_object;
+
+static int model_object_traverse(cy_object *self, cy_visit_fn visit, void *arg)
+{
+	model_object *m = (model_object *)self;
+	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+		cy_object *t = __atomic_load_n(&m->edge[e], __ATOMIC_ACQUIRE);
+		if (t) {
+			int r = visit(t, arg);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+static void release_edges(cy_object *self)
+{
+	model_object *m = (model_object *)self;
+	cy_object *old[MODEL_MAX_EDGES];
+	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+		old[e] = m->edge[e];
+		__atomic_store_n(&m->edge[e], NULL, __ATOMIC_RELAXED);
+	}
+	for (int e = 0; e < MODEL_MAX_EDGES; e++)
+		cy_xdecref(old[e]);
+}
+
+/* Clear-less types still release their edges when their count reaches zero. */
+static void clearless_dealloc(cy_object *self)
+{
+	release_edges(self);
+	cy_object_free(self);
+}
+
+static void model_finalize(cy_object *self);
+
+#define MODEL_TYPE(type_name, clear_fn, dealloc_fn, finalize_fn)                                            \
+	{                                                                                                  \
+		.name = type_name, .basic_size = sizeof(model_object), .flags = CY_TYPE_CONTAINER,           \
+		.traverse = model_object_traverse, .traverse_concurrent = model_object_traverse,             \
+		.clear = clear_fn, .dealloc = dealloc_fn, .finalize = finalize_fn,                           \
+	}
+
+/* Indexed by model_kind; the weak reference kinds are cy_weakref_type. */
+static const cy_type node_types[MODEL_WEAKREF] = {
+	[MODEL_PLAIN] = MODEL_TYPE("model plain", release_edges, NULL, NULL),
+	[MODEL_FINALIZER] = MODEL_TYPE("model finalizer", release_edges, NULL, model_finalize),
+	[MODEL_RESURRECT_SELF] = MODEL_TYPE("model resurrect-self", release_edges, NULL, model_finalize),
+	[MODEL_RESURRECT_NEIGHBOUR] = MODEL_TYPE("model resurrect-neighbour", release_edges, NULL, model_finalize),
+	[MODEL_CLEARLESS] = MODEL_TYPE("model clearless", NULL, clearless_dealloc, NULL),
+	[MODEL_CLEARLESS_FINALIZER] = MODEL_TYPE("model clearless-finalizer", NULL, clearless_dealloc, model_finalize),
+};
+
+static int is_model_object(const cy_object *o)
+{
+	const cy_type *t = cy_type_of(o);
+	return t >= &node_types[0] && t < &node_types[MODEL_WEAKREF];
+}
+
+/* ---- one graph's run ------------------------------------------------------------------- */
+
+/*
+ * The graph being run and its record. Finalizers and callbacks write it
+ * (on the collector's thread in concurrent mode, while the test waits for
+ * the collection: the wait orders their writes before the test's reads).
+ */
+static struct graph_run {
+	const model_graph *graph;
+	model_outcome *observed;
+	cy_object *objects[MODEL_MAX_NODES]; /* valid while the node is alive */
+	cy_object *roots[2 * MODEL_MAX_NODES]; /* what resurrecting finalizers stored */
+	int nroots;
+	int quiet; /* tearing down: finalizers and callbacks do nothing */
+} run;
+
+/* Address to node index: open addressing over the graph's objects. */
+enum { LOOKUP_SLOTS = 4 * MODEL_MAX_NODES };
+static struct {
+	cy_object *key[LOOKUP_SLOTS];
+	int16_t id[LOOKUP_SLOTS];
+} lookup;
+
+static size_t lookup_slot(const cy_object *o)
+{
+	return (size_t)(((uintptr_t)o >> 4) * 0x9e3779b97f4a7c15ULL >> 32) % LOOKUP_SLOTS;
+}
+
+static void lookup_add(cy_object *o, int id)
+{
+	size_t s = lookup_slot(o);
+	while (lookup.key[s])
+		s = (s + 1) % LOOKUP_SLOTS;
+	lookup.key[s] = o;
+	lookup.id[s] = (int16_t)id;
+}
+
+static int lookup_find(const cy_object *o)
+{
+	for (size_t s = lookup_slot(o); lookup.key[s]; s = (s + 1) % LOOKUP_SLOTS) {
+		if (lookup.key[s] == o)
+			return lookup.id[s];
+	}
+	return -1;
+}
+
+/* What CPython's gc module answers while a collection runs. */
+static void reenter(void)
+{
+	if (cy_gc_collect(2) != 0)
+		run.observed->callout_errors++;
+	if (cy_gc_isenabled() != 0)
+		run.observed->callout_errors++;
+	int64_t values[CY_GC_GENERATIONS];
+	cy_gc_get_threshold(values);
+	if (values[0] != THRESHOLD0)
+		run.observed->callout_errors++;
+	cy_gc_get_count(values);
+	if (values[0] < 0 || values[1] < 0 || values[2] < 0)
+		run.observed->callout_errors++;
+}
+
+static void model_finalize(cy_object *self)
+{
+	if (run.quiet)
+		return;
+	model_object *m = (model_object *)self;
+	const model_node *v = &run.graph->node[m->id];
+	run.observed->finalized[m->id]++;
+	if (v->reenters)
+		reenter();
+	cy_object *target = NULL;
+	if (v->kind == MODEL_RESURRECT_SELF) {
+		target = self;
+	} else if (v->kind == MODEL_RESURRECT_NEIGHBOUR) {
+		for (int e = 0; e < MODEL_MAX_EDGES && !target; e++)
+			target = __atomic_load_n(&m->edge[e], __ATOMIC_ACQUIRE);
+	}
+	if (target) {
+		int id = lookup_find(target);
+		if (id < 0 || run.nroots == 2 * MODEL_MAX_NODES) {
+			run.observed->callout_errors++;
+			return;
+		}
+		cy_incref(target);
+		run.roots[run.nroots++] = target;
+		run.observed->resurrected[id]++;
+	}
+}
+
+static void model_called_back(cy_object *weakref, void *data)
+{
+	if (run.quiet)
+		return;
+	int id = (int)(intptr_t)data;
+	run.observed->called_back[id]++;
+	cy_object *referent = cy_weakref_get(weakref);
+	if (referent) {
+		run.observed->callout_errors++; /* a callback runs once its referent is dead */
+		cy_decref(referent);
+	}
+	if (run.graph->node[id].reenters)
+		reenter();
+}
+
+static void note_alive(cy_object *o, void *arg)
+{
+	(void)arg;
+	int id = lookup_find(o);
+	if (id >= 0)
+		run.observed->survives[id] = 1;
+}
+
+static void build(const model_graph *g)
+{
+	memset(&lookup, 0, sizeof lookup);
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		if (model_is_weakref(v))
+			continue;
+		model_object *m = (model_object *)cy_object_new(&node_types[v->kind], 0);
+		assert_non_null(m);
+		m->id = i;
+		run.objects[i] = &m->base;
+	}
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		if (!model_is_weakref(v))
+			continue;
+		cy_weakref_callback cb = v->kind == MODEL_WEAKREF_CALLBACK ? model_called_back : NULL;
+		run.objects[i] = cy_weakref_new(run.objects[v->referent], cb, (void *)(intptr_t)i);
+		assert_non_null(run.objects[i]);
+	}
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		lookup_add(run.objects[i], i);
+		if (model_is_weakref(v))
+			continue;
+		model_object *m = (model_object *)run.objects[i];
+		for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+			if (v->edge[e] >= 0) {
+				cy_incref(run.objects[v->edge[e]]);
+				cy_setref_published(&m->edge[e], run.objects[v->edge[e]]);
+			}
+		}
+	}
+}
+
+/*
+ * Take every node still alive, break all its edges by hand (what a Python
+ * program does with gc.garbage), and let the counts free everything: the
+ * next graph starts from an empty heap, and the teardown runs no
+ * collection of its own, whose outcome nobody checks.
+ */
+static struct {
+	cy_object *items[MODEL_MAX_NODES];
+	int n;
+} still_alive;
+
+static void note_still_alive(cy_object *o, void *arg)
+{
+	(void)arg;
+	if (lookup_find(o) >= 0 && still_alive.n < MODEL_MAX_NODES)
+		still_alive.items[still_alive.n++] = o;
+}
+
+static void tear_down(const model_graph *g)
+{
+	run.quiet = 1;
+	still_alive.n = 0;
+	cy_gc_get_objects(-1, note_still_alive, NULL);
+	for (int i = 0; i < still_alive.n; i++)
+		cy_incref(still_alive.items[i]);
+	for (int i = 0; i < still_alive.n; i++) {
+		if (is_model_object(still_alive.items[i]))
+			release_edges(still_alive.items[i]);
+	}
+	for (int i = 0; i < run.nroots; i++)
+		cy_decref(run.roots[i]);
+	run.nroots = 0;
+	for (int i = 0; i < g->n; i++) {
+		if (g->node[i].external)
+			cy_decref(run.objects[i]);
+	}
+	cy_gc_garbage_clear();
+	for (int i = 0; i < still_alive.n; i++)
+		cy_decref(still_alive.items[i]);
+	run.quiet = 0;
+}
+
+static void generation_two_stats(int64_t *collected, int64_t *uncollectable)
+{
+	cy_gc_generation_stats stats[CY_GC_GENERATIONS];
+	cy_gc_get_stats(stats);
+	*collected = stats[2].collected;
+	*uncollectable = stats[2].uncollectable;
+}
+
+/* Run g; fill observed. Returns nonzero if the heap was not back to empty afterwards (a leak). */
+static int run_graph(const model_graph *g, model_outcome *observed)
+{
+	memset(observed, 0, sizeof *observed);
+	run.graph = g;
+	run.observed = observed;
+	run.nroots = 0;
+	int64_t base = cy_objects_live();
+
+	build(g);
+	for (int i = 0; i < g->n; i++) {
+		if (!g->node[i].external)
+			cy_decref(run.objects[i]);
+	}
+	/* Normalised: the counts alone freed nothing. */
+	assert_int_equal(cy_objects_live() - base, g->n);
+
+	int64_t collected0, uncollectable0, collected1, uncollectable1;
+	generation_two_stats(&collected0, &uncollectable0);
+	observed->found = cy_gc_collect(2);
+	generation_two_stats(&collected1, &uncollectable1);
+	observed->collected = collected1 - collected0;
+	observed->uncollectable = uncollectable1 - uncollectable0;
+	observed->alive = cy_objects_live() - base;
+
+	cy_gc_get_objects(-1, note_alive, NULL);
+	size_t garbage = cy_gc_garbage_count();
+	for (size_t i = 0; i < garbage; i++) {
+		int id = lookup_find(cy_gc_garbage_item(i));
+		if (id >= 0) {
+			observed->in_garbage[id] = 1;
+			observed->survives[id] = 1;
+		}
+	}
+	for (int i = 0; i < g->n; i++) {
+		if (observed->survives[i] && model_is_weakref(&g->node[i]))
+			observed->weak_dead[i] = cy_weakref_peek(run.objects[i]) == NULL;
+	}
+
+	for (int i = 0; i < run.nroots; i++)
+		cy_decref(run.roots[i]);
+	run.nroots = 0;
+	observed->found_again = cy_gc_collect(2);
+	observed->alive_again = cy_objects_live() - base;
+
+	tear_down(g);
+	return cy_objects_live() != base;
+}
+
+/* ---- the watchdog and the crash report ------------------------------------------------------ */
+
+/*
+ * Prepared before each graph runs, so that a hang or a crash (an abort in
+ * the collector, a fault) still names the seed that rebuilds the graph.
+ * The handlers write with write(2); printing the graph is best effort (not
+ * async-signal-safe, but the process is dying either way).
+ */
+static char watchdog_message[320], crash_message[320];
+static size_t watchdog_length, crash_length;
+static const model_graph *graph_running;
+
+static void watchdog_fired(int sig)
+{
+	(void)sig;
+	ssize_t ignored = write(2, watchdog_message, watchdog_length);
+	(void)ignored;
+	_exit(3);
+}
+
+static void crashed(int sig)
+{
+	ssize_t ignored = write(2, crash_message, crash_length);
+	(void)ignored;
+	if (graph_running)
+		model_print(graph_running, stderr);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static size_t prepare(char *buffer, size_t size, uint64_t seed, cy_gc_mode mode, const char *what)
+{
+	int n = snprintf(buffer, size,
+		"gc_model: seed %" PRIu64 " (%s collector, %s counting) %s: rerun with CYCLAB_MODEL_SEED=%" PRIu64
+		" %s\n",
+		seed, cy_gc_mode_name(mode), cy_rc_mode_name(CY_RC_MODE), what, seed, program_name);
+	return n > 0 && (size_t)n < size ? (size_t)n : 0;
+}
+
+static void watchdog_arm(const model_graph *g, uint64_t seed, cy_gc_mode mode)
+{
+	char what[64];
+	snprintf(what, sizeof what, "did not finish in %d s", WATCHDOG_SECONDS);
+	watchdog_length = prepare(watchdog_message, sizeof watchdog_message, seed, mode, what);
+	crash_length = prepare(crash_message, sizeof crash_message, seed, mode, "crashed");
+	graph_running = g;
+	alarm(WATCHDOG_SECONDS);
+}
+
+static void watchdog_disarm(void)
+{
+	alarm(0);
+	graph_running = NULL;
+}
+
+/* ---- the driver ------------------------------------------------------------------------------ */
+
+static int64_t env_count(const char *name, int64_t fallback)
+{
+	const char *s = getenv(name);
+	if (!s || !*s)
+		return fallback;
+	char *end;
+	long long v = strtoll(s, &end, 10);
+	if (*end != '\0' || v < 0) {
+		fprintf(stderr, "%s: not a count: %s\n", name, s);
+		exit(2);
+	}
+	return v;
+}
+
+/* Is class `name` of known failures on? CYCLAB_MODEL_KNOWN_FAILING=1 (or all) turns on every class, else a comma list. */
+static int known_failing(const char *name)
+{
+	const char *s = getenv("CYCLAB_MODEL_KNOWN_FAILING");
+	if (!s || !*s || strcmp(s, "0") == 0)
+		return 0;
+	if (strcmp(s, "1") == 0 || strcmp(s, "all") == 0)
+		return 1;
+	size_t len = strlen(name);
+	for (const char *p = s; (p = strstr(p, name)) != NULL; p += len) {
+		if ((p == s || p[-1] == ',') && (p[len] == '\0' || p[len] == ','))
+			return 1;
+	}
+	return 0;
+}
+
+static model_options graph_options(void)
+{
+	model_options o = {
+		.allow_reentry = known_failing("reentry"),
+		.allow_uncollectable_callback = known_failing("uncollectable-callback"),
+		.allow_garbage_into_uncollectable = known_failing("garbage-into-uncollectable"),
+		.large_every = 50,
+	};
+	return o;
+}
+
+/* Does g still differ from the model (or leak)? */
+static int still_fails(const model_graph *g)
+{
+	model_outcome expected, observed;
+	model_expect(g, &expected);
+	int leaked = run_graph(g, &observed);
+	return leaked || model_compare(g, &expected, &observed, NULL) != 0;
+}
+
+/* Delta debugging, one step at a time: keep each removal after which the graph still fails. */
+static void shrink(model_graph *g)
+{
+	for (int progress = 1; progress;) {
+		progress = 0;
+		for (int i = g->n - 1; i >= 0 && g->n > 1; i--) {
+			model_graph *t = malloc(sizeof *t);
+			assert_non_null(t);
+			*t = *g;
+			model_remove_node(t, i);
+			model_normalise(t);
+			if (still_fails(t)) {
+				*g = *t;
+				progress = 1;
+			}
+			free(t);
+		}
+		for (int i = 0; i < g->n; i++) {
+			for (int step = 0; step < MODEL_MAX_EDGES + 3; step++) {
+				model_graph *t = malloc(sizeof *t);
+				assert_non_null(t);
+				*t = *g;
+				model_node *v = &t->node[i];
+				int changed = 0;
+				if (step < MODEL_MAX_EDGES) {
+					changed = v->edge[step] >= 0;
+					v->edge[step] = -1;
+				} else if (step == MODEL_MAX_EDGES) {
+					changed = v->external;
+					v->external = 0;
+				} else if (step == MODEL_MAX_EDGES + 1) {
+					changed = v->reenters;
+					v->reenters = 0;
+				} else {
+					changed = !model_is_weakref(v) && v->kind != MODEL_PLAIN;
+					if (changed)
+						v->kind = MODEL_PLAIN;
+				}
+				if (changed) {
+					model_normalise(t);
+					if (still_fails(t)) {
+						*g = *t;
+						progress = 1;
+					}
+				}
+				free(t);
+			}
+		}
+	}
+}
+
+static void report(const model_graph *g, uint64_t seed, cy_gc_mode mode, const model_outcome *expected,
+	const model_outcome *observed, int leaked)
+{
+	printf("gc_model: seed %" PRIu64 ", %s collector, %s counting: the collector differs from the model "
+	       "(rerun: CYCLAB_MODEL_SEED=%" PRIu64 " %s)\n",
+		seed, cy_gc_mode_name(mode), cy_rc_mode_name(CY_RC_MODE), seed, program_name);
+	if (leaked)
+		printf("  objects left alive after the teardown\n");
+	model_compare(g, expected, observed, stdout);
+	model_print(g, stdout);
+	model_graph *small = malloc(sizeof *small);
+	assert_non_null(small);
+	*small = *g;
+	shrink(small);
+	model_outcome e, o;
+	model_expect(small, &e);
+	int small_leaked = run_graph(small, &o);
+	printf("  shrunk to %d nodes:\n", small->n);
+	if (small_leaked)
+		printf("  objects left alive after the teardown\n");
+	model_compare(small, &e, &o, stdout);
+	model_print(small, stdout);
+	free(small);
+	fflush(stdout);
+}
+
+static void run_mode(cy_gc_mode mode)
+{
+	assert_int_equal(cy_gc_start(mode), 0);
+	cy_gc_disable();
+	cy_gc_set_threshold(THRESHOLD0, 10, 10);
+	cy_gc_set_debug(0);
+	cy_gc_collect(2);
+	static const int crash_signals[] = {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+	struct sigaction saved[sizeof crash_signals / sizeof crash_signals[0]];
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++) {
+		struct sigaction sa = {.sa_handler = crashed};
+		sigemptyset(&sa.sa_mask);
+		sigaction(crash_signals[i], &sa, &saved[i]);
+	}
+	signal(SIGALRM, watchdog_fired);
+
+	model_options options = graph_options();
+	int64_t one = env_count("CYCLAB_MODEL_SEED", -1);
+	uint64_t first = one >= 0 ? (uint64_t)one : cy_test_seed();
+	int64_t graphs = one >= 0 ? 1 : env_count("CYCLAB_MODEL_GRAPHS", DEFAULT_GRAPHS);
+	printf("gc_model: %" PRId64 " graphs from seed %" PRIu64 " (CYCLAB_TEST_SEED), %s collector, %s counting%s\n",
+		graphs, first, cy_gc_mode_name(mode), cy_rc_mode_name(CY_RC_MODE),
+		options.allow_reentry || options.allow_uncollectable_callback || options.allow_garbage_into_uncollectable
+			? ", known failing classes included"
+			: "");
+
+	model_graph *g = malloc(sizeof *g);
+	assert_non_null(g);
+	int64_t failures = 0, nodes = 0;
+	for (int64_t k = 0; k < graphs; k++) {
+		uint64_t seed = first + (uint64_t)k;
+		model_generate(g, seed, &options);
+		nodes += g->n;
+		model_outcome expected, observed;
+		model_expect(g, &expected);
+		watchdog_arm(g, seed, mode);
+		int leaked = run_graph(g, &observed);
+		int differs = leaked || model_compare(g, &expected, &observed, NULL) != 0;
+		if (one >= 0) {
+			model_print(g, stdout);
+			printf("  %s\n", differs ? "differs:" : "agrees with the model");
+			model_compare(g, &expected, &observed, stdout);
+		}
+		if (differs && ++failures <= REPORTED_FAILURES)
+			report(g, seed, mode, &expected, &observed, leaked);
+		watchdog_disarm();
+	}
+	free(g);
+	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
+		sigaction(crash_signals[i], &saved[i], NULL);
+	printf("gc_model: %" PRId64 " graphs (%" PRId64 " nodes), %" PRId64 " differ\n", graphs, nodes, failures);
+	assert_int_equal(cy_gc_start(CY_GC_MODE_STW), 0);
+	cy_gc_enable();
+	assert_int_equal(failures, 0);
+}
+
+static void model_agrees_stop_the_world(void **state)
+{
+	(void)state;
+	run_mode(CY_GC_MODE_STW);
+}
+
+static void model_agrees_incremental(void **state)
+{
+	(void)state;
+	run_mode(CY_GC_MODE_INCREMENTAL);
+}
+
+static void model_agrees_concurrent(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip(); /* the collector thread reads counts: refused with nonatomic counting */
+	run_mode(CY_GC_MODE_CONCURRENT);
+}
+
+int main(int argc, char **argv)
+{
+	(void)argc;
+	program_name = argv[0];
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a crash or the watchdog keeps what was printed */
+	if (cy_gc_start(CY_GC_MODE_STW) != 0)
+		return 1;
+	const struct CMUnitTest tests[] = {
+		cy_test(model_agrees_stop_the_world),
+		cy_test(model_agrees_incremental),
+		cy_test(model_agrees_concurrent),
+	};
+	return cy_run_tests("gc_model", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
+}
