@@ -134,6 +134,20 @@ static void avoid_uncollectable_callbacks(model_graph *g)
 	}
 }
 
+/* Callback weak references in U' to nodes of U': plain ones. */
+static void avoid_garbage_callbacks(model_graph *g)
+{
+	model_outcome expect;
+	model_expect(g, &expect);
+	for (int i = 0; i < g->n; i++) {
+		model_node *v = &g->node[i];
+		if (v->kind == MODEL_WEAKREF_CALLBACK && expect.garbage_proper[i] && expect.garbage_proper[v->referent]) {
+			v->kind = MODEL_WEAKREF;
+			v->reenters = 0;
+		}
+	}
+}
+
 /* Cut every edge from U' into UC, then normalise again (which can change U), until none is left. */
 static void avoid_garbage_into_uncollectable(model_graph *g)
 {
@@ -217,11 +231,14 @@ void model_generate(model_graph *g, uint64_t seed, const model_options *options)
 		for (unsigned e = 0; e < edges; e++)
 			v->edge[below(&rng, MODEL_MAX_EDGES)] = (int16_t)below(&rng, (unsigned)g->n);
 	}
+	g->age = (int)below(&rng, 4); /* drawn last: it changes no other draw */
 	model_normalise(g);
 	if (!options->allow_garbage_into_uncollectable)
 		avoid_garbage_into_uncollectable(g);
 	if (!options->allow_uncollectable_callback)
 		avoid_uncollectable_callbacks(g);
+	if (!options->allow_garbage_callback)
+		avoid_garbage_callbacks(g);
 }
 
 void model_remove_node(model_graph *g, int i)
@@ -381,7 +398,8 @@ int model_compare(const model_graph *g, const model_outcome *expected, const mod
 
 void model_print(const model_graph *g, FILE *f)
 {
-	fprintf(f, "  graph of %d nodes:\n", g->n);
+	static const char *const ages[] = {"young", "generation 1", "generation 2", "half in generation 2"};
+	fprintf(f, "  graph of %d nodes, %s:\n", g->n, ages[g->age & 3]);
 	for (int i = 0; i < g->n; i++) {
 		const model_node *v = &g->node[i];
 		fprintf(f, "    %d %s%s%s", i, model_kind_name(v->kind), v->external ? " external" : "",

@@ -74,6 +74,13 @@ typedef struct model_node {
 
 typedef struct model_graph {
 	int n;
+	/*
+	 * Where the nodes are when the test lets go: 0 all young, 1 all in
+	 * generation 1, 2 all in generation 2, 3 the first half of the objects
+	 * in generation 2 and the rest young. A full collection must not care:
+	 * the model ignores it.
+	 */
+	int age;
 	model_node node[MODEL_MAX_NODES];
 } model_graph;
 
@@ -82,6 +89,7 @@ typedef struct model_options {
 	int allow_reentry;   /* finalizers and callbacks that call into the gc module */
 	int allow_uncollectable_callback; /* callback weak references that can end in the garbage list */
 	int allow_garbage_into_uncollectable; /* edges from U' into UC */
+	int allow_garbage_callback; /* callback weak references in U' to nodes of U' (they must not call back) */
 	int large_every;     /* one graph in this many has 60..200 nodes (0: never) */
 } model_options;
 

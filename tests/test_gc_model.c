@@ -70,6 +70,7 @@ enum { DEFAULT_GRAPHS = 4000 };
 enum {
 	WATCHDOG_SECONDS = 30, /* per graph, both collections and the teardown */
 	REPORTED_FAILURES = 3, /* per mode: later ones are counted, not shrunk and printed */
+	SHRINK_ATTEMPTS = 8,   /* runs of a candidate graph before the shrinker calls it passing */
 	THRESHOLD0 = 700,
 };
 
@@ -161,6 +162,7 @@ static struct graph_run {
 	cy_object *roots[2 * MODEL_MAX_NODES]; /* what resurrecting finalizers stored */
 	int nroots;
 	int quiet; /* tearing down: finalizers and callbacks do nothing */
+	int sliced; /* collect with cy_gc_collect_incremental and its slices, not cy_gc_collect */
 } run;
 
 /* Address to node index: open addressing over the graph's objects. */
@@ -260,13 +262,26 @@ static void note_alive(cy_object *o, void *arg)
 		run.observed->survives[id] = 1;
 }
 
+/* Move everything alive to generation 1 (generations 1 and 2: to 2); nothing may be garbage yet. */
+static void promote(int generations)
+{
+	for (int i = 0; i < generations; i++)
+		assert_int_equal(cy_gc_collect(i), 0);
+}
+
 static void build(const model_graph *g)
 {
 	memset(&lookup, 0, sizeof lookup);
+	int objects = 0;
+	for (int i = 0; i < g->n; i++)
+		objects += !model_is_weakref(&g->node[i]);
+	int made = 0;
 	for (int i = 0; i < g->n; i++) {
 		const model_node *v = &g->node[i];
 		if (model_is_weakref(v))
 			continue;
+		if (g->age == 3 && made++ == objects / 2)
+			promote(2);
 		model_object *m = (model_object *)cy_object_new(&node_types[v->kind], 0);
 		assert_non_null(m);
 		m->id = i;
@@ -293,6 +308,10 @@ static void build(const model_graph *g)
 			}
 		}
 	}
+	if (g->age == 1 || g->age == 2)
+		promote(g->age);
+	else if (run.sliced)
+		promote(1); /* an incremental collection takes the old generations only: young ones to generation 1 */
 }
 
 /*
@@ -337,6 +356,26 @@ static void tear_down(const model_graph *g)
 	run.quiet = 0;
 }
 
+static cy_gc_collection_info last_info;
+
+static void keep_last_info(int start, const cy_gc_collection_info *info, void *arg)
+{
+	(void)arg;
+	if (!start)
+		last_info = *info;
+}
+
+/* One full collection by the path under test; what it found (collected plus uncollectable). */
+static int64_t collect_fully(void)
+{
+	if (!run.sliced)
+		return cy_gc_collect(2);
+	assert_int_equal(cy_gc_collect_incremental(2), 0);
+	while (cy_gc_incremental_slice())
+		;
+	return last_info.collected + last_info.uncollectable;
+}
+
 static void generation_two_stats(int64_t *collected, int64_t *uncollectable)
 {
 	cy_gc_generation_stats stats[CY_GC_GENERATIONS];
@@ -364,7 +403,7 @@ static int run_graph(const model_graph *g, model_outcome *observed)
 
 	int64_t collected0, uncollectable0, collected1, uncollectable1;
 	generation_two_stats(&collected0, &uncollectable0);
-	observed->found = cy_gc_collect(2);
+	observed->found = collect_fully();
 	generation_two_stats(&collected1, &uncollectable1);
 	observed->collected = collected1 - collected0;
 	observed->uncollectable = uncollectable1 - uncollectable0;
@@ -387,7 +426,7 @@ static int run_graph(const model_graph *g, model_outcome *observed)
 	for (int i = 0; i < run.nroots; i++)
 		cy_decref(run.roots[i]);
 	run.nroots = 0;
-	observed->found_again = cy_gc_collect(2);
+	observed->found_again = collect_fully();
 	observed->alive_again = cy_objects_live() - base;
 
 	tear_down(g);
@@ -481,9 +520,10 @@ static int known_failing(const char *name)
 	return 0;
 }
 
-static model_options graph_options(void)
+static model_options graph_options(int sliced)
 {
 	model_options o = {
+		.allow_garbage_callback = !sliced || known_failing("garbage-callback-in-slices"),
 		.allow_reentry = known_failing("reentry"),
 		.allow_uncollectable_callback = known_failing("uncollectable-callback"),
 		.allow_garbage_into_uncollectable = known_failing("garbage-into-uncollectable"),
@@ -492,13 +532,21 @@ static model_options graph_options(void)
 	return o;
 }
 
-/* Does g still differ from the model (or leak)? */
+/*
+ * Does g still differ from the model (or leak)? Tried a few times: with a
+ * small pause budget, how the collector splits its work depends on time,
+ * and so may whether a graph fails.
+ */
 static int still_fails(const model_graph *g)
 {
 	model_outcome expected, observed;
 	model_expect(g, &expected);
-	int leaked = run_graph(g, &observed);
-	return leaked || model_compare(g, &expected, &observed, NULL) != 0;
+	for (int attempt = 0; attempt < SHRINK_ATTEMPTS; attempt++) {
+		int leaked = run_graph(g, &observed);
+		if (leaked || model_compare(g, &expected, &observed, NULL) != 0)
+			return 1;
+	}
+	return 0;
 }
 
 /* Delta debugging, one step at a time: keep each removal after which the graph still fails. */
@@ -578,9 +626,18 @@ static void report(const model_graph *g, uint64_t seed, cy_gc_mode mode, const m
 	fflush(stdout);
 }
 
-static void run_mode(cy_gc_mode mode)
+/*
+ * Every graph under one collector: by cy_gc_collect, or (sliced) by
+ * cy_gc_collect_incremental and its slices; budget_us is the pause budget
+ * (1 us: as many slices and verify batches as the collection allows).
+ */
+static void run_mode(cy_gc_mode mode, int sliced, uint64_t budget_us)
 {
 	assert_int_equal(cy_gc_start(mode), 0);
+	run.sliced = sliced;
+	cy_gc_set_pause_budget_us(budget_us);
+	if (sliced)
+		assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
 	cy_gc_disable();
 	cy_gc_set_threshold(THRESHOLD0, 10, 10);
 	cy_gc_set_debug(0);
@@ -594,13 +651,15 @@ static void run_mode(cy_gc_mode mode)
 	}
 	signal(SIGALRM, watchdog_fired);
 
-	model_options options = graph_options();
+	model_options options = graph_options(sliced || budget_us < 200);
 	int64_t one = env_count("CYCLAB_MODEL_SEED", -1);
 	uint64_t first = one >= 0 ? (uint64_t)one : cy_test_seed();
 	int64_t graphs = one >= 0 ? 1 : env_count("CYCLAB_MODEL_GRAPHS", DEFAULT_GRAPHS);
-	printf("gc_model: %" PRId64 " graphs from seed %" PRIu64 " (CYCLAB_TEST_SEED), %s collector, %s counting%s\n",
-		graphs, first, cy_gc_mode_name(mode), cy_rc_mode_name(CY_RC_MODE),
-		options.allow_reentry || options.allow_uncollectable_callback || options.allow_garbage_into_uncollectable
+	printf("gc_model: %" PRId64 " graphs from seed %" PRIu64 " (CYCLAB_TEST_SEED), %s collector%s, pause budget %"
+	       PRIu64 " us, %s counting%s\n",
+		graphs, first, cy_gc_mode_name(mode), sliced ? " in slices" : "", budget_us, cy_rc_mode_name(CY_RC_MODE),
+		options.allow_reentry || options.allow_uncollectable_callback || options.allow_garbage_into_uncollectable ||
+				(options.allow_garbage_callback && (sliced || budget_us < 200))
 			? ", known failing classes included"
 			: "");
 
@@ -629,6 +688,10 @@ static void run_mode(cy_gc_mode mode)
 	for (size_t i = 0; i < sizeof crash_signals / sizeof crash_signals[0]; i++)
 		sigaction(crash_signals[i], &saved[i], NULL);
 	printf("gc_model: %" PRId64 " graphs (%" PRId64 " nodes), %" PRId64 " differ\n", graphs, nodes, failures);
+	if (sliced)
+		cy_gc_callback_remove(keep_last_info, NULL);
+	cy_gc_set_pause_budget_us(200);
+	run.sliced = 0;
 	assert_int_equal(cy_gc_start(CY_GC_MODE_STW), 0);
 	cy_gc_enable();
 	assert_int_equal(failures, 0);
@@ -637,13 +700,20 @@ static void run_mode(cy_gc_mode mode)
 static void model_agrees_stop_the_world(void **state)
 {
 	(void)state;
-	run_mode(CY_GC_MODE_STW);
+	run_mode(CY_GC_MODE_STW, 0, 200);
 }
 
 static void model_agrees_incremental(void **state)
 {
 	(void)state;
-	run_mode(CY_GC_MODE_INCREMENTAL);
+	run_mode(CY_GC_MODE_INCREMENTAL, 0, 200);
+}
+
+/* The incremental collector's own path: cy_gc_collect_incremental, then slices of a 1 us budget. */
+static void model_agrees_incremental_in_slices(void **state)
+{
+	(void)state;
+	run_mode(CY_GC_MODE_INCREMENTAL, 1, 1);
 }
 
 static void model_agrees_concurrent(void **state)
@@ -651,7 +721,16 @@ static void model_agrees_concurrent(void **state)
 	(void)state;
 	if (CY_RC_MODE == CY_RC_NONATOMIC)
 		skip(); /* the collector thread reads counts: refused with nonatomic counting */
-	run_mode(CY_GC_MODE_CONCURRENT);
+	run_mode(CY_GC_MODE_CONCURRENT, 0, 200);
+}
+
+/* The same with a 1 us pause budget: the verify slices confirm the garbage in many small batches. */
+static void model_agrees_concurrent_in_short_slices(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		skip();
+	run_mode(CY_GC_MODE_CONCURRENT, 0, 1);
 }
 
 int main(int argc, char **argv)
@@ -664,7 +743,9 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cy_test(model_agrees_stop_the_world),
 		cy_test(model_agrees_incremental),
+		cy_test(model_agrees_incremental_in_slices),
 		cy_test(model_agrees_concurrent),
+		cy_test(model_agrees_concurrent_in_short_slices),
 	};
 	return cy_run_tests("gc_model", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }
