@@ -84,7 +84,8 @@ static void on_cycle(const model_graph *g, const uint8_t *allowed, uint8_t *out)
 
 /* ---- generation and normalisation ---------------------------------------------- */
 
-void model_normalise(model_graph *g)
+/* Fields within bounds, weak references without strong edges, naming a node that is not one. */
+static void sanitise(model_graph *g)
 {
 	for (int i = 0; i < g->n; i++) {
 		model_node *v = &g->node[i];
@@ -107,6 +108,11 @@ void model_normalise(model_graph *g)
 		if (v->kind != MODEL_WEAKREF_CALLBACK && !model_has_finalizer(v))
 			v->reenters = 0;
 	}
+}
+
+void model_normalise(model_graph *g)
+{
+	sanitise(g);
 	/* Whatever neither an external node nor a cycle keeps would die by its count when the test lets go. */
 	uint8_t all[MODEL_MAX_NODES], cyclic[MODEL_MAX_NODES], seeds[MODEL_MAX_NODES] = {0}, kept[MODEL_MAX_NODES];
 	memset(all, 1, MODEL_MAX_NODES);
@@ -117,6 +123,71 @@ void model_normalise(model_graph *g)
 	for (int i = 0; i < g->n; i++) {
 		if (!kept[i])
 			g->node[i].external = 1;
+	}
+}
+
+/* Nodes that the counts alone would free when the test lets go (see model_normalise). */
+static int first_unkept(const model_graph *g)
+{
+	uint8_t all[MODEL_MAX_NODES], cyclic[MODEL_MAX_NODES], seeds[MODEL_MAX_NODES] = {0}, kept[MODEL_MAX_NODES];
+	memset(all, 1, MODEL_MAX_NODES);
+	on_cycle(g, all, cyclic);
+	for (int i = 0; i < g->n; i++)
+		seeds[i] = g->node[i].external || cyclic[i];
+	reach(g, seeds, all, kept);
+	for (int i = 0; i < g->n; i++) {
+		if (!kept[i])
+			return i;
+	}
+	return -1;
+}
+
+static int free_slot(const model_node *v)
+{
+	if (model_is_weakref(v))
+		return -1;
+	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+		if (v->edge[e] < 0)
+			return e;
+	}
+	return -1;
+}
+
+/*
+ * Turn what the counts alone would free into cyclic garbage rather than
+ * external nodes: give node i an edge back from a random node it reaches
+ * (itself included) that has a free slot, or, for a weak reference or a
+ * node without one, an edge from a random node with a free slot. Nodes
+ * left over are made external by model_normalise.
+ */
+static void close_cycles(model_graph *g, uint64_t *rng)
+{
+	for (int round = 0; round < g->n; round++) {
+		int i = first_unkept(g);
+		if (i < 0)
+			return;
+		uint8_t seeds[MODEL_MAX_NODES] = {0}, all[MODEL_MAX_NODES], below_i[MODEL_MAX_NODES];
+		memset(all, 1, MODEL_MAX_NODES);
+		seeds[i] = 1;
+		reach(g, seeds, all, below_i);
+		int16_t choices[MODEL_MAX_NODES];
+		int nchoices = 0;
+		for (int j = 0; j < g->n; j++) {
+			if (below_i[j] && free_slot(&g->node[j]) >= 0)
+				choices[nchoices++] = (int16_t)j;
+		}
+		if (nchoices == 0) {
+			for (int j = 0; j < g->n; j++) {
+				if (free_slot(&g->node[j]) >= 0)
+					choices[nchoices++] = (int16_t)j;
+			}
+		}
+		if (nchoices == 0) {
+			g->node[i].external = 1;
+			continue;
+		}
+		int from = choices[below(rng, (unsigned)nchoices)];
+		g->node[from].edge[free_slot(&g->node[from])] = (int16_t)i;
 	}
 }
 
@@ -146,6 +217,55 @@ static void avoid_garbage_callbacks(model_graph *g)
 			v->reenters = 0;
 		}
 	}
+}
+
+/*
+ * Two clear-less nodes of U that do not reach each other but reach a common
+ * node: find one (the later in *second), or return 0.
+ */
+static int shared_uncollectable(const model_graph *g, int *second)
+{
+	model_outcome e;
+	model_expect(g, &e);
+	uint8_t all[MODEL_MAX_NODES], seeds[MODEL_MAX_NODES] = {0}, from_a[MODEL_MAX_NODES], from_b[MODEL_MAX_NODES];
+	memset(all, 1, MODEL_MAX_NODES);
+	for (int a = 0; a < g->n; a++) {
+		if (!e.in_garbage[a] || !model_is_clearless(&g->node[a]))
+			continue;
+		seeds[a] = 1;
+		reach(g, seeds, all, from_a);
+		seeds[a] = 0;
+		for (int b = a + 1; b < g->n; b++) {
+			if (!e.in_garbage[b] || !model_is_clearless(&g->node[b]) || from_a[b])
+				continue;
+			seeds[b] = 1;
+			reach(g, seeds, all, from_b);
+			seeds[b] = 0;
+			if (from_b[a])
+				continue;
+			for (int k = 0; k < g->n; k++) {
+				if (from_a[k] && from_b[k]) {
+					*second = b;
+					return 1;
+				}
+			}
+		}
+	}
+	return 0;
+}
+
+int model_has_shared_uncollectable(const model_graph *g)
+{
+	int second;
+	return shared_uncollectable(g, &second);
+}
+
+/* Give the later of each such pair its clear (clearless -> plain, clearless-finalizer -> finalizer). */
+static void avoid_shared_uncollectable(model_graph *g)
+{
+	int b;
+	while (shared_uncollectable(g, &b))
+		g->node[b].kind = g->node[b].kind == MODEL_CLEARLESS ? MODEL_PLAIN : MODEL_FINALIZER;
 }
 
 /* Cut every edge from U' into UC, then normalise again (which can change U), until none is left. */
@@ -191,7 +311,7 @@ void model_generate(model_graph *g, uint64_t seed, const model_options *options)
 	weight[MODEL_PLAIN] += 2;
 	for (int k = 0; k < MODEL_KIND_COUNT; k++)
 		total += weight[k];
-	unsigned external_percent = (unsigned[]){0, 5, 15, 30}[below(&rng, 4)];
+	unsigned external_percent = (unsigned[]){0, 3, 8, 20}[below(&rng, 4)];
 	unsigned edges_max = 1 + below(&rng, MODEL_MAX_EDGES);
 
 	int ordinary = 0; /* nodes that are not weak references: possible referents */
@@ -231,14 +351,47 @@ void model_generate(model_graph *g, uint64_t seed, const model_options *options)
 		for (unsigned e = 0; e < edges; e++)
 			v->edge[below(&rng, MODEL_MAX_EDGES)] = (int16_t)below(&rng, (unsigned)g->n);
 	}
-	g->age = (int)below(&rng, 4); /* drawn last: it changes no other draw */
+	g->age = (int)below(&rng, 4);
+	sanitise(g);
+	close_cycles(g, &rng);
 	model_normalise(g);
+	for (int i = 0; i < g->n && !options->allow_resurrection; i++) {
+		if (g->node[i].kind == MODEL_RESURRECT_SELF || g->node[i].kind == MODEL_RESURRECT_NEIGHBOUR)
+			g->node[i].kind = MODEL_FINALIZER;
+	}
+	if (!options->allow_shared_uncollectable)
+		avoid_shared_uncollectable(g);
 	if (!options->allow_garbage_into_uncollectable)
 		avoid_garbage_into_uncollectable(g);
 	if (!options->allow_uncollectable_callback)
 		avoid_uncollectable_callbacks(g);
 	if (!options->allow_garbage_callback)
 		avoid_garbage_callbacks(g);
+}
+
+int model_within_options(const model_graph *g, const model_options *options)
+{
+	model_outcome e;
+	model_expect(g, &e);
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		if (v->reenters && !options->allow_reentry)
+			return 0;
+		if ((v->kind == MODEL_RESURRECT_SELF || v->kind == MODEL_RESURRECT_NEIGHBOUR) && !options->allow_resurrection)
+			return 0;
+		if (i == 0 && !options->allow_shared_uncollectable && model_has_shared_uncollectable(g))
+			return 0;
+		if (v->kind == MODEL_WEAKREF_CALLBACK && e.in_garbage[i] && !options->allow_uncollectable_callback)
+			return 0;
+		if (v->kind == MODEL_WEAKREF_CALLBACK && e.garbage_proper[i] && e.garbage_proper[v->referent] &&
+			!options->allow_garbage_callback)
+			return 0;
+		for (int k = 0; k < MODEL_MAX_EDGES && !options->allow_garbage_into_uncollectable; k++) {
+			if (e.garbage_proper[i] && v->edge[k] >= 0 && e.in_garbage[v->edge[k]])
+				return 0;
+		}
+	}
+	return 1;
 }
 
 void model_remove_node(model_graph *g, int i)
@@ -350,6 +503,8 @@ void model_expect(const model_graph *g, model_outcome *out)
 	reach(g, cyclic, resurrected, collected_again);
 	out->found_again = count_marked(collected_again, n);
 	out->alive_again = out->alive - count_marked(resurrected, n);
+	for (int i = 0; i < n; i++)
+		out->survives_again[i] = out->survives[i] && !resurrected[i];
 }
 
 /* ---- comparison and printing ---------------------------------------------------------- */
@@ -388,6 +543,8 @@ int model_compare(const model_graph *g, const model_outcome *expected, const mod
 		d += differ_node(f, g, i, "finalized", expected->finalized[i], observed->finalized[i]);
 		d += differ_node(f, g, i, "called back", expected->called_back[i], observed->called_back[i]);
 		d += differ_node(f, g, i, "survives", expected->survives[i], observed->survives[i]);
+		d += differ_node(f, g, i, "survives the second collection (tracked)", expected->survives_again[i],
+			observed->survives_again[i]);
 		d += differ_node(f, g, i, "in the garbage list", expected->in_garbage[i], observed->in_garbage[i]);
 		d += differ_node(f, g, i, "resurrected", expected->resurrected[i], observed->resurrected[i]);
 		if (expected->survives[i] && observed->survives[i] && model_is_weakref(&g->node[i]))
@@ -415,4 +572,167 @@ void model_print(const model_graph *g, FILE *f)
 		}
 		fputc('\n', f);
 	}
+}
+
+/* ---- the one-line form ------------------------------------------------------------------- */
+
+size_t model_format(const model_graph *g, char *buffer, size_t size)
+{
+	size_t used = 0;
+#define APPEND(...)                                                                           \
+	do {                                                                                  \
+		int n = snprintf(used < size ? buffer + used : NULL, used < size ? size - used : 0, __VA_ARGS__); \
+		used += n > 0 ? (size_t)n : 0;                                                \
+	} while (0)
+	APPEND("age %d:", g->age);
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		APPEND("%s %s%s%s", i ? ";" : "", model_kind_name(v->kind), v->external ? " external" : "",
+			v->reenters ? " reenters" : "");
+		int last = -1;
+		for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+			if (v->edge[e] >= 0)
+				last = e;
+		}
+		for (int e = 0; e <= last; e++) {
+			if (v->edge[e] >= 0)
+				APPEND("%s%d", e ? "," : " -> ", v->edge[e]);
+			else
+				APPEND("%s-", e ? "," : " -> ");
+		}
+		if (model_is_weakref(v))
+			APPEND(" ~> %d", v->referent);
+	}
+#undef APPEND
+	return used;
+}
+
+static const char *skip_spaces(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n')
+		p++;
+	return p;
+}
+
+/* A node index: digits, below MODEL_MAX_NODES. */
+static const char *parse_index(const char *p, int *out)
+{
+	if (*p < '0' || *p > '9')
+		return NULL;
+	long v = 0;
+	while (*p >= '0' && *p <= '9') {
+		v = v * 10 + (*p++ - '0');
+		if (v >= MODEL_MAX_NODES)
+			return NULL;
+	}
+	*out = (int)v;
+	return p;
+}
+
+int model_parse(const char *text, model_graph *g, char *error, size_t error_size)
+{
+	memset(g, 0, sizeof *g);
+	const char *p = skip_spaces(text);
+	if (strncmp(p, "age ", 4) == 0) {
+		p += 4;
+		if (*p < '0' || *p > '3' || p[1] != ':') {
+			snprintf(error, error_size, "age must be 0..3 followed by ':'");
+			return -1;
+		}
+		g->age = *p - '0';
+		p += 2;
+	}
+	for (;;) {
+		p = skip_spaces(p);
+		if (!*p)
+			break;
+		if (g->n == MODEL_MAX_NODES) {
+			snprintf(error, error_size, "more than %d nodes", MODEL_MAX_NODES);
+			return -1;
+		}
+		model_node *v = &g->node[g->n];
+		v->referent = -1;
+		for (int e = 0; e < MODEL_MAX_EDGES; e++)
+			v->edge[e] = -1;
+		size_t len = strcspn(p, " ;");
+		int kind = -1;
+		for (int k = 0; k < MODEL_KIND_COUNT; k++) {
+			if (strlen(kind_names[k]) == len && strncmp(p, kind_names[k], len) == 0)
+				kind = k;
+		}
+		if (kind < 0) {
+			snprintf(error, error_size, "node %d: unknown kind '%.*s' (plain, finalizer, resurrect-self, "
+				"resurrect-neighbour, clearless, clearless-finalizer, weakref, weakref-callback)", g->n,
+				(int)len, p);
+			return -1;
+		}
+		v->kind = (uint8_t)kind;
+		p += len;
+		for (;;) {
+			p = skip_spaces(p);
+			if (strncmp(p, "external", 8) == 0) {
+				v->external = 1;
+				p += 8;
+			} else if (strncmp(p, "reenters", 8) == 0) {
+				v->reenters = 1;
+				p += 8;
+			} else if (strncmp(p, "->", 2) == 0) {
+				p = skip_spaces(p + 2);
+				for (int e = 0;; e++) {
+					if (e == MODEL_MAX_EDGES) {
+						snprintf(error, error_size, "node %d: more than %d edges", g->n, MODEL_MAX_EDGES);
+						return -1;
+					}
+					int t = -1;
+					p = skip_spaces(p);
+					if (*p == '-') {
+						p++;
+					} else if (!(p = parse_index(p, &t))) {
+						snprintf(error, error_size, "node %d: edge %d is not a node index", g->n, e);
+						return -1;
+					}
+					v->edge[e] = (int16_t)t;
+					if (*p != ',')
+						break;
+					p++;
+				}
+			} else if (strncmp(p, "~>", 2) == 0) {
+				int r;
+				if (!(p = parse_index(skip_spaces(p + 2), &r))) {
+					snprintf(error, error_size, "node %d: the referent is not a node index", g->n);
+					return -1;
+				}
+				v->referent = (int16_t)r;
+			} else {
+				break;
+			}
+		}
+		g->n++;
+		if (*p == ';') {
+			p++;
+		} else if (*p) {
+			snprintf(error, error_size, "node %d: unexpected '%c'", g->n - 1, *p);
+			return -1;
+		}
+	}
+	if (g->n == 0) {
+		snprintf(error, error_size, "no nodes");
+		return -1;
+	}
+	for (int i = 0; i < g->n; i++) {
+		const model_node *v = &g->node[i];
+		for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+			if (v->edge[e] >= g->n) {
+				snprintf(error, error_size, "node %d: edge to node %d of %d", i, v->edge[e], g->n);
+				return -1;
+			}
+		}
+		if (model_is_weakref(v) &&
+			(v->referent < 0 || v->referent >= g->n || model_is_weakref(&g->node[v->referent]))) {
+			snprintf(error, error_size, "node %d: a weak reference needs '~> R', R a node that is not one", i);
+			return -1;
+		}
+	}
+	model_normalise(g);
+	return 0;
 }

@@ -90,6 +90,8 @@ typedef struct model_options {
 	int allow_uncollectable_callback; /* callback weak references that can end in the garbage list */
 	int allow_garbage_into_uncollectable; /* edges from U' into UC */
 	int allow_garbage_callback; /* callback weak references in U' to nodes of U' (they must not call back) */
+	int allow_resurrection; /* resurrecting finalizers */
+	int allow_shared_uncollectable; /* a node of UC reached from two clear-less nodes that do not reach each other */
 	int large_every;     /* one graph in this many has 60..200 nodes (0: never) */
 } model_options;
 
@@ -105,6 +107,7 @@ typedef struct model_outcome {
 	uint8_t finalized[MODEL_MAX_NODES];     /* finalizer runs over both collections */
 	uint8_t called_back[MODEL_MAX_NODES];   /* callbacks run over both collections */
 	uint8_t survives[MODEL_MAX_NODES];      /* alive after the first collection */
+	uint8_t survives_again[MODEL_MAX_NODES]; /* alive and tracked after the second */
 	uint8_t in_garbage[MODEL_MAX_NODES];    /* in the garbage list after it */
 	uint8_t weak_dead[MODEL_MAX_NODES];     /* weak references alive after it: reads as dead */
 	uint8_t resurrected[MODEL_MAX_NODES];   /* times stored into the test's roots */
@@ -113,6 +116,12 @@ typedef struct model_outcome {
 
 /* A random normalised graph from seed. */
 void model_generate(model_graph *g, uint64_t seed, const model_options *options);
+
+/* Nonzero if g has none of the features options leave out (the shrinker keeps to the classes it started in). */
+int model_within_options(const model_graph *g, const model_options *options);
+
+/* Two clear-less nodes of U that do not reach each other reach a common node. */
+int model_has_shared_uncollectable(const model_graph *g);
 
 /* Make a graph normalised (after the shrinker edited it): see the header. */
 void model_normalise(model_graph *g);
@@ -128,6 +137,17 @@ int model_compare(const model_graph *g, const model_outcome *expected, const mod
 
 /* The graph, one node a line. */
 void model_print(const model_graph *g, FILE *f);
+
+/*
+ * The graph as one line that model_parse reads back:
+ *   age A: KIND [external] [reenters] [-> E0,E1,...] [~> R]; KIND ...
+ * nodes in order from 0; edges by slot, "-" for an empty one; "~> R" is a
+ * weak reference's referent. Returns the length it needed (as snprintf).
+ */
+size_t model_format(const model_graph *g, char *buffer, size_t size);
+
+/* Read model_format's line into g (normalised). 0, or -1 with a one-line reason in error. */
+int model_parse(const char *text, model_graph *g, char *error, size_t error_size);
 
 const char *model_kind_name(model_kind kind);
 
