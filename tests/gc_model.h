@@ -30,11 +30,16 @@
  *   Freed: U' - R. collect returns |U' - R| + |UC|.
  *
  * The graphs are normalised so that dropping the test's references frees
- * nothing by reference counting alone (a node that only a dropped reference
- * would free is made external): every finalizer and callback that runs is
- * the collector's doing. A second step drops the resurrected nodes' roots
+ * nothing by reference counting alone (the generator closes a cycle
+ * through such a node where it can; normalising makes the rest external):
+ * every finalizer and callback that runs is the collector's doing. A second step drops the resurrected nodes' roots
  * and collects again: reference counting frees the part of R that no cycle
  * of R reaches, the collection the rest, and no finalizer runs twice.
+ *
+ * model_options leave features out of random graphs (each a class of
+ * known failures, test_gc_model.c lists them): the generator edits a graph
+ * until it has none (kinds changed, edges cut), and model_within_options
+ * tells the shrinker which candidates stay inside.
  *
  * Invariants of a normalised graph: edge targets and referents are valid
  * node indices or -1; weak references own no strong edges and name a node

@@ -94,7 +94,7 @@ enum { DEFAULT_GRAPHS = 4000 };
 
 enum {
 	WATCHDOG_SECONDS = 30, /* per graph, both collections and the teardown */
-	REPORTED_FAILURES = 3, /* per mode: later ones are counted, not shrunk and printed */
+	REPORTED_FAILURES = 3, /* per configuration: later ones are counted, not shrunk and printed */
 	SHRINK_ATTEMPTS = 8,   /* runs of a candidate graph before the shrinker calls it passing */
 	THRESHOLD0 = 700,
 };
@@ -573,12 +573,13 @@ static int known_failing(const char *name)
 	return 0;
 }
 
-static model_options graph_options(int sliced)
+/* The features to draw; batched: the configuration confirms garbage in several verify batches. */
+static model_options graph_options(int batched)
 {
 	model_options o = {
-		.allow_shared_uncollectable = !sliced || known_failing("shared-uncollectable-in-slices"),
-		.allow_resurrection = !sliced || known_failing("resurrection-in-slices"),
-		.allow_garbage_callback = !sliced || known_failing("garbage-callback-in-slices"),
+		.allow_shared_uncollectable = !batched || known_failing("shared-uncollectable-in-slices"),
+		.allow_resurrection = !batched || known_failing("resurrection-in-slices"),
+		.allow_garbage_callback = !batched || known_failing("garbage-callback-in-slices"),
 		.allow_reentry = known_failing("reentry"),
 		.allow_uncollectable_callback = known_failing("uncollectable-callback"),
 		.allow_garbage_into_uncollectable = known_failing("garbage-into-uncollectable"),
