@@ -629,7 +629,7 @@ static void shrink(model_graph *g, int (*fails)(const model_graph *))
 			free(t);
 		}
 		for (int i = 0; i < g->n; i++) {
-			for (int step = 0; step < MODEL_MAX_EDGES + 3; step++) {
+			for (int step = 0; step < MODEL_MAX_EDGES + 5; step++) {
 				model_graph *t = malloc(sizeof *t);
 				assert_non_null(t);
 				*t = *g;
@@ -644,10 +644,19 @@ static void shrink(model_graph *g, int (*fails)(const model_graph *))
 				} else if (step == MODEL_MAX_EDGES + 1) {
 					changed = v->reenters;
 					v->reenters = 0;
-				} else {
+				} else if (step == MODEL_MAX_EDGES + 2) {
 					changed = !model_is_weakref(v) && v->kind != MODEL_PLAIN;
 					if (changed)
 						v->kind = MODEL_PLAIN;
+				} else if (step == MODEL_MAX_EDGES + 3) {
+					/* A simpler finalizer, or a clear-less node without one. */
+					changed = model_has_finalizer(v) && v->kind != MODEL_FINALIZER;
+					if (changed)
+						v->kind = v->kind == MODEL_CLEARLESS_FINALIZER ? MODEL_CLEARLESS : MODEL_FINALIZER;
+				} else {
+					changed = v->kind == MODEL_WEAKREF_CALLBACK && !v->reenters;
+					if (changed)
+						v->kind = MODEL_WEAKREF;
 				}
 				if (changed) {
 					model_normalise(t);
