@@ -371,6 +371,8 @@ void model_generate(model_graph *g, uint64_t seed, const model_options *options)
 
 int model_within_options(const model_graph *g, const model_options *options)
 {
+	if (!options->allow_shared_uncollectable && model_has_shared_uncollectable(g))
+		return 0;
 	model_outcome e;
 	model_expect(g, &e);
 	for (int i = 0; i < g->n; i++) {
@@ -378,8 +380,6 @@ int model_within_options(const model_graph *g, const model_options *options)
 		if (v->reenters && !options->allow_reentry)
 			return 0;
 		if ((v->kind == MODEL_RESURRECT_SELF || v->kind == MODEL_RESURRECT_NEIGHBOUR) && !options->allow_resurrection)
-			return 0;
-		if (i == 0 && !options->allow_shared_uncollectable && model_has_shared_uncollectable(g))
 			return 0;
 		if (v->kind == MODEL_WEAKREF_CALLBACK && e.in_garbage[i] && !options->allow_uncollectable_callback)
 			return 0;
