@@ -18,9 +18,10 @@
  * been shrunk (nodes, edges, flags and kinds removed one at a time while it
  * still fails) and printed with the seed and a one-line form that rebuild
  * it. Finalizers and callbacks also check what they see: a callback's weak
- * reference reads as dead, and, for nodes marked to re-enter, the gc
- * module answers as CPython's does during a collection (collect returns 0,
- * isenabled, the thresholds, the counts).
+ * reference reads as dead, a finalizer finds its own and its neighbours'
+ * edges as built (nothing cleared yet), and, for nodes marked to re-enter,
+ * the gc module answers as CPython's does during a collection (collect
+ * returns 0, isenabled, the thresholds, the counts).
  *
  * Configurations (CYCLAB_MODEL_ONLY=LABEL runs one): stw; incremental
  * (cy_gc_collect, which finishes any incremental collection and collects
@@ -236,6 +237,35 @@ static void reenter(void)
 		run.observed->callout_errors++;
 }
 
+/* Are o's edges still those the graph gave it (nothing cleared yet)? */
+static int edges_intact(const model_object *o)
+{
+	const model_node *v = &run.graph->node[o->id];
+	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+		cy_object *t = __atomic_load_n(&o->edge[e], __ATOMIC_ACQUIRE);
+		if (t != (v->edge[e] >= 0 ? run.objects[v->edge[e]] : NULL))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * PEP 442: every finalizer of the garbage runs before anything is cleared,
+ * so a finalizer finds its own edges and its neighbours' as built.
+ */
+static void check_intact(const model_object *m)
+{
+	if (!edges_intact(m)) {
+		run.observed->callout_errors++;
+		return;
+	}
+	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
+		cy_object *t = m->edge[e];
+		if (t && is_model_object(t) && !edges_intact((const model_object *)t))
+			run.observed->callout_errors++;
+	}
+}
+
 static void model_finalize(cy_object *self)
 {
 	if (run.quiet)
@@ -243,6 +273,7 @@ static void model_finalize(cy_object *self)
 	model_object *m = (model_object *)self;
 	const model_node *v = &run.graph->node[m->id];
 	run.observed->finalized[m->id]++;
+	check_intact(m);
 	if (v->reenters)
 		reenter();
 	cy_object *target = NULL;
