@@ -534,23 +534,34 @@ static void crashed(int sig)
 
 static const char *known_failing_setting(void);
 
-static size_t prepare(char *buffer, size_t size, uint64_t seed, const char *label, const char *what)
+/* given: the graph came from CYCLAB_MODEL_GRAPH, not from seed. */
+static size_t prepare(char *buffer, size_t size, uint64_t seed, int given, const char *label, const char *what)
 {
+	char source[64];
+	if (given)
+		snprintf(source, sizeof source, "the graph of CYCLAB_MODEL_GRAPH");
+	else
+		snprintf(source, sizeof source, "seed %" PRIu64, seed);
+	char how[64];
+	if (given)
+		snprintf(how, sizeof how, "the same CYCLAB_MODEL_GRAPH");
+	else
+		snprintf(how, sizeof how, "CYCLAB_MODEL_SEED=%" PRIu64, seed);
 	int n = snprintf(buffer, size,
-		"gc_model: seed %" PRIu64 " (%s, %s counting) %s; shrink it in child processes with: "
-		"%sCYCLAB_MODEL_SHRINK=%s CYCLAB_MODEL_SEED=%" PRIu64 " %s\n",
-		seed, label, cy_rc_mode_name(CY_RC_MODE), what, known_failing_setting(), label, seed, program_name);
+		"gc_model: %s (%s, %s counting) %s; shrink it in child processes with: "
+		"%sCYCLAB_MODEL_SHRINK=%s %s %s\n",
+		source, label, cy_rc_mode_name(CY_RC_MODE), what, known_failing_setting(), label, how, program_name);
 	return n > 0 && (size_t)n < size ? (size_t)n : 0;
 }
 
 static unsigned watchdog_seconds = WATCHDOG_SECONDS;
 
-static void watchdog_arm(const model_graph *g, uint64_t seed, const char *label)
+static void watchdog_arm(const model_graph *g, uint64_t seed, int given, const char *label)
 {
 	char what[64];
 	snprintf(what, sizeof what, "did not finish in %u s", watchdog_seconds);
-	watchdog_length = prepare(watchdog_message, sizeof watchdog_message, seed, label, what);
-	crash_length = prepare(crash_message, sizeof crash_message, seed, label, "crashed");
+	watchdog_length = prepare(watchdog_message, sizeof watchdog_message, seed, given, label, what);
+	crash_length = prepare(crash_message, sizeof crash_message, seed, given, label, "crashed");
 	graph_running = g;
 	alarm(watchdog_seconds);
 }
@@ -856,7 +867,7 @@ static void run_configuration(const configuration *c)
 		model_outcome expected, observed;
 		model_expect(g, &expected);
 		cover(&cov, g, &expected);
-		watchdog_arm(g, seed, c->label);
+		watchdog_arm(g, seed, given, c->label);
 		int leaked = run_graph(g, &observed);
 		int differs = leaked || model_compare(g, &expected, &observed, NULL) != 0;
 		if (verbose) {
