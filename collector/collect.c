@@ -158,18 +158,18 @@ static void settle_threads(void)
 	unsigned end = cy_thread_slots_end();
 	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_local_claim(t);
 	}
 	cy_rc_tls_owns_all = 1;
 	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_brc_drain(t);
 	}
 	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_gc_process_remote_of(t);
 	}
 }
@@ -180,7 +180,7 @@ static void release_threads(void)
 	cy_rc_tls_owns_all = 0;
 	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_local_release(t);
 	}
 }
@@ -189,7 +189,7 @@ static void gather(collection *c)
 {
 	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_gc_list_splice(&c->work, &t->young);
 	}
 	for (int gen = 1; gen <= c->gen; gen++)
@@ -611,7 +611,7 @@ static void free_in_bulk(collection *c)
 
 static void delete_garbage(collection *c)
 {
-	int saveall = (__atomic_load_n(&cy_gc.debug, __ATOMIC_RELAXED) & CY_GC_DEBUG_SAVEALL) != 0;
+	int saveall = (cy_atomic_load_relaxed(&cy_gc.debug) & CY_GC_DEBUG_SAVEALL) != 0;
 	if (saveall || c->with_dealloc)
 		clear_one_by_one(c, saveall);
 	else

@@ -73,7 +73,7 @@ static const cy_gc_flavor *const flavors[CY_GC_MODE_COUNT] = {
 	[CY_GC_MODE_INCREMENTAL] = &cy_gc_flavor_incremental,
 };
 
-static const cy_gc_flavor *running_flavor(void) { return __atomic_load_n(&cy_gc.flavor, __ATOMIC_ACQUIRE); }
+static const cy_gc_flavor *running_flavor(void) { return cy_atomic_load_acquire(&cy_gc.flavor); }
 
 const char *cy_gc_mode_name(cy_gc_mode mode)
 {
@@ -127,9 +127,9 @@ void cy_gc_api_unlock(int taken)
 
 static void on_young_count(int64_t count)
 {
-	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED))
+	if (!cy_atomic_load_relaxed(&cy_gc.enabled))
 		return;
-	int64_t threshold = __atomic_load_n(&cy_gc.threshold[0], __ATOMIC_RELAXED);
+	int64_t threshold = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
 	int (*work_due)(void) = running_flavor()->work_due;
 	if ((threshold > 0 && count > threshold) || (work_due && work_due()))
 		cy_request_collect();
@@ -140,7 +140,7 @@ static int select_generation(void)
 {
 	int64_t counts[CY_GC_GENERATIONS] = {cy_atomic_load_relaxed(&cy_gc_young_count), cy_gc.count[1], cy_gc.count[2]};
 	for (int gen = CY_GC_GENERATIONS - 1; gen >= 0; gen--) {
-		int64_t threshold = __atomic_load_n(&cy_gc.threshold[gen], __ATOMIC_RELAXED);
+		int64_t threshold = cy_atomic_load_relaxed(&cy_gc.threshold[gen]);
 		if (threshold <= 0 || counts[gen] <= threshold)
 			continue;
 		/* A full collection waits until a quarter of the long-lived objects are new. */
@@ -157,8 +157,8 @@ static void collect_at_safepoint(void)
 	/* User code of this thread's own collection reached a safepoint: no collection inside a collection. */
 	if (cy_gc_tls_lock_held)
 		return;
-	if (!__atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED) ||
-		__atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED) == CY_GC_MODE_OFF)
+	if (!cy_atomic_load_relaxed(&cy_gc.enabled) ||
+		cy_atomic_load_relaxed(&cy_gc.mode) == CY_GC_MODE_OFF)
 		return;
 	if (pthread_mutex_trylock(&cy_gc.collect_lock) == 0) {
 		cy_gc_tls_lock_held = 1;
@@ -192,19 +192,18 @@ int cy_gc_start(cy_gc_mode mode)
 		return -1;
 	cy_gc_lock_offline();
 	cy_gc.flavor->stop();
-	__atomic_store_n(&cy_gc.mode, mode, __ATOMIC_RELAXED);
-	__atomic_store_n(&cy_gc.flavor, next, __ATOMIC_RELEASE);
+	cy_atomic_store_relaxed(&cy_gc.mode, mode);
+	cy_atomic_store_release(&cy_gc.flavor, next);
 	next->start();
 	cy_gc_unlock();
-	__atomic_store_n(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count, __ATOMIC_RELEASE);
-	__atomic_store_n(&cy_safepoint_collect_hook, mode == CY_GC_MODE_OFF ? NULL : collect_at_safepoint,
-		__ATOMIC_RELEASE);
+	cy_atomic_store_release(&cy_gc_on_young_count, mode == CY_GC_MODE_OFF ? NULL : on_young_count);
+	cy_atomic_store_release(&cy_safepoint_collect_hook, mode == CY_GC_MODE_OFF ? NULL : collect_at_safepoint);
 	return 0;
 }
 
 void cy_gc_stop(void) { cy_gc_start(CY_GC_MODE_OFF); }
 
-cy_gc_mode cy_gc_running_mode(void) { return __atomic_load_n(&cy_gc.mode, __ATOMIC_RELAXED); }
+cy_gc_mode cy_gc_running_mode(void) { return cy_atomic_load_relaxed(&cy_gc.mode); }
 
 void cy_gc_set_pause_budget_us(uint64_t us)
 {
@@ -235,23 +234,23 @@ int64_t cy_gc_collect(int generation)
 	return found;
 }
 
-void cy_gc_enable(void) { __atomic_store_n(&cy_gc.enabled, 1, __ATOMIC_RELAXED); }
-void cy_gc_disable(void) { __atomic_store_n(&cy_gc.enabled, 0, __ATOMIC_RELAXED); }
-int cy_gc_isenabled(void) { return __atomic_load_n(&cy_gc.enabled, __ATOMIC_RELAXED); }
+void cy_gc_enable(void) { cy_atomic_store_relaxed(&cy_gc.enabled, 1); }
+void cy_gc_disable(void) { cy_atomic_store_relaxed(&cy_gc.enabled, 0); }
+int cy_gc_isenabled(void) { return cy_atomic_load_relaxed(&cy_gc.enabled); }
 
 void cy_gc_set_threshold(int64_t threshold0, int64_t threshold1, int64_t threshold2)
 {
 	int64_t values[CY_GC_GENERATIONS] = {threshold0, threshold1, threshold2};
 	for (int i = 0; i < CY_GC_GENERATIONS; i++) {
 		if (values[i] >= 0)
-			__atomic_store_n(&cy_gc.threshold[i], values[i], __ATOMIC_RELAXED);
+			cy_atomic_store_relaxed(&cy_gc.threshold[i], values[i]);
 	}
 }
 
 void cy_gc_get_threshold(int64_t out[CY_GC_GENERATIONS])
 {
 	for (int i = 0; i < CY_GC_GENERATIONS; i++)
-		out[i] = __atomic_load_n(&cy_gc.threshold[i], __ATOMIC_RELAXED);
+		out[i] = cy_atomic_load_relaxed(&cy_gc.threshold[i]);
 }
 
 void cy_gc_get_count(int64_t out[CY_GC_GENERATIONS])
@@ -322,7 +321,7 @@ size_t cy_gc_get_objects(int gen, void (*fn)(cy_object *o, void *arg), void *arg
 	if (gen <= 0) {
 		for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 			cy_thread *t = &cy_threads[i];
-			if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
+			if (cy_atomic_load_acquire(&t->state) == CY_THREAD_FREE)
 				continue;
 			cy_gc_process_remote_of(t);
 			n += visit_list(&t->young, fn, arg);
@@ -357,7 +356,7 @@ void cy_gc_freeze(void)
 	stop_for_api(&stop);
 	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) == CY_THREAD_FREE)
 			continue;
 		cy_gc_process_remote_of(t);
 		move_all(&cy_gc_permanent, &t->young, CY_GC_PERMANENT);
@@ -386,8 +385,8 @@ size_t cy_gc_get_freeze_count(void)
 	return n;
 }
 
-void cy_gc_set_debug(unsigned flags) { __atomic_store_n(&cy_gc.debug, flags, __ATOMIC_RELAXED); }
-unsigned cy_gc_get_debug(void) { return __atomic_load_n(&cy_gc.debug, __ATOMIC_RELAXED); }
+void cy_gc_set_debug(unsigned flags) { cy_atomic_store_relaxed(&cy_gc.debug, flags); }
+unsigned cy_gc_get_debug(void) { return cy_atomic_load_relaxed(&cy_gc.debug); }
 
 /* ---- gc.garbage -------------------------------------------------------------- */
 

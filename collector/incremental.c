@@ -38,7 +38,7 @@ static int64_t collect_now(int gen)
 	return cy_gc_collect_stw(gen, 0);
 }
 
-static int slice_due(void) { return __atomic_load_n(&cy_gc_incremental_gen, __ATOMIC_RELAXED) != 0; }
+static int slice_due(void) { return cy_atomic_load_relaxed(&cy_gc_incremental_gen) != 0; }
 
 const cy_gc_flavor cy_gc_flavor_incremental = {
 	.mode = CY_GC_MODE_INCREMENTAL,

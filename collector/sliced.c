@@ -265,7 +265,7 @@ static void take_young_lists(void)
 	uint32_t state = CY_GC_OLD1 | inc->start_epoch << CY_GC_EPOCH_SHIFT;
 	for (unsigned i = 0, end = cy_thread_slots_end(); i < end; i++) {
 		cy_thread *t = &cy_threads[i];
-		if (__atomic_load_n(&t->state, __ATOMIC_ACQUIRE) == CY_THREAD_FREE)
+		if (cy_atomic_load_acquire(&t->state) == CY_THREAD_FREE)
 			continue;
 		cy_gc_process_remote_of(t);
 		for (cy_gc_head *g = t->young.next; g != &t->young; g = g->next)
@@ -310,8 +310,8 @@ static void begin(int gen, int automatic, int concurrent)
 	inc->taken_generation1 = cy_gc.generation1_promoted;
 	take_young_lists();
 	inc->cursor = inc->work.next;
-	__atomic_store_n(&cy_gc_incremental_epoch, inc->start_epoch, __ATOMIC_RELAXED);
-	__atomic_store_n(&cy_gc_incremental_gen, gen, __ATOMIC_RELEASE);
+	cy_atomic_store_relaxed(&cy_gc_incremental_epoch, inc->start_epoch);
+	cy_atomic_store_release(&cy_gc_incremental_gen, gen);
 	if (concurrent) {
 		/* Inside the stop: no mutator is between reading the flag and freeing (gc_track.h). */
 		cy_atomic_store_relaxed(&cy_gc_collector_reading, 1);
@@ -431,7 +431,7 @@ static void complete(void)
 	int64_t promoted_meanwhile = cy_gc.generation1_promoted - inc->taken_generation1;
 	cy_gc_update_counts(inc->gen, inc->survivors);
 	cy_gc.generation1_promoted = promoted_meanwhile > 0 ? promoted_meanwhile : 0;
-	__atomic_store_n(&cy_gc_incremental_gen, 0, __ATOMIC_RELEASE);
+	cy_atomic_store_release(&cy_gc_incremental_gen, 0);
 	inc->gen = 0;
 	cy_gc_components_end(&inc->groups);
 }

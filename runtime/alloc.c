@@ -197,7 +197,7 @@ static void batch_after_grace_period(struct rcu_head *head)
 
 void cy_mem_reader_quiescent(void)
 {
-	__atomic_fetch_add(&reader_quiescent_states, 1, __ATOMIC_RELEASE);
+	cy_atomic_fetch_add_release(&reader_quiescent_states, 1);
 }
 
 void cy_mem_deferred_flush(void)

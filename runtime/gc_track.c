@@ -107,7 +107,7 @@ static int push_remote(cy_thread *owner, cy_gc_head *g, uint32_t seen_state)
 		cy_object *o = cy_gc_object_of(g);
 		cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)(uintptr_t)owner->remote);
 		owner->remote = o;
-		__atomic_fetch_or(owner->poll, CY_POLL_UNLINK, __ATOMIC_RELEASE);
+		cy_atomic_fetch_or_release(owner->poll, CY_POLL_UNLINK);
 		pushed = 1;
 	}
 	pthread_mutex_unlock(&owner->remote_lock);
@@ -131,7 +131,7 @@ static void push_dead(cy_gc_head *g)
 {
 	cy_object *o = cy_gc_object_of(g);
 	pthread_mutex_lock(&cy_gc_dead_lock);
-	__atomic_fetch_or(&g->state, CY_GC_DEAD, __ATOMIC_RELAXED);
+	cy_atomic_fetch_or_relaxed(&g->state, CY_GC_DEAD);
 	cy_atomic_store_relaxed(&o->ob_owner, (uint64_t)(uintptr_t)cy_gc_dead_stack);
 	cy_gc_dead_stack = o;
 	pthread_mutex_unlock(&cy_gc_dead_lock);
@@ -177,7 +177,7 @@ int cy_gc_untrack_dead(cy_gc_head *g)
 			 * the collecting thread can free one; should another ever do so,
 			 * the object is left marked DEAD in the collection's lists.
 			 */
-			__atomic_fetch_or(&g->state, CY_GC_DEAD, __ATOMIC_RELEASE);
+			cy_atomic_fetch_or_release(&g->state, CY_GC_DEAD);
 			return 0;
 		default:
 			fprintf(stderr, "cyclab: freeing a container in no generation list (state %#x): heap corrupted\n",

@@ -46,7 +46,7 @@ static instance_object *as_instance(cy_object *o)
 /* Acquire, and an atomic store in clear: the concurrent collector traverses while a dying instance clears. */
 static int instance_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	cy_object *dict = __atomic_load_n(&((instance_object *)self)->dict, __ATOMIC_ACQUIRE);
+	cy_object *dict = cy_atomic_load_acquire(&((instance_object *)self)->dict);
 	return dict ? visit(dict, arg) : 0;
 }
 
@@ -54,7 +54,7 @@ static void instance_clear(cy_object *self)
 {
 	instance_object *inst = (instance_object *)self;
 	cy_object *dict = inst->dict;
-	__atomic_store_n(&inst->dict, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&inst->dict, NULL);
 	cy_xdecref(dict);
 }
 

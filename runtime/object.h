@@ -174,7 +174,7 @@ CY_INLINE uint32_t cy_object_flags(const cy_object *o) { return cy_atomic_load_r
 CY_INLINE void cy_object_set_flags(cy_object *o, uint32_t bits)
 {
 	if ((cy_object_flags(o) & bits) != bits)
-		__atomic_fetch_or(&o->ob_flags, bits, __ATOMIC_RELAXED);
+		cy_atomic_fetch_or_relaxed(&o->ob_flags, bits);
 }
 
 /* Live objects and bytes over all threads, exited ones included. */

@@ -71,7 +71,7 @@ void cy_pool_debug_on_alloc(cy_pool_page *page, cy_pool_block *block)
 	}
 	CY_POOL_POISON(block + 1, rest);
 	uint64_t bit = (uint64_t)1 << (index % 64);
-	if (__atomic_fetch_or(&page->debug_live[index / 64], bit, __ATOMIC_RELAXED) & bit)
+	if (cy_atomic_fetch_or_relaxed(&page->debug_live[index / 64], bit) & bit)
 		cy_pool_fatal("block %p (%u-byte class) handed out while live: the pool's lists are corrupt", (void *)block,
 			      page->block_size);
 }
@@ -83,7 +83,7 @@ void cy_pool_debug_on_free(cy_pool_page *page, cy_pool_block *block, size_t size
 			      page->block_size);
 	size_t index = block_index(page, block);
 	uint64_t bit = (uint64_t)1 << (index % 64);
-	if (!(__atomic_fetch_and(&page->debug_live[index / 64], ~bit, __ATOMIC_RELAXED) & bit))
+	if (!(cy_atomic_fetch_and_relaxed(&page->debug_live[index / 64], ~bit) & bit))
 		cy_pool_fatal("double free of %p (%u-byte class): the block is not allocated", (void *)block,
 			      page->block_size);
 	cy_pool_debug_fill(page, block);

@@ -188,9 +188,9 @@ static void queue_to_owner(cy_object *o)
 	if (t->merge_len == t->merge_cap)
 		queue_grow(t);
 	t->merge_queue[t->merge_len++] = o;
-	__atomic_fetch_or(t->poll, CY_POLL_MERGE, __ATOMIC_RELEASE);
+	cy_atomic_fetch_or_release(t->poll, CY_POLL_MERGE);
 	pthread_mutex_unlock(&t->merge_lock);
-	if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) != CY_THREAD_RUNNING)
+	if (cy_atomic_load_seq_cst(&t->state) != CY_THREAD_RUNNING)
 		cy_brc_help_offline(t);
 }
 
@@ -251,7 +251,7 @@ void cy_brc_help_offline(cy_thread *t)
 			return;
 		cy_brc_drain(t);
 		cy_local_release(t);
-		if (__atomic_load_n(&t->state, __ATOMIC_SEQ_CST) == CY_THREAD_RUNNING)
+		if (cy_atomic_load_seq_cst(&t->state) == CY_THREAD_RUNNING)
 			return;
 	}
 }

@@ -95,7 +95,7 @@ const char *cy_thread_strerror(int error)
  * queue merges (refcount.c); the store is sequentially consistent because
  * an owner leaving RUNNING and a queuer pushing form a Dekker pair.
  */
-static void set_state(cy_thread *t, int state) { __atomic_store_n(&t->state, state, __ATOMIC_SEQ_CST); }
+static void set_state(cy_thread *t, int state) { cy_atomic_store_seq_cst(&t->state, state); }
 
 /* world_lock held: self leaves RUNNING; count it as stopped if a stop waits for it. */
 static void leave_running(cy_thread *self, int new_state)
@@ -110,7 +110,7 @@ static void leave_running(cy_thread *self, int new_state)
 		a->ns_to_safepoint = cy_now_ns() - stop_report->requested_ns;
 	}
 	unsigned left = threads_to_stop - 1;
-	__atomic_store_n(&threads_to_stop, left, __ATOMIC_RELEASE);
+	cy_atomic_store_release(&threads_to_stop, left);
 	if (left == 0)
 		pthread_cond_signal(&stopped_cond);
 }
@@ -145,7 +145,7 @@ int cy_thread_register(cy_thread_role role)
 	}
 	unsigned slot = (unsigned)(t - cy_threads);
 	if (slot >= cy_thread_slots_used)
-		__atomic_store_n(&cy_thread_slots_used, slot + 1, __ATOMIC_RELEASE);
+		cy_atomic_store_release(&cy_thread_slots_used, slot + 1);
 	if (!t->merge_cap) {
 		/* First use of the slot: its mutexes live as long as the process. */
 		pthread_mutex_init(&t->merge_lock, NULL);
@@ -244,7 +244,7 @@ static void park(cy_thread *self)
 void cy_safepoint_slow(void)
 {
 	cy_thread *self = cy_tls_self;
-	unsigned work = __atomic_exchange_n(&cy_tls_poll, 0u, __ATOMIC_ACQ_REL);
+	unsigned work = cy_atomic_exchange_acq_rel(&cy_tls_poll, 0u);
 	if (!self)
 		return;
 	CY_COUNT_ADD_ALWAYS(safepoint_slow, 1);
@@ -255,7 +255,7 @@ void cy_safepoint_slow(void)
 	if (work & CY_POLL_STOP)
 		park(self);
 	if (work & CY_POLL_COLLECT) {
-		void (*collect)(void) = __atomic_load_n(&cy_safepoint_collect_hook, __ATOMIC_ACQUIRE);
+		void (*collect)(void) = cy_atomic_load_acquire(&cy_safepoint_collect_hook);
 		if (collect)
 			collect();
 	}
@@ -264,7 +264,7 @@ void cy_safepoint_slow(void)
 void cy_request_collect(void)
 {
 	if (cy_tls_self)
-		__atomic_fetch_or(&cy_tls_poll, CY_POLL_COLLECT, __ATOMIC_RELAXED);
+		cy_atomic_fetch_or_relaxed(&cy_tls_poll, CY_POLL_COLLECT);
 }
 
 void cy_blocking_begin(void)
@@ -331,7 +331,7 @@ void cy_world_stop(cy_stw_report *report)
 			continue;
 		t->stop_pending = 1;
 		threads_to_stop++;
-		__atomic_fetch_or(t->poll, CY_POLL_STOP, __ATOMIC_RELEASE);
+		cy_atomic_fetch_or_release(t->poll, CY_POLL_STOP);
 	}
 	if (report)
 		report->waited_for = threads_to_stop;
@@ -344,7 +344,7 @@ void cy_world_stop(cy_stw_report *report)
 	if (threads_to_stop > 0) {
 		pthread_mutex_unlock(&cy_world_lock);
 		uint64_t give_up = cy_now_ns() + STOP_SPIN_NS;
-		while (__atomic_load_n(&threads_to_stop, __ATOMIC_ACQUIRE) > 0 && cy_now_ns() < give_up)
+		while (cy_atomic_load_acquire(&threads_to_stop) > 0 && cy_now_ns() < give_up)
 			cy_cpu_relax();
 		lock_or_die(&cy_world_lock);
 	}

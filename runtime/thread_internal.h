@@ -67,7 +67,7 @@ extern cy_thread cy_threads[CY_MAX_THREADS];
  */
 extern unsigned cy_thread_slots_used;
 
-CY_INLINE unsigned cy_thread_slots_end(void) { return __atomic_load_n(&cy_thread_slots_used, __ATOMIC_ACQUIRE); }
+CY_INLINE unsigned cy_thread_slots_end(void) { return cy_atomic_load_acquire(&cy_thread_slots_used); }
 
 CY_INLINE unsigned cy_thread_slot_of(uint64_t id) { return (unsigned)(id >> 1) & (CY_MAX_THREADS - 1); }
 
@@ -79,13 +79,13 @@ CY_INLINE cy_thread *cy_thread_self(void) { return cy_tls_self; }
 CY_INLINE int cy_local_try_claim(cy_thread *t)
 {
 	int expected = 0;
-	return __atomic_compare_exchange_n(&t->local_claim, &expected, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED);
+	return cy_atomic_cas_strong_acquire(&t->local_claim, &expected, 1);
 }
 
 /* Claim t's local counts, waiting out a helper that holds them (briefly). */
 void cy_local_claim(cy_thread *t);
 
-CY_INLINE void cy_local_release(cy_thread *t) { __atomic_store_n(&t->local_claim, 0, __ATOMIC_RELEASE); }
+CY_INLINE void cy_local_release(cy_thread *t) { cy_atomic_store_release(&t->local_claim, 0); }
 
 /* refcount.c: merge everything queued to t; the caller holds t's local claim. */
 void cy_brc_drain(cy_thread *t);

@@ -28,7 +28,7 @@ static int tuple_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 	tuple_object *t = (tuple_object *)self;
 	for (size_t i = 0; i < t->base.ob_size; i++) {
 		/* Acquire: the concurrent collector traverses while the tuple may be cleared (pairs with init_item). */
-		cy_object *item = __atomic_load_n(&t->items[i], __ATOMIC_ACQUIRE);
+		cy_object *item = cy_atomic_load_acquire(&t->items[i]);
 		if (item) {
 			int stop = visit(item, arg);
 			if (stop)
@@ -44,7 +44,7 @@ static void tuple_clear(cy_object *self)
 	tuple_object *t = (tuple_object *)self;
 	for (size_t i = 0; i < t->base.ob_size; i++) {
 		cy_object *item = t->items[i];
-		__atomic_store_n(&t->items[i], NULL, __ATOMIC_RELAXED);
+		cy_atomic_store_relaxed(&t->items[i], NULL);
 		cy_xdecref(item);
 	}
 }

@@ -79,8 +79,8 @@ CY_INLINE void cy_xdecref_in(cy_rc_mode mode, cy_object *o)
  */
 #define cy_setref_published(slot, value)                                     \
 	do {                                                                 \
-		cy_object *cy_setref_old = __atomic_load_n((slot), __ATOMIC_RELAXED); \
-		__atomic_store_n((slot), (value), __ATOMIC_RELEASE);         \
+		cy_object *cy_setref_old = cy_atomic_load_relaxed((slot)); \
+		cy_atomic_store_release((slot), (value));         \
 		cy_xdecref(cy_setref_old);                                   \
 	} while (0)
 

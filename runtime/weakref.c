@@ -93,14 +93,14 @@ static void stripe_unlink(stripe *s, weakref_obj *w)
 static void weakref_detach_self(weakref_obj *w)
 {
 	/* Acquire pairs with the release in cy_weakref_detach: NULL means it is done with w. */
-	cy_object *referent = __atomic_load_n(&w->referent, __ATOMIC_ACQUIRE);
+	cy_object *referent = cy_atomic_load_acquire(&w->referent);
 	if (!referent)
 		return;
 	stripe *s = stripe_of(referent);
 	cy_mutex_lock(&s->lock);
 	if (w->referent) {
 		stripe_unlink(s, w);
-		__atomic_store_n(&w->referent, NULL, __ATOMIC_RELAXED);
+		cy_atomic_store_relaxed(&w->referent, NULL);
 	}
 	cy_mutex_unlock(&s->lock);
 }
@@ -160,7 +160,7 @@ cy_object *cy_weakref_new(cy_object *referent, cy_weakref_callback callback, voi
 		cy_object_free(&w->base);
 		return NULL;
 	}
-	__atomic_store_n(&w->referent, referent, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&w->referent, referent);
 	weakref_obj **b = bucket_of(s, referent);
 	w->next_in_bucket = *b;
 	*b = w;
@@ -172,7 +172,7 @@ cy_object *cy_weakref_new(cy_object *referent, cy_weakref_callback callback, voi
 cy_object *cy_weakref_get(cy_object *self)
 {
 	weakref_obj *w = (weakref_obj *)self;
-	cy_object *referent = __atomic_load_n(&w->referent, __ATOMIC_RELAXED);
+	cy_object *referent = cy_atomic_load_relaxed(&w->referent);
 	if (!referent)
 		return NULL;
 	stripe *s = stripe_of(referent);
@@ -186,7 +186,7 @@ cy_object *cy_weakref_get(cy_object *self)
 
 cy_object *cy_weakref_peek(cy_object *self)
 {
-	return __atomic_load_n(&((weakref_obj *)self)->referent, __ATOMIC_RELAXED);
+	return cy_atomic_load_relaxed(&((weakref_obj *)self)->referent);
 }
 
 size_t cy_weakref_count(cy_object *o)
@@ -225,7 +225,7 @@ size_t cy_weakref_detach(cy_object *o, void (*append)(void *out, cy_object *weak
 			 */
 			if (w->callback && cy_try_incref_any(&w->base))
 				append(out, &w->base);
-			__atomic_store_n(&w->referent, NULL, __ATOMIC_RELEASE);
+			cy_atomic_store_release(&w->referent, NULL);
 			detached++;
 		}
 	}

@@ -44,8 +44,8 @@ typedef struct tree_node {
 static int tree_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	tree_node *n = (tree_node *)self;
-	cy_object *left = __atomic_load_n(&n->left, __ATOMIC_ACQUIRE);
-	cy_object *right = __atomic_load_n(&n->right, __ATOMIC_ACQUIRE);
+	cy_object *left = cy_atomic_load_acquire(&n->left);
+	cy_object *right = cy_atomic_load_acquire(&n->right);
 	int r;
 	if (left && (r = visit(left, arg)) != 0)
 		return r;
@@ -56,8 +56,8 @@ static void tree_clear(cy_object *self)
 {
 	tree_node *n = (tree_node *)self;
 	cy_object *left = n->left, *right = n->right;
-	__atomic_store_n(&n->left, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&n->right, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&n->left, NULL);
+	cy_atomic_store_relaxed(&n->right, NULL);
 	cy_xdecref(left);
 	cy_xdecref(right);
 }
@@ -79,8 +79,8 @@ static cy_object *tree_build(int depth)
 		return NULL;
 	if (depth == 0)
 		return &n->base;
-	__atomic_store_n(&n->left, tree_build(depth - 1), __ATOMIC_RELEASE);
-	__atomic_store_n(&n->right, tree_build(depth - 1), __ATOMIC_RELEASE);
+	cy_atomic_store_release(&n->left, tree_build(depth - 1));
+	cy_atomic_store_release(&n->right, tree_build(depth - 1));
 	if (!n->left || !n->right) {
 		cy_decref(&n->base);
 		return NULL;

@@ -51,21 +51,21 @@ typedef struct gc_node {
 static int gc_node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	gc_node *n = (gc_node *)self;
-	cy_object *a = __atomic_load_n(&n->a, __ATOMIC_ACQUIRE), *b = __atomic_load_n(&n->b, __ATOMIC_ACQUIRE);
+	cy_object *a = cy_atomic_load_acquire(&n->a), *b = cy_atomic_load_acquire(&n->b);
 	int r;
 	if (a && (r = visit(a, arg)) != 0)
 		return r;
 	return b ? visit(b, arg) : 0;
 }
 
-static void link_field(cy_object **field, gc_node *to) { __atomic_store_n(field, &to->base, __ATOMIC_RELEASE); }
+static void link_field(cy_object **field, gc_node *to) { cy_atomic_store_release(field, &to->base); }
 
 static void gc_node_clear(cy_object *self)
 {
 	gc_node *n = (gc_node *)self;
 	cy_object *a = n->a, *b = n->b;
-	__atomic_store_n(&n->a, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&n->b, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&n->a, NULL);
+	cy_atomic_store_relaxed(&n->b, NULL);
 	cy_xdecref(a);
 	cy_xdecref(b);
 }

@@ -57,7 +57,7 @@ typedef struct lc_payload_node {
  */
 static int node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	cy_object *next = __atomic_load_n(&((lc_node *)self)->next, __ATOMIC_ACQUIRE);
+	cy_object *next = cy_atomic_load_acquire(&((lc_node *)self)->next);
 	return next ? visit(next, arg) : 0;
 }
 
@@ -65,13 +65,13 @@ static void node_clear(cy_object *self)
 {
 	lc_node *n = (lc_node *)self;
 	cy_object *next = n->next;
-	__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&n->next, NULL);
 	cy_xdecref(next);
 }
 
 static int payload_node_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
-	cy_object *next = __atomic_load_n(&((lc_payload_node *)self)->next, __ATOMIC_ACQUIRE);
+	cy_object *next = cy_atomic_load_acquire(&((lc_payload_node *)self)->next);
 	return next ? visit(next, arg) : 0;
 }
 
@@ -79,7 +79,7 @@ static void payload_node_clear(cy_object *self)
 {
 	lc_payload_node *n = (lc_payload_node *)self;
 	cy_object *next = n->next;
-	__atomic_store_n(&n->next, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&n->next, NULL);
 	cy_xdecref(next);
 }
 

@@ -148,7 +148,7 @@ static inline const char *cy_param_choice(const cy_workload_run *run, const char
 static inline void cy_workload_count(cy_workload_run *run, unsigned index, int64_t n)
 {
 	int64_t *ops = &run->progress[index].ops;
-	__atomic_store_n(ops, __atomic_load_n(ops, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(ops, cy_atomic_load_relaxed(ops) + n);
 }
 
 /*
@@ -160,9 +160,9 @@ static inline int cy_workload_should_stop(const cy_workload_run *run, unsigned i
 {
 	if (run->ops_target > 0) {
 		int64_t share = run->ops_target / run->threads + ((int64_t)index < run->ops_target % run->threads);
-		return __atomic_load_n(&run->progress[index].ops, __ATOMIC_RELAXED) >= share;
+		return cy_atomic_load_relaxed(&run->progress[index].ops) >= share;
 	}
-	return __atomic_load_n(&run->stop, __ATOMIC_RELAXED);
+	return cy_atomic_load_relaxed(&run->stop);
 }
 
 /*
@@ -175,10 +175,10 @@ static inline int64_t cy_workload_next_batch(const cy_workload_run *run, unsigne
 {
 	if (run->ops_target > 0) {
 		int64_t share = run->ops_target / run->threads + ((int64_t)index < run->ops_target % run->threads);
-		int64_t left = share - __atomic_load_n(&run->progress[index].ops, __ATOMIC_RELAXED);
+		int64_t left = share - cy_atomic_load_relaxed(&run->progress[index].ops);
 		return left < max ? (left > 0 ? left : 0) : max;
 	}
-	return __atomic_load_n(&run->stop, __ATOMIC_RELAXED) ? 0 : max;
+	return cy_atomic_load_relaxed(&run->stop) ? 0 : max;
 }
 
 /* The three per-mode copies of a workload's ops, for cy_workload_def.ops. */
