@@ -136,7 +136,7 @@ paper_plot() {
 #  9 ops  10 warmup  11 repeat  12 params  13 status  14 ops_per_s_median
 #  15 pause_p99_us_median  16 pause_max_us  17 peak_rss_bytes  18 leaked_objects
 # (fields quoted in the CSV, such as thresholds, lose their quotes and keep
-# their commas).
+# their commas; an empty field reads "-", since `read` merges adjacent tabs).
 paper_rows() {
 	[ -f "$paper_out/$1/summary.csv" ] || paper_fail "$paper_out/$1/summary.csv is missing"
 	awk '
@@ -150,10 +150,10 @@ paper_rows() {
 					else if (c == "\"") quoted = 0
 					else field = field c
 				} else if (c == "\"") quoted = 1
-				else if (c == ",") { out = out field "\t"; field = "" }
+				else if (c == ",") { out = out (field == "" ? "-" : field) "\t"; field = "" }
 				else field = field c
 			}
-			print out field
+			print out (field == "" ? "-" : field)
 		}' "$paper_out/$1/summary.csv"
 }
 
@@ -213,6 +213,34 @@ paper_live_peak() {
 		}' "$1" || echo 0
 }
 
+# paper_gc_cost RESULT: "US_PER_OBJECT EXAMINED_PER_OBJECT COLLECTED", medians
+# over runs of the collector's work (the sum of its phase times, on whichever
+# thread ran them: the concurrent collector's marking included) per object
+# it collected, of the objects it examined per object collected, and of the
+# objects collected. A run that collected nothing counts as 0 for the first
+# two.
+paper_gc_cost() {
+	awk '
+		function median(a, n,    i, j, t) {
+			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+		}
+		/^      "gc": \{/ { in_gc = 1; ms = 0; next }
+		in_gc && /^        "collected":/ { v = $2; sub(/,$/, "", v); collected = v + 0 }
+		in_gc && /^        "examined":/ { v = $2; sub(/,$/, "", v); examined = v + 0 }
+		in_gc && /^          "[a-z_]+": [0-9.e+-]+,?$/ { v = $2; sub(/,$/, "", v); ms += v }
+		in_gc && /^      [}]/ {
+			in_gc = 0; n++
+			cost[n] = collected ? ms * 1000 / collected : 0
+			ratio[n] = collected ? examined / collected : 0
+			got[n] = collected
+		}
+		END {
+			if (n == 0) exit 1
+			printf "%.6g %.6g %.6g\n", median(cost, n), median(ratio, n), median(got, n)
+		}' "$1" || paper_fail "$1 has no collector records"
+}
+
 # paper_compare A B FIGURE: "ratio p verdict" for FIGURE, B against A, from
 # `cyclab compare --json` (ratio = B median / A median; verdict one word:
 # better, worse, same or few, for too few runs to tell).
@@ -250,7 +278,7 @@ paper_verdict() {
 	awk -v m="$1" -v c="$2" -v f="$3" -v b="$4" 'BEGIN {
 		if (b == "higher") v = m >= c ? 2 : m > f ? 1 : 0
 		else v = m <= c ? 2 : m < f ? 1 : 0
-		print v == 2 ? "reproduced" : v == 1 ? "reproduced in direction only" : "not reproduced"
+		print (v == 2 ? "reproduced" : v == 1 ? "reproduced in direction only" : "not reproduced")
 	}'
 }
 
