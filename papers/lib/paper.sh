@@ -213,11 +213,12 @@ paper_live_peak() {
 		}' "$1" || echo 0
 }
 
-# paper_gc_cost RESULT: "US_PER_OBJECT EXAMINED_PER_OBJECT COLLECTED", medians
-# over runs of the collector's work (the sum of its phase times, on whichever
-# thread ran them: the concurrent collector's marking included) per object
-# it collected, of the objects it examined per object collected, and of the
-# objects collected. A run that collected nothing counts as 0 for the first
+# paper_gc_cost RESULT: "US_PER_OBJECT EXAMINED_PER_OBJECT COLLECTED
+# MS_PER_OP", medians over runs of the collector's work (the sum of its phase
+# times, on whichever thread ran them: the concurrent collector's marking
+# included) per object it collected, of the objects it examined per object
+# collected, of the objects collected, and of the collector's work per
+# workload operation. A run that collected nothing counts as 0 for the first
 # two.
 paper_gc_cost() {
 	awk '
@@ -225,6 +226,7 @@ paper_gc_cost() {
 			for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
 			return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 		}
+		/^      "ops": / { v = $2; sub(/,$/, "", v); ops = v + 0 }
 		/^      "gc": \{/ { in_gc = 1; ms = 0; next }
 		in_gc && /^        "collected":/ { v = $2; sub(/,$/, "", v); collected = v + 0 }
 		in_gc && /^        "examined":/ { v = $2; sub(/,$/, "", v); examined = v + 0 }
@@ -234,10 +236,11 @@ paper_gc_cost() {
 			cost[n] = collected ? ms * 1000 / collected : 0
 			ratio[n] = collected ? examined / collected : 0
 			got[n] = collected
+			per_op[n] = ops ? ms / ops : 0
 		}
 		END {
 			if (n == 0) exit 1
-			printf "%.6g %.6g %.6g\n", median(cost, n), median(ratio, n), median(got, n)
+			printf "%.6g %.6g %.6g %.6g\n", median(cost, n), median(ratio, n), median(got, n), median(per_op, n)
 		}' "$1" || paper_fail "$1 has no collector records"
 }
 
