@@ -9,7 +9,8 @@
 # verdicts are computed here from the measurements, never typed.
 #
 # Conventions the run scripts rely on:
-#  - paper_start parses the command line (--smoke, -o DIR, --help) and sets
+#  - paper_start parses the command line (--smoke, -o DIR, --estimate,
+#    --help) and sets
 #    paper_name, paper_dir (the claim's folder), paper_top (the tree's
 #    top), paper_out (results directory), paper_mode (full or smoke) and
 #    cyclab (the command; CYCLAB=PATH overrides build/release/cyclab);
@@ -23,9 +24,10 @@
 # needed to read cyclab's outputs, which keep one JSON key per line.
 
 paper_usage() {
-	echo "usage: papers/$paper_name/run [--smoke] [-o DIR]" >&2
+	echo "usage: papers/$paper_name/run [--smoke] [-o DIR] [--estimate]" >&2
 	echo "  --smoke   seconds-long run of the same path (suite, table, verdicts); figures are not measurements" >&2
 	echo "  -o DIR    results directory (default results/papers/$paper_name)" >&2
+	echo "  --estimate   print the expected duration and run nothing" >&2
 }
 
 paper_fail() {
@@ -45,6 +47,7 @@ paper_start() {
 	paper_dir=$(cd "$(dirname "$0")" && pwd) || exit 2
 	paper_top=$(cd "$paper_dir/../.." && pwd) || exit 2
 	paper_mode=full
+	paper_estimate_only=0
 	paper_out=
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -54,14 +57,20 @@ paper_start() {
 			paper_out=$2
 			shift
 			;;
+		--estimate) paper_estimate_only=1 ;;
 		-h | --help) paper_usage; exit 0 ;;
-		*) paper_bad_input "unknown argument '$1' (valid: --smoke, -o DIR, --help)" ;;
+		*) paper_bad_input "unknown argument '$1' (valid: --smoke, -o DIR, --estimate, --help)" ;;
 		esac
 		shift
 	done
 	[ -n "$paper_out" ] || paper_out=$paper_top/results/papers/$paper_name
 	cyclab=${CYCLAB:-$paper_top/build/release/cyclab}
 	[ -x "$cyclab" ] || paper_bad_input "$cyclab is missing: build it first (./configure && ninja)"
+	if [ "$paper_estimate_only" = 1 ]; then
+		# The suites are expanded in a scratch directory: results stay untouched.
+		paper_out=$(mktemp -d) || exit 1
+		trap 'rm -rf "$paper_out"' EXIT
+	fi
 	mkdir -p "$paper_out" || paper_bad_input "cannot create results directory $paper_out"
 	paper_out=$(cd "$paper_out" && pwd)
 	paper_suites=
@@ -87,8 +96,9 @@ paper_prepare() {
 }
 
 # Seconds the prepared suites will take: per cell (warm-up + repetitions) x
-# duration, plus a second of start-up and set-up per run (large heaps are
-# built before each run). Runs given in --ops are counted at 2 s.
+# duration, plus a quarter of a second of start-up and set-up per run (what
+# a run of this machine's quick suite costs beyond its duration). Runs given
+# in --ops are counted at 2 s.
 paper_suite_seconds() {
 	for tag in $paper_suites; do cat "$paper_out/$tag.cells"; done | awk '
 		{
@@ -99,7 +109,7 @@ paper_suite_seconds() {
 				else if ($i == "--repeat") r = $(i + 1)
 				else if ($i == "--ops") ops = 1
 			}
-			total += (w + r) * ((ops ? 2 : d) + 1)
+			total += (w + r) * ((ops ? 2 : d) + 0.25)
 		}
 		END { printf "%d\n", total + 0.5 }'
 }
@@ -107,6 +117,10 @@ paper_suite_seconds() {
 # paper_announce EXTRA_SECONDS: say how long the run will take, before it starts.
 paper_announce() {
 	seconds=$(($(paper_suite_seconds) + $1))
+	if [ "$paper_estimate_only" = 1 ]; then
+		printf 'papers/%s: %s run: about %s s\n' "$paper_name" "$paper_mode" "$seconds"
+		exit 0
+	fi
 	printf 'papers/%s: %s run, expected to take about %s (%s s), estimated from its cells; results in %s\n' \
 		"$paper_name" "$paper_mode" "$(paper_minutes "$seconds")" "$seconds" "$paper_out"
 }
@@ -283,6 +297,18 @@ paper_verdict() {
 		else v = m <= c ? 2 : m < f ? 1 : 0
 		print (v == 2 ? "reproduced" : v == 1 ? "reproduced in direction only" : "not reproduced")
 	}'
+}
+
+# paper_gate VERDICT AGREEING TOTAL: VERDICT, unless fewer than half of the
+# TOTAL comparisons behind it were significant at 5% in the claimed
+# direction (AGREEING, from paper_compare's verdict word): a figure that
+# noise could have made is not evidence either way.
+paper_gate() {
+	if [ "$1" != "not reproduced" ] && [ $(($2 * 2)) -lt "$3" ]; then
+		echo "not reproduced: only $2 of $3 differences significant at 5% in the claimed direction"
+	else
+		echo "$1"
+	fi
 }
 
 # paper_geomean: the geometric mean of the numbers on standard input.
