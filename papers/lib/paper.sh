@@ -10,7 +10,7 @@
 #
 # Conventions the run scripts rely on:
 #  - paper_start parses the command line (--smoke, -o DIR, --estimate,
-#    --help) and sets
+#    --report, --help) and sets
 #    paper_name, paper_dir (the claim's folder), paper_top (the tree's
 #    top), paper_out (results directory), paper_mode (full or smoke) and
 #    cyclab (the command; CYCLAB=PATH overrides build/release/cyclab);
@@ -24,10 +24,11 @@
 # needed to read cyclab's outputs, which keep one JSON key per line.
 
 paper_usage() {
-	echo "usage: papers/$paper_name/run [--smoke] [-o DIR] [--estimate]" >&2
+	echo "usage: papers/$paper_name/run [--smoke] [-o DIR] [--estimate | --report]" >&2
 	echo "  --smoke   seconds-long run of the same path (suite, table, verdicts); figures are not measurements" >&2
 	echo "  -o DIR    results directory (default results/papers/$paper_name)" >&2
 	echo "  --estimate   print the expected duration and run nothing" >&2
+	echo "  --report     measure nothing: rewrite RESULT.md from the results already in DIR" >&2
 }
 
 paper_fail() {
@@ -48,6 +49,7 @@ paper_start() {
 	paper_top=$(cd "$paper_dir/../.." && pwd) || exit 2
 	paper_mode=full
 	paper_estimate_only=0
+	paper_report_only=0
 	paper_out=
 	while [ $# -gt 0 ]; do
 		case $1 in
@@ -58,8 +60,9 @@ paper_start() {
 			shift
 			;;
 		--estimate) paper_estimate_only=1 ;;
+		--report) paper_report_only=1 ;;
 		-h | --help) paper_usage; exit 0 ;;
-		*) paper_bad_input "unknown argument '$1' (valid: --smoke, -o DIR, --estimate, --help)" ;;
+		*) paper_bad_input "unknown argument '$1' (valid: --smoke, -o DIR, --estimate, --report, --help)" ;;
 		esac
 		shift
 	done
@@ -80,9 +83,20 @@ paper_start() {
 	case $paper_seed in '' | *[!0-9]*) paper_bad_input "CYCLAB_PAPERS_SEED must be a non-negative integer, not '$paper_seed'" ;; esac
 }
 
+# paper_measuring: true unless --report asked for the table alone (a run
+# script's own measurements, beside its suites, go under it).
+paper_measuring() {
+	[ "$paper_report_only" = 0 ]
+}
+
 # paper_prepare SUITE TAG: write the suite this mode runs to $paper_out/TAG.suite.
 paper_prepare() {
 	[ -f "$1" ] || paper_fail "suite file $1 is missing"
+	if ! paper_measuring; then
+		[ -f "$paper_out/$2/summary.csv" ] || paper_bad_input "--report: $paper_out/$2 holds no results: run without --report first"
+		paper_suites="$paper_suites $2"
+		return
+	fi
 	awk -v smoke="$([ "$paper_mode" = smoke ] && echo 1 || echo 0)" '
 		pending != "" { print (smoke ? pending : $0); pending = ""; next }
 		/^#smoke / { pending = substr($0, 8); if (!smoke) print; next }
@@ -116,6 +130,10 @@ paper_suite_seconds() {
 
 # paper_announce EXTRA_SECONDS: say how long the run will take, before it starts.
 paper_announce() {
+	if ! paper_measuring; then
+		echo "papers/$paper_name: rewriting RESULT.md from the results in $paper_out"
+		return
+	fi
 	seconds=$(($(paper_suite_seconds) + $1))
 	if [ "$paper_estimate_only" = 1 ]; then
 		printf 'papers/%s: %s run: about %s s\n' "$paper_name" "$paper_mode" "$seconds"
@@ -131,15 +149,19 @@ paper_minutes() {
 
 # paper_run TAG: run a prepared suite, interleaved.
 paper_run() {
+	paper_measuring || return 0
 	echo "papers/$paper_name: suite $1 ($(wc -l <"$paper_out/$1.cells" | tr -d ' ') cells)"
 	"$cyclab" suite "$paper_out/$1.suite" -o "$paper_out/$1" --interleave --seed "$paper_seed" ||
 		paper_fail "suite $1 failed (see the cyclab suite output above)"
+	# The machine's load as the measurements ended, for the result's header.
+	cut -d' ' -f1-3 /proc/loadavg >"$paper_out/load" 2>/dev/null || echo unknown >"$paper_out/load"
 }
 
 # paper_plot TAG: the suite's figures in $paper_out/plots/TAG, gnuplot's
 # remarks in plots/TAG.log (a missing gnuplot costs the figures, not the
 # result).
 paper_plot() {
+	paper_measuring || return 0
 	mkdir -p "$paper_out/plots"
 	"$cyclab" plot "$paper_out/$1" -o "$paper_out/plots/$1" --quiet 2>"$paper_out/plots/$1.log" ||
 		echo "papers/$paper_name: no figures for $1 (cyclab plot failed: $paper_out/plots/$1.log); the table stands" >&2
@@ -324,20 +346,32 @@ paper_fmt() {
 # paper_header TITLE: the start of RESULT.md: what ran, where and when.
 paper_header() {
 	first=$(ls "$paper_out"/*/cell-*.json 2>/dev/null | head -n 1)
-	cpu=unknown
+	cpu=unknown version=unknown
 	[ -n "$first" ] && cpu=$(sed -n 's/^    "cpu_model": "\(.*\)",$/\1/p' "$first" | head -n 1)
+	[ -n "$first" ] && version=$(sed -n 's/^  "version": "\(.*\)",$/\1/p' "$first" | head -n 1)
+	[ -n "$first" ] && paper_seed=$(awk '/^  "interleave": \{/ { getline; sub(/.*"seed": */, ""); sub(/,$/, ""); print; exit }' "$first")
 	cat <<EOF
 # $1: result
 
-- Command: \`papers/$paper_name/run$([ "$paper_mode" = smoke ] && echo " --smoke")\` (cyclab $(git -C "$paper_top" rev-parse --short HEAD 2>/dev/null || echo unknown))
-- Finished: $(date -u '+%Y-%m-%d %H:%M UTC'), after $(paper_minutes $(($(date +%s) - paper_started)))
-- Machine: $cpu, $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs online, load average at the end $(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)
+- Command: \`papers/$paper_name/run$([ "$paper_mode" = smoke ] && echo " --smoke")\` (cyclab $version)
+- Finished: $(paper_finished)
+- Machine: $cpu, $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs online, load average as the measurements ended $(cat "$paper_out/load" 2>/dev/null || echo unknown)
 - Interleave seed: $paper_seed (\`CYCLAB_PAPERS_SEED=$paper_seed\` repeats the order)
 EOF
 	if [ "$paper_mode" = smoke ]; then
 		echo "- SMOKE RUN: seconds-long runs on small sizes to check the path; the figures below are not measurements."
 	fi
 	echo
+}
+
+# When the measurements ended: now, or for --report the newest result's time.
+paper_finished() {
+	if paper_measuring; then
+		echo "$(date -u '+%Y-%m-%d %H:%M UTC'), after $(paper_minutes $(($(date +%s) - paper_started)))"
+	else
+		newest=$(ls -t "$paper_out"/*/summary.csv | head -n 1)
+		echo "$(date -u -r "$newest" '+%Y-%m-%d %H:%M UTC') (table rewritten by --report $(date -u '+%Y-%m-%d %H:%M UTC'))"
+	fi
 }
 
 # paper_finish: say where everything is.
