@@ -76,6 +76,11 @@ paper_start() {
 	fi
 	mkdir -p "$paper_out" || paper_bad_input "cannot create results directory $paper_out"
 	paper_out=$(cd "$paper_out" && pwd)
+	# How RESULT.md names the results directory: from the tree's top when inside it.
+	case $paper_out in
+	"$paper_top"/*) paper_shown=${paper_out#"$paper_top"/} ;;
+	*) paper_shown=$paper_out ;;
+	esac
 	paper_suites=
 	paper_started=$(date +%s)
 	# One seed per run: the interleaved order is repeatable from the result files.
