@@ -25,7 +25,7 @@
 
 paper_usage() {
 	echo "usage: papers/$paper_name/run [--smoke] [-o DIR] [--estimate | --report]" >&2
-	echo "  --smoke   seconds-long run of the same path (suite, table, verdicts); figures are not measurements" >&2
+	echo "  --smoke   seconds-long run of the same path (suite, table, verdicts; no plots); figures are not measurements" >&2
 	echo "  -o DIR    results directory (default results/papers/$paper_name)" >&2
 	echo "  --estimate   print the expected duration and run nothing" >&2
 	echo "  --report     measure nothing: rewrite RESULT.md from the results already in DIR" >&2
@@ -164,9 +164,12 @@ paper_run() {
 
 # paper_plot TAG: the suite's figures in $paper_out/plots/TAG, gnuplot's
 # remarks in plots/TAG.log (a missing gnuplot costs the figures, not the
-# result).
+# result). Smoke runs draw nothing: a dozen gnuplot runs per suite would
+# cost more than the smoke run's measurements, and figures of seconds-long
+# runs show nothing.
 paper_plot() {
 	paper_measuring || return 0
+	[ "$paper_mode" = full ] || return 0
 	mkdir -p "$paper_out/plots"
 	"$cyclab" plot "$paper_out/$1" -o "$paper_out/plots/$1" --quiet 2>"$paper_out/plots/$1.log" ||
 		echo "papers/$paper_name: no figures for $1 (cyclab plot failed: $paper_out/plots/$1.log); the table stands" >&2
