@@ -83,9 +83,11 @@ paper_start() {
 	esac
 	paper_suites=
 	paper_started=$(date +%s)
-	# One seed per run: the interleaved order is repeatable from the result files.
-	paper_seed=${CYCLAB_PAPERS_SEED:-$paper_started}
-	case $paper_seed in '' | *[!0-9]*) paper_bad_input "CYCLAB_PAPERS_SEED must be a non-negative integer, not '$paper_seed'" ;; esac
+	# One seed per run: the interleaved order is repeatable from the result
+	# files. (Not a CYCLAB_ variable: cyclab run warns about those it does
+	# not know.)
+	paper_seed=${PAPERS_SEED:-$paper_started}
+	case $paper_seed in '' | *[!0-9]*) paper_bad_input "PAPERS_SEED must be a non-negative integer, not '$paper_seed'" ;; esac
 }
 
 # paper_measuring: true unless --report asked for the table alone (a run
@@ -364,7 +366,7 @@ paper_header() {
 - Command: \`papers/$paper_name/run$([ "$paper_mode" = smoke ] && echo " --smoke")\` (cyclab $version)
 - Finished: $(paper_finished)
 - Machine: $cpu, $(getconf _NPROCESSORS_ONLN 2>/dev/null || echo '?') CPUs online, load average as the measurements ended $(cat "$paper_out/load" 2>/dev/null || echo unknown)
-- Interleave seed: $paper_seed (\`CYCLAB_PAPERS_SEED=$paper_seed\` repeats the order)
+- Interleave seed: $paper_seed (\`PAPERS_SEED=$paper_seed\` repeats the order)
 EOF
 	if [ "$paper_mode" = smoke ]; then
 		echo "- SMOKE RUN: seconds-long runs on small sizes to check the path; the figures below are not measurements."
