@@ -4,7 +4,8 @@
  *
  * Each operation builds one ring of `length` nodes (n1 -> n2 -> ... -> n1),
  * the shape CPython, PHP, Nim's ORC and the Boehm collector were measured on
- * in the issue (two nodes, one reference each). With probability `live` the
+ * in shared/REFERENCES.md and bench/baselines (two nodes, one reference
+ * each). With probability `live` the
  * ring replaces a random slot of the thread's live set of `live_size` slots
  * (the ring it displaces becomes garbage then); otherwise it is dropped at
  * once. Reference counting frees none of them: every ring is garbage the
@@ -302,7 +303,7 @@ CY_WORKLOAD_DECLARE_OPS(cy_linked_cycles_ops);
 
 static const cy_param_spec lc_params[] = {
 	{.name = "length", .kind = CY_PARAM_INT, .default_value = "2", .min = 1, .max = 1000,
-		.doc = "nodes per ring (2: the cycle shape of the issue's comparisons)"},
+		.doc = "nodes per ring (2: the shape of the published comparisons with CPython, PHP, Nim ORC and Boehm)"},
 	{.name = "live", .kind = CY_PARAM_FLOAT, .default_value = "0.05", .min = 0, .max = 1,
 		.doc = "fraction of rings kept in the live set, each displacing an older one"},
 	{.name = "live_size", .kind = CY_PARAM_INT, .default_value = "1000", .min = 1, .max = 10000000,

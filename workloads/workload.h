@@ -1,18 +1,7 @@
 /*
- * CHANGES (framework helper, for whoever writes workloads against this):
- *  - cy_workload_run has `char error[256]`, filled by cy_workload_error.
- *  - cy_workload_next_batch(run, index, max): how many operations to do
- *    before the next count/safepoint (0: stop); exact under --ops N.
- *    cy_workload_should_stop still works.
- *  - CY_WORKLOAD_DECLARE_OPS(prefix) / CY_WORKLOAD_OPS(prefix): declare and
- *    table the three per-mode copies prefix_nonatomic/_atomic/_biased for
- *    cy_workload_def.ops (see workloads/linked_cycles.c for the pattern:
- *    the def is defined in the CY_RC_VARIANT == 0 copy only).
- *  - Registering a workload: one line in workloads/registry.c.
- */
-/*
  * workload.h: what a workload is, between the workloads and the runner
- * (`cyclab run`, bench/run.c).
+ * (`cyclab run`, bench/harness/run.c). docs/contributing.md has the recipe
+ * for adding one; workloads/handoff.c is a short complete example.
  *
  * A workload is a small, seeded, multithreaded program on the runtime: a
  * memory scenario with knobs. Its code counts references on every
