@@ -220,13 +220,6 @@ void cy_gc_process_remote_of(cy_thread *t)
 	release_remote(list);
 }
 
-void cy_gc_process_remote(void)
-{
-	cy_thread *self = cy_thread_self();
-	if (self)
-		cy_gc_process_remote_of(self);
-}
-
 void cy_gc_thread_exit(cy_thread *t)
 {
 	cy_gc_flush_count();

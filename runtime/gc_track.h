@@ -245,8 +245,6 @@ void cy_gc_thread_start(struct cy_thread *t);
  */
 int cy_gc_untrack_dead(cy_gc_head *g);
 
-/* The calling thread's pending remote unlinks (CY_POLL_UNLINK). */
-void cy_gc_process_remote(void);
 
 /* Thread exit: its young list and remote list go to generation 1. */
 void cy_gc_thread_exit(struct cy_thread *t);
