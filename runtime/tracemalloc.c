@@ -397,11 +397,12 @@ void cy_tracemalloc_each_trace(void (*fn)(const cy_trace *trace, void *arg), voi
 
 int cy_tracemalloc_is_machinery(const cy_trace_frame *frame)
 {
-	static const char *const names[] = {"cy_tracemalloc_record", "new_object", "cy_object_new"};
+	static const char *const names[] = {"cy_tracemalloc_record", "new_object", "cy_object_new", "backtrace"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
 		if (strcmp(frame->function, names[i]) == 0)
 			return 1;
-	return 0;
+	/* A sanitizer's interceptor of backtrace() (sanitizer builds only). */
+	return strncmp(frame->function, "__interceptor_", 14) == 0 || strncmp(frame->function, "___interceptor_", 15) == 0;
 }
 
 int cy_tracemalloc_is_runtime(const cy_trace_frame *frame) { return strncmp(frame->file, "runtime/", 8) == 0; }

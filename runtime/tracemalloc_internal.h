@@ -13,10 +13,15 @@
 
 /*
  * Frames captured beyond the ones asked for: the tracer's own and
- * cy_object_new's (which tracemalloc_is_machinery names), left out when
- * the stack is read.
+ * cy_object_new's (which cy_tracemalloc_is_machinery names), left out when
+ * the stack is read; and under AddressSanitizer or ThreadSanitizer the
+ * sanitizer's interceptor of backtrace(), which shows as a frame of its own.
  */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define CY_TRACEMALLOC_MACHINERY_FRAMES 4
+#else
 #define CY_TRACEMALLOC_MACHINERY_FRAMES 3
+#endif
 
 /* A stack, interned per thread table; immutable once made, freed only by clear or stop. */
 typedef struct cy_traceback {
