@@ -539,7 +539,8 @@ static const run_option option_table[] = {
 		"write a JSON line per collection to FILE (cyclab-gctrace/1)", opt_trace_gc_json},
 	{"--topology-xml", "FILE", NOT_A_KNOB, "export this machine's hwloc topology as XML to FILE", opt_topology_xml},
 	{"--trace-alloc", "[=FRAMES]", NOT_A_KNOB,
-		"trace allocations (stacks of FRAMES frames, default 1) and keep the top sites in the result",
+		"trace allocations, with stacks of FRAMES frames (default 1), and keep\n"
+		"                           the top sites in the result (cyclab memory prints them)",
 		opt_trace_alloc},
 };
 
