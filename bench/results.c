@@ -27,6 +27,7 @@
 
 #include "bench/aggregate.h"
 #include "bench/figures.h"
+#include "bench/leaks.h"
 #include "bench/memory_trace.h"
 #include "bench/version.h"
 
@@ -414,6 +415,7 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, 
 	cy_json_end_object(j);
 	cy_placement_write_json(r->placement, j); /* where the threads were planned and seen */
 	cy_memory_sites_write_json(j, r->alloc_sites);
+	cy_leaks_write_json(j, r->leaks);
 	write_series(j, r, interval_ms);
 	cy_json_end_object(j);
 }

@@ -57,6 +57,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/leaks.h"
 #include "bench/memory_trace.h"
 #include "bench/run_internal.h"
 #include "runtime/pool.h"
@@ -373,6 +374,8 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	rec->peak_rss_of_run = reset_peak_rss() == 0;
 	if (c->trace_alloc_frames)
 		cy_memory_trace_mark_start();
+	if (c->find_leaks)
+		cy_leaks_mark_start();
 	cy_counters before, after;
 	cy_counters_snapshot(&before);
 	if (start_threads(r, ids, workers, &sampler, why, len) != 0) {
@@ -400,6 +403,8 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		cy_gc_trace_detach(c->trace);
 	if (c->trace_alloc_frames)
 		rec->alloc_sites = cy_memory_trace_end();
+	if (c->find_leaks)
+		rec->leaks = cy_leaks_end();
 	if (rebind)
 		pthread_setaffinity_np(pthread_self(), sizeof unbound, &unbound);
 	int register_error = 0, bind_failed = 0;
@@ -555,4 +560,6 @@ void cy_run_record_free(cy_run_record *rec)
 	rec->placement = NULL;
 	cy_memory_sites_free(rec->alloc_sites);
 	rec->alloc_sites = NULL;
+	cy_leak_report_free(rec->leaks);
+	rec->leaks = NULL;
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/leaks.h"
 #include "bench/machine.h"
 #include "bench/results.h"
 
@@ -209,6 +210,8 @@ static int run_command(const char *prog, const cy_run_config *c, const char *com
 	if (exit_status != 2) {
 		if (!c->quiet)
 			cy_run_print_summary(c, runs, done);
+		if (c->find_leaks && cy_leaks_print(stdout, runs, done, c->find_leaks_dot) != 0)
+			exit_status = 1;
 		if (c->output) {
 			cy_run_report report = {
 				.config = c,

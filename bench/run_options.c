@@ -499,6 +499,12 @@ static int opt_trace_alloc(cli_state *s, const char *value, char *why, size_t le
 	return cy_memory_trace_parse_frames(value, &s->config->trace_alloc_frames, why, len);
 }
 
+static int opt_find_leaks(cli_state *s, const char *value, char *why, size_t len)
+{
+	s->config->find_leaks = 1;
+	return value ? file_value("--find-leaks", value, &s->config->find_leaks_dot, why, len) : 0;
+}
+
 static int opt_topology_xml(cli_state *s, const char *value, char *why, size_t len)
 {
 	return file_value("--topology-xml", value, &s->config->topology_xml, why, len);
@@ -542,6 +548,10 @@ static const run_option option_table[] = {
 		"trace allocations, with stacks of FRAMES frames (default 1), and keep\n"
 		"                           the top sites in the result (cyclab memory prints them)",
 		opt_trace_alloc},
+	{"--find-leaks", "[=DOT]", NOT_A_KNOB,
+		"list the container types that grew in each run and what holds one instance of\n"
+		"                           the top one (around its cycle or from a root); the chain as Graphviz to DOT",
+		opt_find_leaks},
 };
 
 enum { OPTION_COUNT = sizeof option_table / sizeof option_table[0] };

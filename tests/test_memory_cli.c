@@ -3,13 +3,16 @@
  * the built command. linked-cycles under --gc off leaks every ring, so a
  * run of N operations leaves exactly 2N nodes of 64 bytes traced, all made
  * during the timed part at one line of workloads/linked_cycles.c per node
- * of a ring; and bad input to either command is one line and exit status 2.
+ * of a ring, and --find-leaks finds 2N more nodes in each run and a ring's
+ * cycle; weak observers make no cycle, and nothing grows. Bad input to
+ * either command is one line and exit status 2.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -79,6 +82,42 @@ static void by_line_in_the_familiar_form(void **state)
 	cy_test_outcome_free(&o);
 }
 
+static void find_leaks_follows_a_ring_around(void **state)
+{
+	(void)state;
+	char dot[512], ops[32];
+	cy_test_scratch_path(dot, sizeof dot, "leak.dot");
+	snprintf(ops, sizeof ops, "%d", OPS);
+	char option[600];
+	snprintf(option, sizeof option, "--find-leaks=%s", dot);
+	cy_test_outcome o = cy_test_run_cyclab("run", "linked-cycles", "--ops", ops, "--gc", "off", "--repeat", "2",
+					       "--warmup", "0", option, NULL);
+	cy_test_expect_status(&o, 0);
+	char expected[128];
+	snprintf(expected, sizeof expected, "\n  linked_cycles.node: +%d +%d (grew in 2 of 2 runs)\n", 2 * OPS, 2 * OPS);
+	assert_non_null(strstr(o.out, expected));
+	assert_non_null(strstr(o.out, "\none linked_cycles.node of the last run, around its cycle:\n  linked_cycles.node 0x"));
+	assert_non_null(strstr(o.out, " -> (back to the first)\n"));
+	cy_test_outcome_free(&o);
+	char *graph = cy_test_slurp(dot, NULL);
+	assert_non_null(graph);
+	assert_int_equal(strncmp(graph, "digraph leak {\n", 15), 0);
+	/* Two nodes, each pointing at the other. */
+	assert_non_null(strstr(graph, "\tn0 -> n1;\n\tn1 -> n0;\n}\n"));
+	assert_null(strstr(graph, "n2"));
+	free(graph);
+}
+
+static void weak_observers_do_not_grow(void **state)
+{
+	(void)state;
+	cy_test_outcome o = cy_test_run_cyclab("run", "observers", "--param", "variant=weak", "--ops", "200", "--gc", "off",
+					       "--repeat", "2", "--warmup", "0", "--find-leaks", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_non_null(strstr(o.out, "change over the timed part of each measured run:\n  none grew\n"));
+	cy_test_outcome_free(&o);
+}
+
 static void bad_input_is_refused(void **state)
 {
 	(void)state;
@@ -94,6 +133,7 @@ static void bad_input_is_refused(void **state)
 		cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--trace-alloc=many", NULL),
 				       "--trace-alloc", "many");
 	}
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--find-leaks=", NULL), "--find-leaks", NULL);
 	/* A result without a trace. */
 	char plain[512];
 	cy_test_scratch_path(plain, sizeof plain, "plain.json");
@@ -112,6 +152,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(by_type_counts_every_leaked_node),
 		cmocka_unit_test(by_line_in_the_familiar_form),
+		cmocka_unit_test(find_leaks_follows_a_ring_around),
+		cmocka_unit_test(weak_observers_do_not_grow),
 		cmocka_unit_test(bad_input_is_refused),
 	};
 	int failed = cmocka_run_group_tests_name("test_memory_cli", tests, NULL, NULL);
