@@ -368,48 +368,55 @@ static int write_dot(const cy_leak_report *r, const char *path)
 	return fclose(out) == 0 ? 0 : -1;
 }
 
-int cy_leaks_print(FILE *out, const cy_run_record *runs, unsigned count, const char *dot_path)
+/* The report of the last run that has one. */
+static const cy_leak_report *last_report(const cy_run_record *runs, unsigned count)
 {
 	const cy_leak_report *last = NULL;
 	for (unsigned i = 0; i < count; i++)
 		if (runs[i].leaks)
 			last = runs[i].leaks;
+	return last;
+}
+
+/* Its growth in run i, 0 when the type was not seen there. */
+static int64_t growth_in(const cy_run_record *run, const char *name)
+{
+	const cy_leak_report *r = run->leaks;
+	for (size_t k = 0; r && k < r->type_count; k++)
+		if (strcmp(r->types[k].name, name) == 0)
+			return r->types[k].end - r->types[k].start;
+	return 0;
+}
+
+void cy_leaks_print(FILE *out, const cy_run_record *runs, unsigned count)
+{
+	const cy_leak_report *last = last_report(runs, count);
 	if (!last) {
 		fprintf(out, "find-leaks: no run was searched (out of memory)\n");
-		return 0;
+		return;
 	}
 	fprintf(out, "find-leaks: live containers by type, change over the timed part of each measured run:\n");
 	size_t shown = 0;
 	for (size_t t = 0; t < last->type_count; t++) {
 		const char *name = last->types[t].name;
 		unsigned grew = 0;
-		for (unsigned i = 0; i < count; i++) {
-			const cy_leak_report *r = runs[i].leaks;
-			for (size_t k = 0; r && k < r->type_count; k++)
-				if (strcmp(r->types[k].name, name) == 0 && r->types[k].end > r->types[k].start)
-					grew++;
-		}
+		for (unsigned i = 0; i < count; i++)
+			grew += growth_in(&runs[i], name) > 0;
 		if (!grew)
 			continue;
 		fprintf(out, "  %s:", name);
-		for (unsigned i = 0; i < count; i++) {
-			const cy_leak_report *r = runs[i].leaks;
-			int64_t change = 0;
-			for (size_t k = 0; r && k < r->type_count; k++)
-				if (strcmp(r->types[k].name, name) == 0)
-					change = r->types[k].end - r->types[k].start;
-			fprintf(out, " %+" PRId64, change);
-		}
+		for (unsigned i = 0; i < count; i++)
+			fprintf(out, " %+" PRId64, growth_in(&runs[i], name));
 		fprintf(out, " (grew in %u of %u runs)\n", grew, count);
 		shown++;
 	}
 	if (!shown) {
 		fprintf(out, "  none grew\n");
-		return 0;
+		return;
 	}
 	if (!last->searched) {
 		fprintf(out, "no chain: the heap had more than %zu containers\n", CY_LEAKS_MAX_OBJECTS);
-		return 0;
+		return;
 	}
 	const char *instance = last->chain[instance_at(last)].type_name;
 	if (last->cycle)
@@ -422,12 +429,16 @@ int cy_leaks_print(FILE *out, const cy_run_record *runs, unsigned count, const c
 	for (size_t i = 0; i < last->chain_length; i++)
 		fprintf(out, " %s%s 0x%" PRIxPTR, i ? "-> " : "", last->chain[i].type_name, last->chain[i].address);
 	fprintf(out, "%s\n", last->cycle ? " -> (back to the first)" : "");
-	if (dot_path) {
-		if (write_dot(last, dot_path) != 0) {
-			fprintf(stderr, "cyclab run: --find-leaks: cannot write %s\n", dot_path);
-			return -1;
-		}
-		fprintf(out, "chain written to %s (Graphviz: dot -Tsvg %s)\n", dot_path, dot_path);
+}
+
+int cy_leaks_write_dot(const cy_run_record *runs, unsigned count, const char *path)
+{
+	const cy_leak_report *last = last_report(runs, count);
+	/* Nothing grew (or the heap was too big): an empty digraph. */
+	if (!last || write_dot(last, path) != 0) {
+		fprintf(stderr, "cyclab run: --find-leaks: %s: %s\n", path,
+			last ? "cannot be written" : "no run was searched (out of memory)");
+		return -1;
 	}
 	return 0;
 }

@@ -59,13 +59,13 @@ void cy_leak_report_free(cy_leak_report *report);
 /* "leaks": {...} in a run's object; nothing for NULL. */
 void cy_leaks_write_json(cy_json *j, const cy_leak_report *report);
 
-/*
- * What the measured runs found, for a person: each type that grew, its
- * growth in each run, and the last run's chain; with dot_path, the chain
- * as a Graphviz digraph there too. -1 when the file cannot be written
- * (after a line on stderr).
- */
+/* What the measured runs found, for a person: each type that grew, its growth in each run, and the last run's chain. */
 struct cy_run_record;
-int cy_leaks_print(FILE *out, const struct cy_run_record *runs, unsigned count, const char *dot_path);
+void cy_leaks_print(FILE *out, const struct cy_run_record *runs, unsigned count);
+/*
+ * The last run's chain as a Graphviz digraph in path (no nodes when nothing
+ * grew); -1 after a line on stderr when it cannot be written.
+ */
+int cy_leaks_write_dot(const struct cy_run_record *runs, unsigned count, const char *path);
 
 #endif

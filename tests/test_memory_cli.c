@@ -111,11 +111,18 @@ static void find_leaks_follows_a_ring_around(void **state)
 static void weak_observers_do_not_grow(void **state)
 {
 	(void)state;
+	char dot[512], option[600];
+	cy_test_scratch_path(dot, sizeof dot, "none.dot");
+	snprintf(option, sizeof option, "--find-leaks=%s", dot);
 	cy_test_outcome o = cy_test_run_cyclab("run", "observers", "--param", "variant=weak", "--ops", "200", "--gc", "off",
-					       "--repeat", "2", "--warmup", "0", "--find-leaks", NULL);
+					       "--repeat", "2", "--warmup", "0", option, NULL);
 	cy_test_expect_status(&o, 0);
 	assert_non_null(strstr(o.out, "change over the timed part of each measured run:\n  none grew\n"));
 	cy_test_outcome_free(&o);
+	char *graph = cy_test_slurp(dot, NULL);
+	assert_non_null(graph);
+	assert_string_equal(graph, "digraph leak {\n\tnode [shape=box, fontname=\"monospace\"];\n}\n");
+	free(graph);
 }
 
 static void bad_input_is_refused(void **state)
