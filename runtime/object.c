@@ -23,6 +23,7 @@
 #include "counters.h"
 #include "gc_track.h"
 #include "refcount.h"
+#include "tracemalloc.h"
 #include "weakref.h"
 
 static _Thread_local cy_object *free_stack;
@@ -106,6 +107,8 @@ static CY_NOINLINE cy_object *new_object(const cy_type *t, size_t nitems)
 	CY_COUNT_ADD_ALWAYS(bytes_allocated, (int64_t)block);
 	if (tracked)
 		cy_gc_track_new(cy_gc_head_of(o));
+	if (CY_UNLIKELY(cy_tracemalloc_is_tracing()))
+		cy_tracemalloc_record(o, block);
 	return o;
 }
 
@@ -118,12 +121,17 @@ static CY_NOINLINE cy_object *track_slow(cy_object *o)
 /*
  * The common case, a fixed-size container with a small body from the
  * pool's current page, is written so that it needs no stack frame: every
- * other case, and every slow path, is a tail call.
+ * other case, and every slow path, is a tail call. Allocation tracing
+ * (tracemalloc.h) is one of the other cases: while it is on, every object
+ * goes through new_object, which records it, so the fast path pays one
+ * relaxed load and a branch folded into the test it already makes, and
+ * makes no call, when tracing is off.
  */
 cy_object *cy_object_new(const cy_type *t, size_t nitems)
 {
 	size_t size = t->basic_size;
-	if (CY_UNLIKELY(t->item_size || !cy_gc_is_tracked_type(t) || !has_small_body(size)))
+	if (CY_UNLIKELY(t->item_size || !cy_gc_is_tracked_type(t) || !has_small_body(size) ||
+			cy_tracemalloc_is_tracing()))
 		return new_object(t, nitems);
 	size_t block = size + sizeof(cy_gc_head);
 	char *storage = cy_mem_try_alloc(block);
@@ -143,6 +151,9 @@ CY_INLINE int must_defer_free(void) { return cy_gc_collector_is_reading() && !cy
 
 void cy_object_release_storage(cy_object *o)
 {
+	/* Forgotten before the block can be reused: a traced address is never that of two live objects. */
+	if (CY_UNLIKELY(cy_tracemalloc_is_tracing()))
+		cy_tracemalloc_forget(o);
 	size_t block = block_size(o);
 	CY_COUNT_ADD_ALWAYS(bytes_freed, (int64_t)block);
 	/*
@@ -167,10 +178,13 @@ void cy_object_release_storage(cy_object *o)
 void cy_object_release_containers(cy_gc_head *const *heads, size_t n)
 {
 	int defer = must_defer_free();
+	int tracing = cy_tracemalloc_is_tracing();
 	int64_t bytes = 0;
 	for (size_t i = 0; i < n; i++) {
 		cy_gc_head *g = heads[i];
 		cy_object *o = cy_gc_object_of(g);
+		if (CY_UNLIKELY(tracing))
+			cy_tracemalloc_forget(o);
 		if (CY_UNLIKELY(cy_object_flags(o) & CY_OBJ_HAS_WEAKREFS)) {
 			cy_weakref_clear_referent(o);
 			defer = must_defer_free();

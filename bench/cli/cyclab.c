@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bench/report/memory_command.h"
 #include "bench/results/compare.h"
 #include "bench/results/merge.h"
 #include "bench/micro/micro.h"
@@ -50,6 +51,7 @@ static const cyclab_command commands[] = {
 	{"compare", "A B [--json] [-o FILE]", "compare two results or suite directories, with significance (`cyclab compare --help`)", cy_compare_main},
 	{"merge", "DIR... -o OUT", "join suite directories (shards) into one, summary.csv rewritten (`cyclab merge --help`)", cy_merge_main},
 	{"plot", "DIR [-o OUT]", "draw a suite's results (and micro-benchmark JSON) with gnuplot, SVG and PNG (`cyclab plot --help`)", cy_plot_main},
+	{"memory", "RESULT [--by line|site|file|traceback|type] [--top N] [--format text|csv|json]", "the top allocation sites of a result from `cyclab run --trace-alloc` (`cyclab memory --help`)", cy_memory_main},
 	{"report", "DIR [-o FILE]", "one self-contained HTML page: summary, plots, machine, configurations (`cyclab report --help`)", cy_report_main},
 	{
 		.name = "micro",

@@ -57,6 +57,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench/harness/leaks.h"
+#include "bench/harness/memory_trace.h"
 #include "bench/harness/run_internal.h"
 #include "runtime/pool.h"
 #include "runtime/runtime.h"
@@ -336,6 +338,7 @@ static int clean_up(const cy_run_config *c, char *why, size_t len)
 		cy_gc_garbage_clear();
 		cy_safepoint();
 	}
+	cy_memory_trace_abandon();
 	cy_thread_unregister();
 	cy_gc_stop();
 	cy_alloc_release_memory();
@@ -369,6 +372,10 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		return -1;
 	}
 	rec->peak_rss_of_run = reset_peak_rss() == 0;
+	if (c->trace_alloc_frames)
+		cy_memory_trace_mark_start();
+	if (c->find_leaks)
+		cy_leaks_mark_start();
 	cy_counters before, after;
 	cy_counters_snapshot(&before);
 	if (start_threads(r, ids, workers, &sampler, why, len) != 0) {
@@ -394,6 +401,10 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	/* No collection runs now: every thread but this one is gone, and this one is between safepoints. */
 	if (c->trace)
 		cy_gc_trace_detach(c->trace);
+	if (c->trace_alloc_frames)
+		rec->alloc_sites = cy_memory_trace_end();
+	if (c->find_leaks)
+		rec->leaks = cy_leaks_end();
 	if (rebind)
 		pthread_setaffinity_np(pthread_self(), sizeof unbound, &unbound);
 	int register_error = 0, bind_failed = 0;
@@ -469,6 +480,8 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 		return CY_RUN_FAILED;
 	}
 
+	if (c->trace_alloc_frames)
+		cy_memory_trace_begin(c->trace_alloc_frames);
 	char plan_why[256];
 	rec->placement = cy_placement_plan(c->pin, c->threads, plan_why, sizeof plan_why);
 	if (!rec->placement) {
@@ -545,4 +558,8 @@ void cy_run_record_free(cy_run_record *rec)
 	if (rec->placement)
 		cy_placement_free(rec->placement);
 	rec->placement = NULL;
+	cy_memory_sites_free(rec->alloc_sites);
+	rec->alloc_sites = NULL;
+	cy_leak_report_free(rec->leaks);
+	rec->leaks = NULL;
 }

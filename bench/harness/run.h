@@ -84,6 +84,9 @@ typedef struct cy_run_config {
 	int trace_gc;              /* --trace-gc: a line per collection on stderr */
 	const char *trace_gc_json; /* --trace-gc-json FILE, or NULL */
 	const char *topology_xml;  /* --topology-xml FILE, or NULL */
+	int trace_alloc_frames;    /* --trace-alloc[=FRAMES]: frames per traced stack (bench/memory_trace.h), 0 off */
+	int find_leaks;            /* --find-leaks[=DOT] (bench/leaks.h) */
+	const char *find_leaks_dot; /* its DOT file, or NULL */
 	/* Set by the command when tracing (NULL otherwise): each repetition attaches it to its timed part. */
 	struct cy_gc_trace *trace;
 } cy_run_config;
@@ -123,6 +126,8 @@ typedef struct cy_run_record {
 	size_t series_len;
 	int series_truncated; /* the sampler ran out of memory for more points */
 	cy_placement *placement; /* where each thread was planned and seen (owned; NULL if not planned) */
+	struct cy_memory_sites *alloc_sites; /* --trace-alloc: the top allocation sites (owned; else NULL) */
+	struct cy_leak_report *leaks;        /* --find-leaks: types that grew, one chain (owned; else NULL) */
 } cy_run_record;
 
 /* What a repetition returns. */

@@ -394,7 +394,7 @@ void cy_run_print_environment_help(FILE *out)
 	      "knob's (CYCLAB_THREAD). Other CYCLAB_ variables are ignored with a warning, but\n"
 	      "those other parts of cyclab read silently: CYCLAB_POOL_* (the pools), CYCLAB_TEST_*,\n"
 	      "CYCLAB_MICRO_*, CYCLAB_GNUPLOT and CYCLAB_CHROMIUM.\n"
-	      "-o, --quiet, --show-config, --trace-gc, --trace-gc-json and --topology-xml are\n"
-	      "command-line only.\n",
+	      "-o, --quiet, --show-config, --trace-gc, --trace-gc-json, --topology-xml,\n"
+	      "--trace-alloc and --find-leaks are command-line only.\n",
 	      out);
 }

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/harness/leaks.h"
 #include "bench/harness/machine.h"
 #include "bench/results/results.h"
 
@@ -209,6 +210,12 @@ static int run_command(const char *prog, const cy_run_config *c, const char *com
 	if (exit_status != 2) {
 		if (!c->quiet)
 			cy_run_print_summary(c, runs, done);
+		if (c->find_leaks && !c->quiet)
+			cy_leaks_print(stdout, runs, done);
+		if (c->find_leaks_dot && cy_leaks_write_dot(runs, done, c->find_leaks_dot) != 0)
+			exit_status = 1;
+		else if (c->find_leaks_dot && !c->quiet)
+			printf("chain written to %s (Graphviz: dot -Tsvg %s)\n", c->find_leaks_dot, c->find_leaks_dot);
 		if (c->output) {
 			cy_run_report report = {
 				.config = c,

@@ -32,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/harness/memory_trace.h"
+
 enum {
 	DEFAULT_REPEAT = 5,
 	DEFAULT_WARMUP = 1,
@@ -492,6 +494,17 @@ static int opt_trace_gc_json(cli_state *s, const char *value, char *why, size_t 
 	return file_value("--trace-gc-json", value, &s->config->trace_gc_json, why, len);
 }
 
+static int opt_trace_alloc(cli_state *s, const char *value, char *why, size_t len)
+{
+	return cy_memory_trace_parse_frames(value, &s->config->trace_alloc_frames, why, len);
+}
+
+static int opt_find_leaks(cli_state *s, const char *value, char *why, size_t len)
+{
+	s->config->find_leaks = 1;
+	return value ? file_value("--find-leaks", value, &s->config->find_leaks_dot, why, len) : 0;
+}
+
 static int opt_topology_xml(cli_state *s, const char *value, char *why, size_t len)
 {
 	return file_value("--topology-xml", value, &s->config->topology_xml, why, len);
@@ -531,6 +544,14 @@ static const run_option option_table[] = {
 	{"--trace-gc-json", "FILE", NOT_A_KNOB,
 		"write a JSON line per collection to FILE (cyclab-gctrace/1)", opt_trace_gc_json},
 	{"--topology-xml", "FILE", NOT_A_KNOB, "export this machine's hwloc topology as XML to FILE", opt_topology_xml},
+	{"--trace-alloc", "[=FRAMES]", NOT_A_KNOB,
+		"trace allocations, with stacks of FRAMES frames (default 1), and keep\n"
+		"                           the top sites in the result (cyclab memory prints them)",
+		opt_trace_alloc},
+	{"--find-leaks", "[=DOT]", NOT_A_KNOB,
+		"list the container types that grew in each run and what holds one instance of\n"
+		"                           the top one (around its cycle or from a root); the chain as Graphviz to DOT",
+		opt_find_leaks},
 };
 
 enum { OPTION_COUNT = sizeof option_table / sizeof option_table[0] };
@@ -598,6 +619,8 @@ const run_option *cy_run_match_option(const char *prog, int argc, char **argv, i
 		}
 		if (name_len != strlen(arg)) {
 			*value = arg + name_len + 1;
+		} else if (o->metavar[0] == '[') { /* an optional value, given with '=' only */
+			*value = NULL;
 		} else if (*i + 1 < argc) {
 			*value = argv[++*i];
 		} else {
@@ -624,7 +647,8 @@ void cy_run_print_usage(FILE *out)
 	      out);
 	for (int i = 0; i < OPTION_COUNT; i++) {
 		char left[40];
-		snprintf(left, sizeof left, "%s%s%s", option_table[i].name, option_table[i].metavar ? " " : "",
+		snprintf(left, sizeof left, "%s%s%s", option_table[i].name,
+			option_table[i].metavar && option_table[i].metavar[0] != '[' ? " " : "",
 			option_table[i].metavar ? option_table[i].metavar : "");
 		fprintf(out, "  %-24s %s\n", left, option_table[i].doc);
 	}
@@ -661,7 +685,7 @@ void cy_run_print_workload_help(FILE *out, const cy_workload_def *w)
 int cy_run_option_takes_value(const char *arg)
 {
 	for (int k = 0; k < OPTION_COUNT; k++) {
-		if (strcmp(option_table[k].name, arg) == 0 && option_table[k].metavar)
+		if (strcmp(option_table[k].name, arg) == 0 && option_table[k].metavar && option_table[k].metavar[0] != '[')
 			return 1;
 	}
 	return 0;

@@ -25,6 +25,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bench/harness/leaks.h"
+#include "bench/harness/memory_trace.h"
 #include "bench/results/aggregate.h"
 #include "bench/results/atomic_file.h"
 #include "bench/results/figures.h"
@@ -413,6 +415,8 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, 
 		cy_json_double(j, r->metric_names[m], r->metric_values[m]);
 	cy_json_end_object(j);
 	cy_placement_write_json(r->placement, j); /* where the threads were planned and seen */
+	cy_memory_sites_write_json(j, r->alloc_sites);
+	cy_leaks_write_json(j, r->leaks);
 	write_series(j, r, interval_ms);
 	cy_json_end_object(j);
 }
