@@ -49,6 +49,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/results/input_file.h"
+
 enum {
 	MAX_AXES = 32,
 	MAX_VALUES = 256,
@@ -500,34 +502,20 @@ int cy_suite_parse(const char *path, const char *text, cy_suite *suite, char *wh
 int cy_suite_load(const char *path, cy_suite *suite, char *why, size_t len)
 {
 	memset(suite, 0, sizeof *suite);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(why, len, "cannot read suite %s: %s", path, strerror(errno));
+	char reason[512];
+	size_t size;
+	char *text = cy_input_read(path, (size_t)1 << 24, &size, reason, sizeof reason);
+	if (!text) {
+		snprintf(why, len, "cannot read suite %s", reason);
 		return -1;
 	}
-	size_t cap = 4096, used = 0;
-	char *text = malloc(cap);
-	while (text) {
-		used += fread(text + used, 1, cap - used - 1, f);
-		if (used < cap - 1)
-			break;
-		char *bigger = cap < (1u << 24) ? realloc(text, cap * 2) : NULL;
-		if (!bigger) {
-			free(text);
-			text = NULL;
-			break;
-		}
-		text = bigger;
-		cap *= 2;
-	}
-	int failed = ferror(f);
-	fclose(f);
-	if (!text || failed) {
+	/* The parser reads a C string: a NUL inside the file would end it early and hide the rest. */
+	size_t nul = strlen(text);
+	if (nul != size) {
+		snprintf(why, len, "%s: a NUL byte at offset %zu (valid: a text file)", path, nul);
 		free(text);
-		snprintf(why, len, "cannot read suite %s: %s", path, text ? "read error" : "out of memory or over 16 MiB");
 		return -1;
 	}
-	text[used] = '\0';
 	int err = cy_suite_parse(path, text, suite, why, len);
 	free(text);
 	return err;
