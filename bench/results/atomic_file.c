@@ -22,6 +22,15 @@ FILE *cy_atomic_open(const char *path, char *tmp, size_t tmp_len, char *why, siz
 		return NULL;
 	}
 	/*
+	 * The rename would replace whatever PATH is: a device or a FIFO named as
+	 * the output (-o /dev/full) is refused, not swapped for a plain file.
+	 */
+	struct stat target;
+	if (lstat(path, &target) == 0 && !S_ISREG(target.st_mode) && !S_ISLNK(target.st_mode)) {
+		snprintf(why, len, "cannot write %s: not a regular file (valid: a file to create or replace)", path);
+		return NULL;
+	}
+	/*
 	 * PATH.tmp is opened without waiting (O_NONBLOCK: a FIFO of that name
 	 * would block an open for writing) and without following a link; if
 	 * what is there is not a regular file it is removed and a fresh one
