@@ -16,6 +16,9 @@
  * SLURM_ARRAY_TASK_COUNT set by hand and merged, and the GNU parallel lines
  * are run as they are; each merged directory must hold exactly the cells
  * of the same suite run in one process, each with the same "config".
+ * Values: numbers that a lenient reader would take (blanks, '+', hex,
+ * "inf") are refused the same way from an option, a CYCLAB_* variable, a
+ * suite file and --seed, and plain ones are accepted.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -277,6 +280,61 @@ static void full_device_fails_the_command(void **state)
 	assert_false(exists("/dev/full.tmp"));
 }
 
+/* ---- one strict parser for every value ------------------------------------------------- */
+
+static void values_share_one_strict_parser(void **state)
+{
+	(void)state;
+	static const char *const lenient[] = {"0x2", " 2", "2 ", "+2", "2.0", "1e0", ""};
+	for (size_t i = 0; i < sizeof lenient / sizeof lenient[0]; i++) {
+		char expected[64], variable[64], suite[4096], text[128];
+		snprintf(expected, sizeof expected, "--threads=%s: not valid", lenient[i]);
+		cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--threads", lenient[i], NULL), expected,
+			"(valid: an integer in 1..");
+		snprintf(variable, sizeof variable, "CYCLAB_THREADS=%s", lenient[i]);
+		const char *set[] = {variable, NULL};
+		cy_test_env env = {.set = set, .drop_prefix = "CYCLAB_"};
+		cy_test_expect_refusal(cy_test_run_cyclab_env(&env, "run", "linked-cycles", NULL), expected,
+			"in the environment");
+		if (!lenient[i][0] || lenient[i][0] == ' ' || lenient[i][strlen(lenient[i]) - 1] == ' ')
+			continue; /* a suite's list trims blanks and refuses an empty value on its own */
+		cy_test_scratch_path(suite, sizeof suite, "strict.suite");
+		snprintf(text, sizeof text, "workload linked-cycles\nset threads = %s\n", lenient[i]);
+		write_text(suite, text);
+		char never[4096];
+		cy_test_scratch_path(never, sizeof never, "strict-never");
+		cy_test_expect_refusal(cy_test_run_cyclab("suite", suite, "-o", never, "--list", NULL), expected, ":2:");
+		assert_false(exists(never));
+	}
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--seed", "0x10", NULL),
+		"--seed=0x10: not valid", "0..18446744073709551615");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--seed", "-1", NULL), "--seed=-1: not valid",
+		NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--duration", "inf", NULL),
+		"--duration=inf: not valid", "seconds above 0, up to 86400");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--param", "length=1e3", NULL),
+		"--param length=1e3: not valid", "an integer in 1..1000");
+	cy_test_expect_refusal(cy_test_run_cyclab("run", "linked-cycles", "--param", "live=0x0.1p0", NULL),
+		"--param live=0x0.1p0: not valid", "a number in 0..1");
+	char suite[4096], dir[4096];
+	suite_file(suite, sizeof suite);
+	cy_test_scratch_path(dir, sizeof dir, "strict-never");
+	cy_test_expect_refusal(cy_test_run_cyclab("suite", suite, "-o", dir, "--interleave", "--seed", "+5", NULL),
+		"--seed=+5: not valid", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("suite", suite, "-o", dir, "--shard", "+1/2", NULL), "malformed --shard",
+		NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("suite", suite, "-o", dir, "--shard", "1/ 2", NULL), "malformed --shard",
+		NULL);
+	assert_false(exists(dir));
+
+	/* Plain values, suffixes and the blanks a threshold list may have still pass. */
+	cy_test_outcome o = cy_test_run_cyclab("run", "linked-cycles", "--threads", "2", "--pause-budget-us", "1K", "--seed", "010",
+		"--duration", ".5", "--threshold", "700, 10, 10", "--param", "live=0.5", "--show-config", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_non_null(strstr(o.out, "seed"));
+	cy_test_outcome_free(&o);
+}
+
 /* ---- docs/cluster.md, run as written -------------------------------------------------- */
 
 /* docs/cluster.md of the tree the tested cyclab was built from (up from its directory). */
@@ -426,6 +484,7 @@ int main(void)
 		cmocka_unit_test(merge_names_duplicated_and_foreign_cells),
 		cmocka_unit_test(fifo_inputs_are_refused),
 		cmocka_unit_test(full_device_fails_the_command),
+		cmocka_unit_test(values_share_one_strict_parser),
 		cmocka_unit_test(slurm_array_script_as_written),
 		cmocka_unit_test(gnu_parallel_lines_as_written),
 	};

@@ -49,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/harness/value_parse.h"
 #include "bench/results/input_file.h"
 
 enum {
@@ -532,15 +533,16 @@ void cy_suite_free(cy_suite *suite)
 
 int cy_suite_parse_shard(const char *text, unsigned *index, unsigned *count, char *why, size_t len)
 {
-	char *end;
-	errno = 0;
-	unsigned long i = strtoul(text, &end, 10);
-	int ok = !errno && end != text && *end == '/' && text[0] != '-';
-	unsigned long n = 0;
+	/* Both parts through the one number parser: I/N is two plain integers around a slash. */
+	char first[32], ignored[160];
+	size_t cut = strcspn(text, "/");
+	int64_t i = -1, n = 0;
+	int ok = text[cut] == '/' && cut < sizeof first;
 	if (ok) {
-		const char *second = end + 1;
-		n = strtoul(second, &end, 10);
-		ok = !errno && end != second && !*end && second[0] != '-' && n >= 1 && n <= 1000000 && i < n;
+		memcpy(first, text, cut);
+		first[cut] = '\0';
+		ok = cy_value_int("--shard", text + cut + 1, 1, 1000000, CY_VALUE_NO_SUFFIX, &n, ignored, sizeof ignored) == 0 &&
+		     cy_value_int("--shard", first, 0, n - 1, CY_VALUE_NO_SUFFIX, &i, ignored, sizeof ignored) == 0;
 	}
 	if (!ok) {
 		snprintf(why, len, "malformed --shard '%s' (valid: I/N with 0 <= I < N, such as 0/4 ... 3/4)", text);
