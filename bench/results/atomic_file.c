@@ -79,6 +79,24 @@ int cy_atomic_commit(FILE *out, const char *tmp, const char *path, int failed, c
 	return 0;
 }
 
+int cy_atomic_adopt(const char *tmp, const char *path, char *why, size_t len)
+{
+	int fd = open(tmp, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	int failed = fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || fsync(fd) != 0;
+	int saved = failed ? errno : 0;
+	if (fd >= 0)
+		close(fd);
+	if (failed || rename(tmp, path) != 0) {
+		if (!failed)
+			saved = errno;
+		snprintf(why, len, "cannot write %s: %s", path, saved ? strerror(saved) : "not a regular file");
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
 int cy_atomic_write(const char *path, const void *bytes, size_t size, char *why, size_t len)
 {
 	char tmp[4096];
