@@ -552,9 +552,11 @@ static void merge_joins_shards(void **state)
 	snprintf(from, sizeof from, "%s/summary.csv", s0);
 	cy_test_write_text(from, "stale\n");
 
-	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, NULL);
+	/* Fakes of no suite: merged unchecked, which needs --allow-missing and says so. */
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, s1, "-o", out, NULL), "no suite to check", "--suite FILE");
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, "--allow-missing", NULL);
 	assert_int_equal(o.status, 0);
-	assert_string_equal(o.err, "");
+	assert_string_equal(o.err, "cyclab merge: warning: no suite recorded; merged without checking that every cell is there\n");
 	assert_int_equal(cy_test_count_lines(o.out), 1);
 	assert_contains(o.out, "3 results in");
 	assert_contains(o.out, "3 copied from 2 directories, 0 already there");
@@ -579,12 +581,12 @@ static void merge_joins_shards(void **state)
 	free(csv);
 
 	/* Again, and with a directory twice: identical copies are fine and nothing is rewritten. */
-	o = cy_test_run_cyclab("merge", s0, s1, s0, "-o", out, NULL);
+	o = cy_test_run_cyclab("merge", s0, s1, s0, "-o", out, "--allow-missing", NULL);
 	assert_int_equal(o.status, 0);
 	assert_contains(o.out, "0 copied from 3 directories, 3 already there");
 	cy_test_outcome_free(&o);
 	/* Merging into one of the inputs. */
-	o = cy_test_run_cyclab("merge", s1, "-o", s0, NULL);
+	o = cy_test_run_cyclab("merge", s1, "-o", s0, "--allow-missing", NULL);
 	assert_int_equal(o.status, 0);
 	assert_int_equal(count_entries(s0, ".json"), 3);
 	cy_test_outcome_free(&o);
@@ -601,23 +603,24 @@ static void merge_refuses_conflicts_and_bad_input(void **state)
 	fake_in(s0, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	/* The same cell measured again: different bytes under the same name. */
 	fake_in(other, "cell-000-atomic.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_high});
-	cy_test_expect_refusal(
-		cy_test_run_cyclab("merge", s0, other, "-o", out, NULL), "the same cell with different results", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, other, "-o", out, "--allow-missing", NULL),
+		"duplicated cell cell-000-atomic.json", "different results");
 	assert_int_equal(access(out, F_OK), -1); /* nothing written */
 
 	fake_in(broken, "cell-000-ok.json", &(fake){.rc = "atomic", .runs = 5, .ops_per_s = ops_low});
 	snprintf(file, sizeof file, "%s/cell-001-bad.json", broken);
 	cy_test_write_text(file, "{\"schema\": \"cyclab-result/1\"");
 	cy_test_expect_refusal(
-		cy_test_run_cyclab("merge", s0, broken, "-o", out, NULL), "cell-001-bad.json: not valid JSON", NULL);
+		cy_test_run_cyclab("merge", s0, broken, "-o", out, "--allow-missing", NULL), "cell-001-bad.json: not valid JSON",
+		NULL);
 	assert_int_equal(access(out, F_OK), -1);
 
 	/* OUT already holds another result under the name: refused, and left as it was. */
-	cy_test_outcome o = cy_test_run_cyclab("merge", s0, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, "-o", out, "--allow-missing", NULL);
 	assert_int_equal(o.status, 0);
 	cy_test_outcome_free(&o);
-	cy_test_expect_refusal(
-		cy_test_run_cyclab("merge", other, "-o", out, NULL), "the same cell with different results", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", other, "-o", out, "--allow-missing", NULL),
+		"duplicated cell cell-000-atomic.json", "different results");
 	snprintf(file, sizeof file, "%s/cell-000-atomic.json", s0);
 	char kept[PATH_MAX * 2];
 	snprintf(kept, sizeof kept, "%s/cell-000-atomic.json", out);
@@ -642,9 +645,9 @@ static void merge_warns_on_different_machines(void **state)
 	fake_in(s0, "cell-000-a.json", &(fake){.rc = "atomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
 	fake_in(s0, "cell-002-c.json", &(fake){.rc = "nonatomic", .fingerprint = "fp-a", .runs = 3, .ops_per_s = ops_low});
 	fake_in(s1, "cell-001-b.json", &(fake){.rc = "biased", .fingerprint = "fp-b", .runs = 3, .ops_per_s = ops_low});
-	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, NULL);
+	cy_test_outcome o = cy_test_run_cyclab("merge", s0, s1, "-o", out, "--allow-missing", NULL);
 	assert_int_equal(o.status, 0);
-	assert_int_equal(cy_test_count_lines(o.err), 1);
+	assert_int_equal(cy_test_count_lines(o.err), 2); /* the machines, and no suite to check against */
 	assert_contains(o.err, "warning: these results come from 2 machines (by topology fingerprint");
 	assert_int_equal(count_entries(out, ".json"), 3);
 	cy_test_outcome_free(&o);

@@ -254,8 +254,8 @@ static void suffixes(void **state)
 	expect_row(show, "param.buffer_bytes", "2097152", "command-line");
 	free(show);
 
-	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1Q", NULL), "--ops", "not '1Q'");
-	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1KK", NULL), "--ops", "not '1KK'");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1Q", NULL), "--ops=1Q: not valid", "valid: an integer");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "linked-cycles", "--ops", "1KK", NULL), "--ops=1KK: not valid", "valid: an integer");
 	const char *const env_bad[] = {"CYCLAB_OPS=1Q", NULL};
 	cy_test_expect_refusal(run_with_env(env_bad, "run", "linked-cycles", SHORT, NULL), "CYCLAB_OPS=1Q", "K, M, G");
 	cy_test_expect_refusal(run_with_env(NULL, "run", "caches", "--param", "value_bytes=2M", NULL), "value_bytes=2M",

@@ -9,7 +9,14 @@
  * messages). Adding a command, such as the workload runner, is adding a
  * row. A command line that names no known command or option is answered
  * with one line on stderr naming the valid choices, and exit status 2.
+ *
+ * What a command prints on stdout is data (a comparison, a list of
+ * commands for a job array, a result with -o -): it is flushed and checked
+ * here, once for every command, so output lost to a full disk or a closed
+ * file is an error (exit 1 when the command had succeeded), not a silent
+ * truncation.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,8 +29,15 @@
 #include "bench/results/results.h"
 #include "bench/harness/run.h"
 #include "bench/suite/suite.h"
+#include "bench/suite/suite_record.h"
 #include "bench/version.h"
 #include "runtime/sysalloc.h"
+
+/* merge, with the suite room's expansion of a suite into its cells' file names. */
+static int merge_main(int argc, char **argv)
+{
+	return cy_merge_run(argc, argv, cy_suite_expected_files);
+}
 
 typedef struct cyclab_command {
 	const char *name;
@@ -49,7 +63,7 @@ static const cyclab_command commands[] = {
 	},
 	{"suite", "FILE -o DIR [--force] [--shard I/N] [--list]", "run a suite's matrix of cyclab run cells (`cyclab suite --help`)", cy_suite_main},
 	{"compare", "A B [--json] [-o FILE]", "compare two results or suite directories, with significance (`cyclab compare --help`)", cy_compare_main},
-	{"merge", "DIR... -o OUT", "join suite directories (shards) into one, summary.csv rewritten (`cyclab merge --help`)", cy_merge_main},
+	{"merge", "DIR... -o OUT [--suite FILE] [--allow-missing]", "join suite directories (shards) into one, checked complete, summary.csv rewritten (`cyclab merge --help`)", merge_main},
 	{"plot", "DIR [-o OUT]", "draw a suite's results (and micro-benchmark JSON) with gnuplot, SVG and PNG (`cyclab plot --help`)", cy_plot_main},
 	{"memory", "RESULT [--by line|site|file|traceback|type] [--top N] [--format text|csv|json]", "the top allocation sites of a result from `cyclab run --trace-alloc` (`cyclab memory --help`)", cy_memory_main},
 	{"report", "DIR [-o FILE]", "one self-contained HTML page: summary, plots, machine, configurations (`cyclab report --help`)", cy_report_main},
@@ -87,6 +101,16 @@ static void print_version(void)
 		CY_BUILD_KIND, CY_BUILD_COUNTERS);
 }
 
+/* The exit status once stdout is flushed: status, or 1 with a line on stderr if anything written to it was lost. */
+static int finish_stdout(const char *name, int status)
+{
+	errno = 0;
+	if (fflush(stdout) == 0 && !ferror(stdout))
+		return status;
+	fprintf(stderr, "%s: cannot write standard output: %s\n", name, errno ? strerror(errno) : "write error");
+	return status ? status : 1;
+}
+
 static const cyclab_command *find_command(const char *name)
 {
 	for (int i = 0; i < COMMAND_COUNT; i++) {
@@ -116,7 +140,7 @@ int main(int argc, char **argv)
 			print_version();
 		else
 			print_usage(stdout);
-		return 0;
+		return finish_stdout("cyclab", 0);
 	}
 	if (word[0] == '-') {
 		fprintf(stderr, "cyclab: unknown option '%s' (valid: --help, --version, or a command first)\n", word);
@@ -132,5 +156,5 @@ int main(int argc, char **argv)
 	char name[64];
 	snprintf(name, sizeof name, "cyclab %s", command->name);
 	argv[1] = name;
-	return command->run(argc - 1, argv + 1);
+	return finish_stdout(name, command->run(argc - 1, argv + 1));
 }

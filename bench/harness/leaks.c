@@ -14,6 +14,7 @@
  * together under "(other types)".
  */
 #include "bench/harness/leaks.h"
+#include "bench/results/atomic_file.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -351,11 +352,15 @@ void cy_leaks_write_json(cy_json *j, const cy_leak_report *r)
 /* The instance's place in the chain: first in a cycle, last in a chain from a holder. */
 static size_t instance_at(const cy_leak_report *r) { return r->cycle ? 0 : r->chain_length - 1; }
 
+/* Written whole or not at all, as every file cyclab writes (bench/results/atomic_file.h). */
 static int write_dot(const cy_leak_report *r, const char *path)
 {
-	FILE *out = fopen(path, "w");
-	if (!out)
+	char tmp[4096], why[512];
+	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, sizeof why);
+	if (!out) {
+		fprintf(stderr, "cyclab: %s\n", why);
 		return -1;
+	}
 	fprintf(out, "digraph leak {\n\tnode [shape=box, fontname=\"monospace\"];\n");
 	for (size_t i = 0; i < r->chain_length; i++)
 		fprintf(out, "\tn%zu [label=\"%s\\n0x%" PRIxPTR "\"%s];\n", i, r->chain[i].type_name, r->chain[i].address,
@@ -365,7 +370,11 @@ static int write_dot(const cy_leak_report *r, const char *path)
 	if (r->cycle && r->chain_length)
 		fprintf(out, "\tn%zu -> n0;\n", r->chain_length - 1);
 	fprintf(out, "}\n");
-	return fclose(out) == 0 ? 0 : -1;
+	if (cy_atomic_commit(out, tmp, path, 0, why, sizeof why) != 0) {
+		fprintf(stderr, "cyclab: %s\n", why);
+		return -1;
+	}
+	return 0;
 }
 
 /* The report of the last run that has one. */

@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bench/results/atomic_file.h"
 #include "bench/results/results.h"
 
 #define SEEN_MAX 8 /* distinct CPUs recorded per thread; a thread is seen twice */
@@ -424,37 +425,22 @@ void cy_placement_free(cy_placement *p)
 
 int cy_topology_export_xml(const char *path, char *err, size_t errlen)
 {
-	char tmp[4096];
-	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp) {
-		snprintf(err, errlen, "topology XML path too long: %s", path);
-		return -1;
-	}
 	hwloc_topology_t topology;
 	if (hwloc_topology_init(&topology) != 0 || hwloc_topology_load(topology) != 0) {
 		snprintf(err, errlen, "hwloc could not read this machine's topology: %s", strerror(errno));
 		return -1;
 	}
-	int status = -1;
-	if (hwloc_topology_export_xml(topology, tmp, 0) != 0) {
-		snprintf(err, errlen, "cannot write topology XML to %s: %s", tmp, strerror(errno));
-		goto out;
+	/* Exported to memory first, so the file goes through the same checked, atomic write as every other. */
+	char *xml = NULL;
+	int size = 0, status = -1;
+	if (hwloc_topology_export_xmlbuffer(topology, &xml, &size, 0) != 0 || size <= 0) {
+		snprintf(err, errlen, "hwloc could not export the topology as XML: %s", strerror(errno));
+	} else {
+		/* size counts the closing NUL, which is not part of the document. */
+		status = cy_atomic_write(path, xml, (size_t)size - 1, err, errlen);
 	}
-	int fd = open(tmp, O_RDONLY);
-	if (fd < 0 || fsync(fd) != 0) {
-		snprintf(err, errlen, "cannot sync %s: %s", tmp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) != 0) {
-		snprintf(err, errlen, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-		goto out;
-	}
-	status = 0;
-out:
-	if (status != 0)
-		unlink(tmp);
+	if (xml)
+		hwloc_free_xmlbuffer(topology, xml);
 	hwloc_topology_destroy(topology);
 	return status;
 }

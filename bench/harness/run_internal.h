@@ -56,10 +56,6 @@ int cy_run_apply(const run_option *o, cli_state *s, const char *value, char *why
 int cy_run_set_param_from(cy_run_config *c, const char *key, const char *value, cy_knob_source source, char *why,
 	size_t len);
 
-/* An integer with an optional K, M or G suffix: powers of 1000, or of 1024 if binary; -1 if malformed. */
-int cy_run_parse_int(const char *text, int binary, int64_t *out);
-/* A finite number, the whole text; -1 if not. */
-int cy_run_parse_double(const char *text, double *out);
 /* Is spec a byte size (an integer parameter named *_bytes), whose suffixes are powers of 1024? */
 int cy_run_param_is_bytes(const cy_param_spec *spec);
 

@@ -24,6 +24,7 @@
  * last, each overwriting value and source together.
  */
 #include "bench/harness/run_internal.h"
+#include "bench/harness/value_parse.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -77,39 +78,6 @@ const char *cy_knob_source_name(cy_knob_source source)
 
 /* ---- configuration ----------------------------------------------------------------- */
 
-int cy_run_parse_int(const char *text, int binary, int64_t *out)
-{
-	if (!*text)
-		return -1;
-	char *end;
-	errno = 0;
-	long long v = strtoll(text, &end, 10);
-	if (errno || end == text)
-		return -1;
-	const long long k = binary ? 1024 : 1000;
-	long long scale = 1;
-	switch (*end) {
-	case 'k': case 'K': scale = k; end++; break;
-	case 'm': case 'M': scale = k * k; end++; break;
-	case 'g': case 'G': scale = k * k * k; end++; break;
-	}
-	if (*end || (v > 0 && v > INT64_MAX / scale) || (v < 0 && v < INT64_MIN / scale))
-		return -1;
-	*out = v * scale;
-	return 0;
-}
-
-int cy_run_parse_double(const char *text, double *out)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(text, &end);
-	if (errno || end == text || *end || !isfinite(v))
-		return -1;
-	*out = v;
-	return 0;
-}
-
 static const char *choice_in(const char *choices, const char *value)
 {
 	size_t n = strlen(value);
@@ -150,23 +118,22 @@ static int set_param_at(cy_run_config *c, size_t i, const char *value, cy_knob_s
 		snprintf(why, len, "--param %s: value too long (valid: %s)", spec->name, range);
 		return -1;
 	}
+	char name[96];
+	snprintf(name, sizeof name, "--param %s", spec->name);
 	switch (spec->kind) {
 	case CY_PARAM_INT: {
 		int64_t v;
-		if (cy_run_parse_int(value, cy_run_param_is_bytes(spec), &v) != 0 || (double)v < spec->min ||
-			(double)v > spec->max) {
-			snprintf(why, len, "--param %s=%s: not valid (valid: %s)", spec->name, value, range);
+		if (cy_value_int(name, value, (int64_t)spec->min, (int64_t)spec->max,
+			    cy_run_param_is_bytes(spec) ? CY_VALUE_BINARY_SUFFIX : CY_VALUE_DECIMAL_SUFFIX, &v, why,
+			    len) != 0)
 			return -1;
-		}
 		c->param_values[i] = (double)v;
 		break;
 	}
 	case CY_PARAM_FLOAT: {
 		double v;
-		if (cy_run_parse_double(value, &v) != 0 || v < spec->min || v > spec->max) {
-			snprintf(why, len, "--param %s=%s: not valid (valid: %s)", spec->name, value, range);
+		if (cy_value_double(name, value, spec->min, 0, spec->max, "a number", &v, why, len) != 0)
 			return -1;
-		}
 		c->param_values[i] = v;
 		break;
 	}
@@ -270,14 +237,7 @@ int cy_run_validate(const cy_run_config *c, char *why, size_t len)
 static int int_option(const char *name, const char *value, int64_t min, int64_t max, int64_t *out, char *why,
 	size_t len)
 {
-	int64_t v;
-	if (cy_run_parse_int(value, 0, &v) != 0 || v < min || v > max) {
-		snprintf(why, len, "%s takes an integer in %" PRId64 "..%" PRId64 " (K, M, G: 1000^1..3), not '%s'", name,
-			min, max, value);
-		return -1;
-	}
-	*out = v;
-	return 0;
+	return cy_value_int(name, value, min, max, CY_VALUE_DECIMAL_SUFFIX, out, why, len);
 }
 
 static int opt_threads(cli_state *s, const char *value, char *why, size_t len)
@@ -326,9 +286,15 @@ static int opt_threshold(cli_state *s, const char *value, char *why, size_t len)
 				value);
 			return -1;
 		}
-		memcpy(part, p, n);
-		part[n] = '\0';
-		if (cy_run_parse_int(part, 0, &t[g]) != 0 || t[g] < 0) {
+		/* Blanks around a part belong to the list ("700, 10, 10"), not to the number. */
+		size_t from = strspn(p, " \t"), to = n;
+		while (to > from && (p[to - 1] == ' ' || p[to - 1] == '\t'))
+			to--;
+		memcpy(part, p + from, to - from);
+		part[to - from] = '\0';
+		char ignored[160];
+		if (cy_value_int("--threshold", part, 0, INT64_MAX, CY_VALUE_DECIMAL_SUFFIX, &t[g], ignored,
+			    sizeof ignored) != 0) {
 			snprintf(why, len,
 				"malformed --threshold '%s' (valid: three non-negative integers A,B,C such as 700,10,10)",
 				value);
@@ -359,10 +325,8 @@ static int opt_alloc(cli_state *s, const char *value, char *why, size_t len)
 static int opt_duration(cli_state *s, const char *value, char *why, size_t len)
 {
 	double v;
-	if (cy_run_parse_double(value, &v) != 0 || v <= 0 || v > 86400) {
-		snprintf(why, len, "--duration takes seconds in (0, 86400], not '%s'", value);
+	if (cy_value_double("--duration", value, 0, 1, 86400, "seconds", &v, why, len) != 0)
 		return -1;
-	}
 	s->config->duration_s = v;
 	s->config->ops = 0;
 	s->duration_given = 1;
@@ -380,15 +344,7 @@ static int opt_ops(cli_state *s, const char *value, char *why, size_t len)
 
 static int opt_seed(cli_state *s, const char *value, char *why, size_t len)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(value, &end, 0);
-	if (errno || end == value || *end || value[0] == '-') {
-		snprintf(why, len, "--seed takes a non-negative integer below 2^64, not '%s'", value);
-		return -1;
-	}
-	s->config->seed = v;
-	return 0;
+	return cy_value_uint64("--seed", value, &s->config->seed, why, len);
 }
 
 static int opt_warmup(cli_state *s, const char *value, char *why, size_t len)

@@ -296,17 +296,17 @@ cy_gc_trace *cy_gc_trace_open(int text, const char *json_path, char *why, size_t
 		memset(t->text_buffer, 0, TEXT_BUFFER);
 	if (json_path) {
 		t->json_path = copy_string(json_path);
-		t->json_tmp = malloc(strlen(json_path) + 5);
+		size_t tmp_size = strlen(json_path) + 5;
+		t->json_tmp = malloc(tmp_size);
 		if (!t->json_path || !t->json_tmp) {
 			snprintf(why, len, "out of memory for the collection trace");
 			cy_gc_trace_close(t, 0, NULL, 0);
 			return NULL;
 		}
-		sprintf(t->json_tmp, "%s.tmp", json_path);
-		t->json = fopen(t->json_tmp, "w");
+		char reason[512];
+		t->json = cy_atomic_open(json_path, t->json_tmp, tmp_size, reason, sizeof reason);
 		if (!t->json) {
-			snprintf(why, len, "cannot write %s: %s (valid: --trace-gc-json FILE in a writable directory)",
-				t->json_tmp, strerror(errno));
+			snprintf(why, len, "%s (valid: --trace-gc-json FILE in a writable directory)", reason);
 			cy_gc_trace_close(t, 0, NULL, 0);
 			return NULL;
 		}

@@ -9,6 +9,7 @@
  */
 #include "bench/report/plot_gnuplot.h"
 #include "bench/results/atomic_file.h"
+#include "bench/results/input_file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -127,7 +128,8 @@ static void remove_previous(const cy_gp *gp)
 	char path[PATH_BUF], line[2048];
 	if (path_in(gp, path, sizeof path, "plots", ".tsv") != 0)
 		return;
-	FILE *f = fopen(path, "r");
+	char ignored[256];
+	FILE *f = cy_input_open(path, "r", ignored, sizeof ignored);
 	if (!f)
 		return;
 	while (fgets(line, sizeof line, f)) {
@@ -188,7 +190,7 @@ int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len)
 		snprintf(why, len, "output directory name too long");
 		return -1;
 	}
-	int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snprintf(why, len, "cannot write in %s: %s (valid: -o DIR, a writable directory)", out_dir, strerror(errno));
 		return -1;
@@ -298,20 +300,20 @@ static void unlink_figure_temps(const cy_gp *gp, const char *name)
 
 int cy_gp_begin(cy_gp *gp, const char *name, const char *title, const char *subtitle, char *why, size_t len)
 {
-	char script_path[PATH_BUF], data_path[PATH_BUF];
+	char script_path[PATH_BUF], data_path[PATH_BUF], tmp[PATH_BUF + 8];
 	cy_gp_entry *e = add_entry(gp, 1, name);
-	if (!e || path_in(gp, script_path, sizeof script_path, name, ".gp.tmp") != 0 ||
-		path_in(gp, data_path, sizeof data_path, name, ".dat.tmp") != 0) {
+	if (!e || path_in(gp, script_path, sizeof script_path, name, ".gp") != 0 ||
+		path_in(gp, data_path, sizeof data_path, name, ".dat") != 0) {
 		snprintf(why, len, "out of memory or path too long for figure %s", name);
 		return -1;
 	}
 	flatten(e->title, sizeof e->title, title);
 	flatten(e->subtitle, sizeof e->subtitle, subtitle ? subtitle : "");
 	snprintf(gp->data_name, sizeof gp->data_name, "%s.dat", name);
-	gp->script = fopen(script_path, "w");
-	gp->data = fopen(data_path, "w");
+	/* Both through atomic_file.h: NAME.gp.tmp and NAME.dat.tmp, committed in cy_gp_end. */
+	gp->script = cy_atomic_open(script_path, tmp, sizeof tmp, why, len);
+	gp->data = gp->script ? cy_atomic_open(data_path, tmp, sizeof tmp, why, len) : NULL;
 	if (!gp->script || !gp->data) {
-		snprintf(why, len, "cannot write %s: %s", gp->script ? data_path : script_path, strerror(errno));
 		if (gp->script)
 			fclose(gp->script);
 		if (gp->data)
@@ -342,6 +344,30 @@ int cy_gp_begin(cy_gp *gp, const char *name, const char *title, const char *subt
 	return 0;
 }
 
+/*
+ * Does the figure at path end as a whole one does: an SVG with its closing
+ * </svg> (then only blanks), a PNG with its IEND chunk?
+ */
+static int figure_is_whole(const char *path, int png)
+{
+	char ignored[256];
+	size_t size;
+	char *bytes = cy_input_read(path, CY_INPUT_MAX_BYTES, &size, ignored, sizeof ignored);
+	if (!bytes)
+		return 0;
+	int whole;
+	if (png) {
+		static const unsigned char iend[12] = {0, 0, 0, 0, 'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+		whole = size >= sizeof iend && memcmp(bytes + size - sizeof iend, iend, sizeof iend) == 0;
+	} else {
+		while (size > 0 && strchr(" \t\r\n", bytes[size - 1]) && bytes[size - 1])
+			size--;
+		whole = size >= 6 && memcmp(bytes + size - 6, "</svg>", 6) == 0;
+	}
+	free(bytes);
+	return whole;
+}
+
 int cy_gp_end(cy_gp *gp, char *why, size_t len)
 {
 	cy_gp_entry *e = &gp->entries[gp->count - 1];
@@ -350,27 +376,24 @@ int cy_gp_end(cy_gp *gp, char *why, size_t len)
 	fprintf(s, "\nset terminal %s size " FIGURE_SIZE " noenhanced font 'sans,10' background '#ffffff'\n",
 		gp->png_terminal);
 	fprintf(s, "set output '%s.png.tmp'\nreplot\nunset output\n", name);
-	int failed = ferror(s) || ferror(gp->data);
-	failed |= fclose(s) != 0;
-	failed |= fclose(gp->data) != 0;
-	gp->script = gp->data = NULL;
 	char from[PATH_BUF], to[PATH_BUF];
-	if (failed) {
-		snprintf(why, len, "cannot write the script or data of figure %s in %s", name, gp->out_dir);
-		unlink_figure_temps(gp, name);
-		return -1;
-	}
+	FILE *files[2] = {s, gp->data};
 	static const char *const written[] = {".gp", ".dat"};
+	gp->script = gp->data = NULL;
+	int failed = 0;
 	for (size_t i = 0; i < 2; i++) {
 		char tmp_suffix[16];
 		snprintf(tmp_suffix, sizeof tmp_suffix, "%s.tmp", written[i]);
 		path_in(gp, from, sizeof from, name, tmp_suffix);
 		path_in(gp, to, sizeof to, name, written[i]);
-		if (rename(from, to) != 0) {
-			snprintf(why, len, "cannot rename %s to %s: %s", from, to, strerror(errno));
-			unlink_figure_temps(gp, name);
-			return -1;
-		}
+		if (failed)
+			fclose(files[i]);
+		else
+			failed = cy_atomic_commit(files[i], from, to, 0, why, len) != 0;
+	}
+	if (failed) {
+		unlink_figure_temps(gp, name);
+		return -1;
 	}
 	char script[CY_GP_NAME_MAX + 8], err[4096];
 	snprintf(script, sizeof script, "%s.gp", name);
@@ -401,8 +424,14 @@ int cy_gp_end(cy_gp *gp, char *why, size_t len)
 			unlink_figure_temps(gp, name);
 			return -1;
 		}
-		if (rename(from, to) != 0) {
-			snprintf(why, len, "cannot rename %s to %s: %s", from, to, strerror(errno));
+		/* gnuplot may end 0 having lost the end of a file (a full disk): only a whole figure is kept. */
+		if (!figure_is_whole(from, i == 1)) {
+			snprintf(why, len, "gnuplot wrote a truncated %s for %s/%s (is the disk full?)", drawn[i] + 1,
+				gp->out_dir, script);
+			unlink_figure_temps(gp, name);
+			return -1;
+		}
+		if (cy_atomic_adopt(from, to, why, len) != 0) {
 			unlink_figure_temps(gp, name);
 			return -1;
 		}

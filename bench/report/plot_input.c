@@ -9,6 +9,7 @@
  * expects an object.
  */
 #include "bench/report/plot_input.h"
+#include "bench/results/input_file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -306,8 +307,13 @@ static const char *result_problem(json_t *root)
 
 static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 {
+	size_t size;
+	char *text = cy_input_read(path, CY_INPUT_MAX_BYTES, &size, why, len);
+	if (!text)
+		return -1;
 	json_error_t error;
-	json_t *root = json_load_file(path, 0, &error);
+	json_t *root = json_loadb(text, size, 0, &error);
+	free(text);
 	if (!root) {
 		snprintf(why, len, "%s:%d:%d: not valid JSON: %s (valid: cyclab-result/1 results, Google Benchmark JSON)",
 			path, error.line, error.column, error.text);

@@ -26,6 +26,7 @@
 
 #include "bench/report/plot.h"
 #include "bench/results/atomic_file.h"
+#include "bench/results/input_file.h"
 #include "bench/version.h"
 
 #define DIR_BUF 4096
@@ -219,20 +220,11 @@ static void write_summary(FILE *out, const cy_plot_input *in)
 /* Copy an SVG file into the page: from <svg on, ids prefixed, its <title> replaced. */
 static int inline_svg(FILE *out, const char *path, const char *prefix, const char *title)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
+	char ignored[512];
+	size_t size;
+	char *text = cy_input_read(path, CY_INPUT_MAX_BYTES, &size, ignored, sizeof ignored);
+	if (!text)
 		return -1;
-	fseek(f, 0, SEEK_END);
-	long size = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *text = size > 0 ? malloc((size_t)size + 1) : NULL;
-	if (!text || fread(text, 1, (size_t)size, f) != (size_t)size) {
-		free(text);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	text[size] = '\0';
 	const char *p = strstr(text, "<svg");
 	if (!p) {
 		free(text);
@@ -291,11 +283,9 @@ static int write_plots(FILE *out, const char *plots_dir, char *why, size_t len)
 {
 	char path[PATH_BUF], line[2048];
 	snprintf(path, sizeof path, "%s/plots.tsv", plots_dir);
-	FILE *list = fopen(path, "r");
-	if (!list) {
-		say(why, len, "cannot read %s: %s", path, strerror(errno));
+	FILE *list = cy_input_open(path, "r", why, len);
+	if (!list)
 		return -1;
-	}
 	fputs("<h2 id=\"plots\">Plots</h2>\n", out);
 	fputs("<p>Drawn by <code>cyclab plot</code>; each figure's SVG, PNG, gnuplot script and data are in <code>", out);
 	html(out, plots_dir);
@@ -544,7 +534,8 @@ static int plots_stale(const cy_plot_input *in, const char *plots_dir)
 	snprintf(path, sizeof path, "%s/plots.tsv", plots_dir);
 	if (stat(path, &st) != 0 || cy_plot_later(&in->newest_mtime, &st.st_mtim))
 		return 1;
-	FILE *list = fopen(path, "r");
+	char ignored[512];
+	FILE *list = cy_input_open(path, "r", ignored, sizeof ignored);
 	if (!list)
 		return 1;
 	int stale = 0;

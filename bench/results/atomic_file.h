@@ -32,6 +32,16 @@ FILE *cy_atomic_open(const char *path, char *tmp, size_t tmp_len, char *why, siz
  */
 int cy_atomic_commit(FILE *out, const char *tmp, const char *path, int failed, char *why, size_t len);
 
+/*
+ * Finish a file another program wrote to tmp (gnuplot's figures): synced to
+ * the disk, then renamed over path. The caller has checked that it is
+ * whole. 0, or -1 with why and tmp removed.
+ */
+int cy_atomic_adopt(const char *tmp, const char *path, char *why, size_t len);
+
+/* Write size bytes as the whole of path, through cy_atomic_open and cy_atomic_commit; 0, or -1 with why. */
+int cy_atomic_write(const char *path, const void *bytes, size_t size, char *why, size_t len);
+
 /* mkdir -p: create path and any missing parents; 0, or -1 with errno set. */
 int cy_make_directories(const char *path);
 

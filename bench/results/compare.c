@@ -329,24 +329,13 @@ static json_t *side_json(const side *s)
 /* Write document to path through path.tmp and a rename; -1 with why. */
 static int write_json_file(const char *path, const json_t *document, char *why, size_t len)
 {
-	size_t size = strlen(path) + 5;
-	char *tmp = malloc(size);
-	if (!tmp) {
-		snprintf(why, len, "out of memory");
+	char tmp[4096];
+	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, len);
+	if (!out)
 		return -1;
-	}
-	snprintf(tmp, size, "%s.tmp", path);
-	FILE *out = fopen(tmp, "w");
-	if (!out) {
-		snprintf(why, len, "cannot write %s: %s (valid: -o FILE in a writable directory)", tmp, strerror(errno));
-		free(tmp);
-		return -1;
-	}
 	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0;
 	failed |= fputc('\n', out) == EOF;
-	int err = cy_atomic_commit(out, tmp, path, failed, why, len);
-	free(tmp);
-	return err;
+	return cy_atomic_commit(out, tmp, path, failed, why, len);
 }
 
 /* ---- the command -------------------------------------------------------------------------- */

@@ -8,11 +8,24 @@
  * uses (bench/results/summary_table.h). A cell file present in two places
  * is refused unless both copies are identical; results measured on different machines
  * (by topology fingerprint, bench/results/result_read.h) are merged with a warning.
+ * The union must be the cells of one suite (--suite FILE, or the suite.txt
+ * the shards recorded): missing cells refuse the merge unless
+ * --allow-missing, foreign or duplicated ones always.
  */
 #ifndef CY_BENCH_MERGE_H
 #define CY_BENCH_MERGE_H
 
-/* The command (argv[0] reads "cyclab merge"). */
-int cy_merge_main(int argc, char **argv);
+#include <stddef.h>
+
+/*
+ * The result file name of every cell of the suite at suite_path (*names, a
+ * malloc'd array of *count malloc'd strings); 0, or -1 with why. The suite
+ * room knows suites; the caller hands its expansion in, so that results
+ * need not include the room above it.
+ */
+typedef int (*cy_merge_expected_cells)(const char *suite_path, char ***names, size_t *count, char *why, size_t len);
+
+/* The command (argv[0] reads "cyclab merge"), checking completeness with expected_cells. */
+int cy_merge_run(int argc, char **argv, cy_merge_expected_cells expected_cells);
 
 #endif

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "bench/results/input_file.h"
 #include "bench/results/results.h"
 
 /* ---- a growing string -------------------------------------------------------------- */
@@ -310,29 +311,7 @@ int cy_result_parse(const char *path, const char *text, size_t size, cy_result *
 
 char *cy_result_read_file(const char *path, size_t *size, char *why, size_t len)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		snprintf(why, len, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
-	struct stat st;
-	char *text = NULL;
-	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-		snprintf(why, len, "%s: not a regular file", path);
-	} else if (!(text = malloc((size_t)st.st_size + 1))) {
-		snprintf(why, len, "%s: out of memory", path);
-	} else {
-		*size = fread(text, 1, (size_t)st.st_size, f);
-		if (ferror(f)) {
-			snprintf(why, len, "%s: cannot read: %s", path, strerror(errno));
-			free(text);
-			text = NULL;
-		} else {
-			text[*size] = '\0';
-		}
-	}
-	fclose(f);
-	return text;
+	return cy_input_read(path, CY_INPUT_MAX_BYTES, size, why, len);
 }
 
 int cy_result_load(const char *path, cy_result *result, char *why, size_t len)

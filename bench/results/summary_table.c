@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "bench/results/atomic_file.h"
+#include "bench/results/input_file.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
 #include "bench/results/stats.h"
@@ -81,8 +82,14 @@ static int summarize_file(FILE *out, const char *dir, const char *name)
 {
 	char path[4400];
 	snprintf(path, sizeof path, "%s/%s", dir, name);
+	char why[512];
+	size_t size;
+	char *bytes = cy_input_read(path, CY_INPUT_MAX_BYTES, &size, why, sizeof why);
+	if (!bytes)
+		return -1;
 	json_error_t error;
-	json_t *doc = json_load_file(path, 0, &error);
+	json_t *doc = json_loadb(bytes, size, 0, &error);
+	free(bytes);
 	if (!doc)
 		return -1;
 	if (!json_is_object(doc) || !json_is_string(json_object_get(doc, "schema")) ||
@@ -175,11 +182,9 @@ int cy_results_write_summary(const char *dir, char *why, size_t len)
 	}
 	char path[4400], tmp[4400];
 	snprintf(path, sizeof path, "%s/summary.csv", dir);
-	snprintf(tmp, sizeof tmp, "%s/summary.csv.tmp", dir);
 	int err = 0;
-	FILE *out = fopen(tmp, "w");
+	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, len);
 	if (!out) {
-		snprintf(why, len, "cannot write %s: %s", tmp, strerror(errno));
 		err = -1;
 	} else {
 		fputs("file,workload,threads,rc,gc,threshold,alloc,duration_s,ops,warmup,repeat,params,status,"

@@ -49,6 +49,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/harness/value_parse.h"
+#include "bench/results/input_file.h"
+
 enum {
 	MAX_AXES = 32,
 	MAX_VALUES = 256,
@@ -500,34 +503,20 @@ int cy_suite_parse(const char *path, const char *text, cy_suite *suite, char *wh
 int cy_suite_load(const char *path, cy_suite *suite, char *why, size_t len)
 {
 	memset(suite, 0, sizeof *suite);
-	FILE *f = fopen(path, "r");
-	if (!f) {
-		snprintf(why, len, "cannot read suite %s: %s", path, strerror(errno));
+	char reason[512];
+	size_t size;
+	char *text = cy_input_read(path, (size_t)1 << 24, &size, reason, sizeof reason);
+	if (!text) {
+		snprintf(why, len, "cannot read suite %s", reason);
 		return -1;
 	}
-	size_t cap = 4096, used = 0;
-	char *text = malloc(cap);
-	while (text) {
-		used += fread(text + used, 1, cap - used - 1, f);
-		if (used < cap - 1)
-			break;
-		char *bigger = cap < (1u << 24) ? realloc(text, cap * 2) : NULL;
-		if (!bigger) {
-			free(text);
-			text = NULL;
-			break;
-		}
-		text = bigger;
-		cap *= 2;
-	}
-	int failed = ferror(f);
-	fclose(f);
-	if (!text || failed) {
+	/* The parser reads a C string: a NUL inside the file would end it early and hide the rest. */
+	size_t nul = strlen(text);
+	if (nul != size) {
+		snprintf(why, len, "%s: a NUL byte at offset %zu (valid: a text file)", path, nul);
 		free(text);
-		snprintf(why, len, "cannot read suite %s: %s", path, text ? "read error" : "out of memory or over 16 MiB");
 		return -1;
 	}
-	text[used] = '\0';
 	int err = cy_suite_parse(path, text, suite, why, len);
 	free(text);
 	return err;
@@ -544,15 +533,16 @@ void cy_suite_free(cy_suite *suite)
 
 int cy_suite_parse_shard(const char *text, unsigned *index, unsigned *count, char *why, size_t len)
 {
-	char *end;
-	errno = 0;
-	unsigned long i = strtoul(text, &end, 10);
-	int ok = !errno && end != text && *end == '/' && text[0] != '-';
-	unsigned long n = 0;
+	/* Both parts through the one number parser: I/N is two plain integers around a slash. */
+	char first[32], ignored[160];
+	size_t cut = strcspn(text, "/");
+	int64_t i = -1, n = 0;
+	int ok = text[cut] == '/' && cut < sizeof first;
 	if (ok) {
-		const char *second = end + 1;
-		n = strtoul(second, &end, 10);
-		ok = !errno && end != second && !*end && second[0] != '-' && n >= 1 && n <= 1000000 && i < n;
+		memcpy(first, text, cut);
+		first[cut] = '\0';
+		ok = cy_value_int("--shard", text + cut + 1, 1, 1000000, CY_VALUE_NO_SUFFIX, &n, ignored, sizeof ignored) == 0 &&
+		     cy_value_int("--shard", first, 0, n - 1, CY_VALUE_NO_SUFFIX, &i, ignored, sizeof ignored) == 0;
 	}
 	if (!ok) {
 		snprintf(why, len, "malformed --shard '%s' (valid: I/N with 0 <= I < N, such as 0/4 ... 3/4)", text);

@@ -50,6 +50,7 @@
 #include "bench/harness/machine.h"
 #include "bench/results/results.h"
 #include "bench/harness/run_internal.h"
+#include "bench/harness/value_parse.h"
 
 extern char **environ;
 
@@ -93,15 +94,7 @@ void cy_suite_shuffle_schedule(const unsigned *counts, size_t count, uint64_t se
 
 int cy_suite_parse_seed(const char *text, uint64_t *seed, char *why, size_t len)
 {
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(text, &end, 10);
-	if (errno || end == text || *end || text[0] < '0' || text[0] > '9') {
-		snprintf(why, len, "malformed --seed '%s' (valid: an integer in 0..%" PRIu64 ")", text, UINT64_MAX);
-		return -1;
-	}
-	*seed = (uint64_t)v;
-	return 0;
+	return cy_value_uint64("--seed", text, seed, why, len);
 }
 
 /* ---- running ------------------------------------------------------------------------ */

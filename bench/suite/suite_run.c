@@ -28,6 +28,7 @@
  * done) goes to stderr only when it is a terminal.
  */
 #include "bench/suite/suite.h"
+#include "bench/suite/suite_record.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -282,6 +283,12 @@ int cy_suite_main(int argc, char **argv)
 	if (suite.skipped)
 		fprintf(stderr, "%s: %s: %zu combination%s left out: %s\n", prog, file, suite.skipped,
 			suite.skipped == 1 ? "" : "s", suite.skip_reason);
+	/* DIR says which suite its cells belong to, for `cyclab merge` to check completeness against. */
+	if (cy_suite_record(dir, file, why, sizeof why) != 0) {
+		fprintf(stderr, "%s: %s\n", prog, why);
+		cy_suite_free(&suite);
+		return 2;
+	}
 	if (list) {
 		char program[4096];
 		program_path(program, sizeof program);
