@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "bench/results/summary_table.h"
+#include "bench/cli/suite_command.h"
 #include "bench/suite/suite.h"
 #include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
@@ -106,9 +107,15 @@ static void good_file_parses(void **state)
 		variant++;
 	assert_ptr_equal(cache->config.param_choices[variant], cache->config.param_text[variant]);
 	assert_string_equal(cache->config.param_choices[variant], "lru");
+	/* The file name carries the id (made of the knobs) and the values that vary. */
 	char name[160];
 	cy_suite_cell_file(last, name, sizeof name);
-	assert_string_equal(name, "cell-015-caches-3-100_5_5.json");
+	assert_int_equal(strncmp(name, "cell-", 5), 0);
+	assert_string_equal(name + 17, "-caches-3-100_5_5.json");
+	uint64_t id;
+	assert_int_equal(cy_suite_cell_file_id(name, &id), 0);
+	assert_int_equal(id, cy_suite_cell_short_id(last));
+	assert_int_equal(cy_suite_cell_file_id("cell-015-caches.json", &id), -1);
 	cy_suite_free(&suite);
 }
 
@@ -249,7 +256,7 @@ static void list_lines_parse_back(void **state)
 	size_t text_len = 0;
 	FILE *out = open_memstream(&text, &text_len);
 	assert_non_null(out);
-	cy_suite_print_list(out, &suite, "cyclab", "results dir", 1, 3); /* cells 1, 4, 7, 10 */
+	assert_int_equal(cy_suite_print_list(out, &suite, NULL, "cyclab", "results dir", 1, 3), 0); /* cells 1, 4, 7, 10 */
 	assert_int_equal(fclose(out), 0);
 	size_t lines = 0, expected[] = {1, 4, 7, 10};
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
@@ -635,7 +642,7 @@ static void interleave_keeps_cells_whole(void **state)
 	assert_memory_equal(order, again, sizeof order);
 	cy_test_remove_tree(again_dir);
 
-	/* Resumption: a missing cell alone runs again, in a schedule of its own 3 repetitions. */
+	/* Resumption: a missing cell alone runs again, at its places in the same order. */
 	file_id first[2] = {identify(dir, &suite.cells[0]), identify(dir, &suite.cells[1])};
 	char name[160], path[PATH_MAX + 200];
 	cy_suite_cell_file(&suite.cells[1], name, sizeof name);
@@ -646,9 +653,9 @@ static void interleave_keeps_cells_whole(void **state)
 	int64_t rerun[3];
 	uint64_t seed, length;
 	assert_int_equal(read_order(dir, &suite.cells[1], rerun, &seed, &length), 0);
-	assert_int_equal(length, 3);
+	assert_int_equal(length, 6);
 	for (size_t r = 0; r < 3; r++)
-		assert_int_equal(rerun[r], r);
+		assert_int_equal(rerun[r], order[1][r]);
 	assert_int_equal(count_lines(summary), 1 + 2);
 	/* Nothing left to run: nothing reruns, interleaved or not. */
 	first[1] = identify(dir, &suite.cells[1]);
@@ -671,8 +678,9 @@ static void interleave_refuses_bad_seeds(void **state)
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "-3", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "99999999999999999999", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", NULL), 2);
-	assert_int_equal(run_suite(file, dir, "--seed", "7", NULL), 2);
-	assert_int_equal(run_suite(file, dir, "--interleave", "--list", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--sequential", "--seed", "7", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--sequential", "--interleave", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--list", "--seed", "7", NULL), 2);
 	struct stat st;
 	assert_int_equal(stat(dir, &st), -1); /* refused before anything ran */
 	unlink(file);
