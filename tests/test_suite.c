@@ -86,7 +86,7 @@ static void good_file_parses(void **state)
 	assert_int_equal(first->config.ops, 500);
 	assert_int_equal(first->config.repeat, 2);
 	assert_int_equal(first->config.rc, CY_RC_ATOMIC);
-	assert_string_equal(first->slug, "linked-cycles-2-atomic-length-2");
+	assert_string_equal(first->slug, "linked-cycles-atomic-2-length-2");
 	/* The last list varies fastest. */
 	const cy_suite_cell *second = &suite.cells[1];
 	assert_int_equal(second->config.rc, CY_RC_ATOMIC);
@@ -111,7 +111,7 @@ static void good_file_parses(void **state)
 	char name[160];
 	cy_suite_cell_file(last, name, sizeof name);
 	assert_int_equal(strncmp(name, "cell-", 5), 0);
-	assert_string_equal(name + 17, "-caches-3-100_5_5.json");
+	assert_string_equal(name + 17, "-caches-100_5_5-3.json");
 	uint64_t id;
 	assert_int_equal(cy_suite_cell_file_id(name, &id), 0);
 	assert_int_equal(id, cy_suite_cell_short_id(last));
@@ -147,6 +147,126 @@ static void bad_files_name_the_line(void **state)
 	expect_refused("# nothing\nset ops = 1\n", "t.suite: no workload", "valid:");
 	expect_refused("workload linked-cycles\nset rc = nonatomic\nset threads = 2, 4\n",
 		"every combination is refused", "--rc nonatomic allows one thread");
+	/* A quote in a name, balanced on the line or not, is refused (it once ran the value parser off the end). */
+	expect_refused("workload linked-cycles\nparam le\"ngth = \"2\n", "t.suite:2: param needs one name, unquoted", NULL);
+	expect_refused("workload linked-cycles\nset \"rc\" = atomic\n", "t.suite:2: set needs one name, unquoted", NULL);
+	/* Values listed twice, ranges included, with the line. */
+	expect_refused("workload caches\nset threads = 1, 2, 1..3\n", "t.suite:2: 1 is listed twice for threads", "valid:");
+	expect_refused("workload caches\n\nset rc = atomic, atomic\n", "t.suite:3: atomic is listed twice", NULL);
+	/* A threshold without quotes: what was expected. */
+	expect_refused("workload caches\nset threshold = 700,10,10\n", "t.suite:2: each threshold is three numbers in double quotes",
+		"set threshold = \"700,10,10\"");
+	/* Malformed ranges. */
+	expect_refused("workload caches\nset threads = 1..x\n", "t.suite:2: malformed range '1..x'", "A..B *FACTOR");
+	expect_refused("workload caches\nset threads = 4..2\n", "t.suite:2: malformed range '4..2'", NULL);
+	expect_refused("workload caches\nset threads = 1..8 *1\n", "t.suite:2: range '1..8 *1'", "factor of 2");
+	expect_refused("workload caches\nset threads = 1..8 log 1\n", "t.suite:2: range '1..8 log 1'", NULL);
+	expect_refused("workload caches\nset threads = 1..8 x2\n", "t.suite:2: malformed range", NULL);
+	/* Two blocks naming the same cell. */
+	expect_refused("workload caches\nworkload caches\n", "listed twice, with the same knobs", NULL);
+}
+
+/* The values of the first axis of a one-block suite, as the cells' threads or first thresholds. */
+static void ranges_and_nproc(void **state)
+{
+	(void)state;
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 1, 2, 4..16 *2\n", &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 5);
+	const unsigned threads[] = {1, 2, 4, 8, 16};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(suite.cells[i].config.threads, threads[i]);
+	cy_suite_free(&suite);
+
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 3..9 +3\n", &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 3);
+	assert_int_equal(suite.cells[2].config.threads, 9);
+	cy_suite_free(&suite);
+
+	/* $NPROC: the CPUs of this process's affinity mask. */
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 1..$NPROC\n", &suite, why, sizeof why), 0);
+	unsigned nproc = cy_suite_nproc();
+	assert_true(nproc >= 1);
+	assert_int_equal(suite.count, nproc);
+	assert_int_equal(suite.cells[suite.count - 1].config.threads, nproc);
+	cy_suite_free(&suite);
+
+	/* A log range in a quoted threshold: 100 * 500^(k/3), rounded, both ends exact. */
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threshold = \"100..50000 log 4,10,10\", \"700,10,10\"\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 5);
+	const int64_t first[] = {100, 794, 6300, 50000, 700};
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(suite.cells[i].config.threshold[0], first[i]);
+		assert_int_equal(suite.cells[i].config.threshold[1], 10);
+		assert_int_equal(suite.cells[i].config.threshold[2], 10);
+	}
+	cy_suite_free(&suite);
+}
+
+/* Cells are known by their knobs: blocks and lines in another order give the same ids and file names. */
+static void identity_follows_the_knobs(void **state)
+{
+	(void)state;
+	cy_suite a, b;
+	char why[1024];
+	assert_int_equal(parse("set ops = 100\nworkload caches\nset rc = atomic, biased\nset gc = stw, incremental\n"
+			       "workload linked-cycles\nparam length = 2, 4\n",
+				 &a, why, sizeof why),
+		0);
+	assert_int_equal(parse("workload linked-cycles\nparam length = 4, 2\nset ops = 100\n"
+			       "workload caches\nset gc = incremental, stw\nset rc = biased, atomic\nset ops = 100\n",
+				 &b, why, sizeof why),
+		0);
+	assert_int_equal(a.count, 6);
+	assert_int_equal(b.count, 6);
+	for (size_t i = 0; i < a.count; i++) {
+		size_t found = 0;
+		for (size_t k = 0; k < b.count; k++) {
+			if (a.cells[i].id != b.cells[k].id)
+				continue;
+			found++;
+			char x[160], y[160];
+			cy_suite_cell_file(&a.cells[i], x, sizeof x);
+			cy_suite_cell_file(&b.cells[k], y, sizeof y);
+			assert_string_equal(x, y);
+		}
+		assert_int_equal(found, 1);
+		for (size_t k = 0; k < i; k++)
+			assert_true(a.cells[k].id != a.cells[i].id);
+	}
+	/* Every knob is explicit: the words name each knob of the table once. */
+	const cy_suite_cell *cell = &a.cells[0];
+	const char *knobs[] = {"--threads", "--rc", "--gc", "--threshold", "--pause-budget-us", "--alloc", "--ops",
+		"--seed", "--warmup", "--repeat", "--sample-ms", "--pin"};
+	for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
+		int seen = 0;
+		for (int w = 1; w < cell->explicit_count; w++)
+			seen += strcmp(cell->explicit_words[w], knobs[k]) == 0;
+		assert_int_equal(seen, 1);
+	}
+	cy_suite_free(&a);
+	cy_suite_free(&b);
+}
+
+/* A NUL byte in a suite file is refused with its line, not read as the end of the file. */
+static void nul_byte_refused(void **state)
+{
+	(void)state;
+	char file[PATH_MAX];
+	cy_test_scratch_path(file, sizeof file, "nul.suite");
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	static const char text[] = "workload linked-cycles\nset rc = atomic\0\nset threads = nine\n";
+	assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+	assert_int_equal(fclose(f), 0);
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), -1);
+	assert_non_null(strstr(why, "nul.suite:2: a NUL byte"));
+	unlink(file);
 }
 
 static void matrix_counts(void **state)
@@ -742,6 +862,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_file_parses),
 		cmocka_unit_test(bad_files_name_the_line),
+		cmocka_unit_test(ranges_and_nproc),
+		cmocka_unit_test(identity_follows_the_knobs),
+		cmocka_unit_test(nul_byte_refused),
 		cmocka_unit_test(matrix_counts),
 		cmocka_unit_test(shards_partition_the_matrix),
 		cmocka_unit_test(list_lines_parse_back),

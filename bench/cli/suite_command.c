@@ -364,8 +364,6 @@ int cy_suite_main(int argc, char **argv)
 		cy_suite_free(&suite);
 		return 2;
 	}
-	suite.skipped = 0; /* counted again under the environment */
-	suite.skip_reason[0] = '\0';
 	int resolved = cy_suite_resolve(&suite, environ, why, sizeof why);
 	if (resolved != 0) {
 		if (resolved == -1)
@@ -418,7 +416,8 @@ int cy_suite_main(int argc, char **argv)
 			describe_environment(env, sizeof env);
 			fprintf(stderr, "%s: %zu command%s listed, %zu cell%s already complete in %s left out%s%s%s\n", prog,
 				count - present, count - present == 1 ? "" : "s", present, present == 1 ? "" : "s", o.dir,
-				env[0] ? "; the environment's " : "", env, env[0] ? " applied, every knob explicit" : "");
+				env[0] ? "; the environment's " : "", env,
+				env[0] ? " applied where the suite does not set the knob, every knob explicit" : "");
 		}
 		goto out;
 	}

@@ -430,17 +430,16 @@ static int parse_assignment(parser *p, char *rest, int is_param)
 	a->is_param = is_param;
 	a->line = p->line;
 	b->axis_count++;
+	if (!is_param && strcmp(name, "threshold") == 0 && !strchr(eq + 1, '"') && strchr(eq + 1, ','))
+		return fail(p, "each threshold is three numbers in double quotes, or its commas would split it into "
+			       "values (valid: set threshold = \"700,10,10\", \"100,10,10\")",
+			"", "");
 	if (split_list(p, eq + 1, a, name) != 0)
 		return -1;
 	const cy_workload_def *w = b->workload ? b->workload : any_workload();
 	for (size_t i = 0; i < a->count; i++) {
-		if (check_value(p, a, w, a->values[i]) == 0)
-			continue;
-		if (!is_param && strcmp(name, "threshold") == 0 && !strchr(eq + 1, '"') && strchr(eq + 1, ','))
-			return fail(p, "each threshold is three numbers in double quotes, or the commas split it into "
-				       "values (valid: set threshold = \"700,10,10\", \"100,10,10\")",
-				"", "");
-		return -1;
+		if (check_value(p, a, w, a->values[i]) != 0)
+			return -1;
 	}
 	return 0;
 }
@@ -545,7 +544,17 @@ static int make_cell(parser *p, const block *b, const axis *const *axes, size_t 
 				add_word(cell, option) != 0 || add_word(cell, value) != 0)
 				goto oom;
 		}
-		if (a->count > 1) {
+	}
+	/* The slug names the values that vary, knobs in the table's order, then parameters in the workload's:
+	 * the same cell gets the same name whatever the order of the file's lines. */
+	for (size_t rank = 0; rank < (size_t)KNOB_COUNT + b->workload->param_count; rank++) {
+		const char *want = rank < KNOB_COUNT ? knob_names[rank] : b->workload->params[rank - KNOB_COUNT].name;
+		for (size_t i = 0; i < n; i++) {
+			const axis *a = axes[i];
+			if (a->count < 2 || a->is_param != (rank >= KNOB_COUNT) || strcmp(a->name, want) != 0)
+				continue;
+			char text[160];
+			const char *value = a->values[pick[i]];
 			if (a->is_param)
 				snprintf(text, sizeof text, "%s-%s", a->name, value);
 			else if (strcmp(a->name, "threads") == 0)
