@@ -855,6 +855,308 @@ static void interleave_interrupt_leaves_whole_cells(void **state)
 	cy_test_remove_tree(dir);
 }
 
+/* ---- the batch path: listing, signals, logs ------------------------------------------- */
+
+static const char batch_suite[] = "set ops = 300\nset warmup = 0\nset repeat = 1\n"
+				  "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n";
+
+/* Lines of text that start with prefix. */
+static size_t count_prefixed(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+	for (const char *line = text; line && *line;) {
+		n += strncmp(line, prefix, len) == 0;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return n;
+}
+
+static void list_into_a_new_directory(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 64];
+	write_suite(batch_suite, "batch.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "listed/not/yet/there");
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(cy_test_count_lines(o.out), 4);
+	assert_int_equal(count_prefixed(o.out, cy_test_cyclab_path()), 4);
+	cy_test_outcome_free(&o);
+
+	/* Two cells done: the list leaves them out, unless --force. */
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(run_suite(file, dir, "--shard", "0/2", "--quiet", NULL), 0);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 2);
+	for (size_t i = 0; i < suite.count; i++) {
+		char name[160];
+		cy_suite_cell_file(&suite.cells[i], name, sizeof name);
+		assert_int_equal(strstr(o.out, name) != NULL, i % 2 == 1);
+	}
+	cy_test_outcome_free(&o);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", "--force", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 4);
+	cy_test_outcome_free(&o);
+	cy_suite_free(&suite);
+	snprintf(dir, sizeof dir, "%s/listed", cy_test_scratch());
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+/* A listed command carries the knobs of the shell that listed it, whatever the shell that runs it. */
+static void listed_commands_keep_their_knobs(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite("set ops = 300\nset warmup = 0\nworkload linked-cycles\nset rc = atomic\n", "env.suite", file,
+		sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "env-listed");
+	const char *listing[] = {"CYCLAB_PARAM_LENGTH=8", "CYCLAB_REPEAT=2", NULL};
+	cy_test_env listing_env = {.set = listing, .drop_prefix = "CYCLAB_"};
+	cy_test_outcome o = cy_test_run_cyclab_env(&listing_env, "suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 1);
+	assert_non_null(strstr(o.out, " --param length=8 "));
+	assert_non_null(strstr(o.out, " --repeat 2 "));
+	assert_non_null(strstr(o.err, "CYCLAB_PARAM_LENGTH=8"));
+	char *command = strdup(o.out);
+	cy_test_outcome_free(&o);
+	assert_non_null(command);
+	/* Run it under other values of the same variables, and one more. */
+	const char *running[] = {"CYCLAB_PARAM_LENGTH=4", "CYCLAB_REPEAT=3", "CYCLAB_THREADS=2", NULL};
+	cy_test_env running_env = {.set = running, .drop_prefix = "CYCLAB_"};
+	char *argv[] = {"/bin/sh", "-c", command, NULL};
+	o = cy_test_run(argv, &running_env, CY_TEST_CYCLAB_DEADLINE_S);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	free(command);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int found = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strncmp(e->d_name, "cell-", 5) != 0)
+			continue;
+		char path[PATH_MAX + 300];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		json_error_t error;
+		json_t *root = json_load_file(path, 0, &error);
+		assert_non_null(root);
+		json_t *config = json_object_get(root, "config");
+		assert_int_equal(json_integer_value(json_object_get(config, "threads")), 1);
+		assert_int_equal(json_integer_value(json_object_get(config, "repeat")), 2);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "params"), "length")), 8);
+		assert_int_equal(json_array_size(json_object_get(root, "runs")), 2);
+		json_decref(root);
+		found++;
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+	/* A bad variable refuses the suite up front, as `cyclab run` refuses it, listing or running. */
+	const char *bad[] = {"CYCLAB_THREADS=lots", NULL};
+	cy_test_env bad_env = {.set = bad, .drop_prefix = "CYCLAB_"};
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&bad_env, "suite", file, "-o", dir, "--list", NULL),
+		"cyclab suite: CYCLAB_THREADS=lots in the environment: --threads takes an integer", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&bad_env, "suite", file, "-o", dir, NULL),
+		"cyclab suite: CYCLAB_THREADS=lots in the environment: --threads takes an integer", NULL);
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+/* Stdout not a terminal: a line per finished cell; --quiet: none. */
+static void logs_have_a_line_per_cell(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(batch_suite, "logged.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "logged");
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(count_prefixed(o.out, "cyclab suite: ["), 4);
+	for (size_t k = 1; k <= 4; k++) {
+		char needle[32];
+		snprintf(needle, sizeof needle, "cyclab suite: [%zu/4] cell-", k);
+		assert_non_null(strstr(o.out, needle));
+	}
+	assert_non_null(strstr(o.out, "ops/s")); /* the cell's figures */
+	assert_non_null(strstr(o.out, " elapsed, "));
+	assert_non_null(strstr(o.out, " left\n")); /* the time left */
+	cy_test_outcome_free(&o);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--force", "--quiet", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_string_equal(o.out, "");
+	cy_test_outcome_free(&o);
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+static const char timed_suite[] = "set duration = 0.25\nset warmup = 0\nset repeat = 2\n"
+				  "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n";
+
+/*
+ * Start the suite, wait for its first result, then a little more so that a
+ * cell is running, and send SIGTERM: it must exit 143, keep only whole
+ * results and a summary of them, and say how to resume.
+ */
+static void terminate_mid_cell(const char *file, const char *dir, const char *order, size_t *results)
+{
+	pid_t pid = cy_test_start_cyclab("suite", file, "-o", dir, order, NULL);
+	size_t temps;
+	*results = 0;
+	for (int tries = 0; tries < 6000 && *results == 0; tries++) { /* at most a minute */
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		count_results(dir, results, &temps);
+	}
+	nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	cy_test_outcome o = cy_test_finish(pid, CY_TEST_CYCLAB_DEADLINE_S);
+	cy_test_expect_status(&o, 143);
+	assert_non_null(strstr(o.err, "SIGTERM"));
+	assert_non_null(strstr(o.err, "resume with:"));
+	cy_test_outcome_free(&o);
+	count_results(dir, results, &temps);
+	assert_true(*results >= 1);
+	assert_int_equal(temps, 0);
+	char summary[PATH_MAX + 32];
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	assert_int_equal(count_lines(summary), 1 + *results);
+}
+
+/* After the resumed run: every cell's result exactly once, whole, and the summary of all of them. */
+static void expect_every_cell_once(const char *dir, const cy_suite *suite)
+{
+	size_t results, temps;
+	count_results(dir, &results, &temps);
+	assert_int_equal(results, suite->count);
+	assert_int_equal(temps, 0);
+	for (size_t i = 0; i < suite->count; i++)
+		assert_true(identify(dir, &suite->cells[i]).present);
+	char summary[PATH_MAX + 32];
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	assert_int_equal(count_lines(summary), 1 + suite->count);
+}
+
+static void sigterm_then_resume(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(timed_suite, "terminated.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "terminated");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	size_t results;
+	terminate_mid_cell(file, dir, "--sequential", &results);
+	/* Sequential: the complete cells are the first ones. */
+	for (size_t i = 0; i < results; i++)
+		assert_true(identify(dir, &suite.cells[i]).present);
+	file_id kept = identify(dir, &suite.cells[0]);
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--sequential", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(count_prefixed(o.out, "cyclab suite: ["), suite.count - results);
+	cy_test_outcome_free(&o);
+	expect_every_cell_once(dir, &suite);
+	assert_true(same_file(kept, identify(dir, &suite.cells[0])));
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
+static void sigterm_then_resume_interleaved(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(timed_suite, "terminated-interleaved.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "terminated-interleaved");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	size_t results;
+	terminate_mid_cell(file, dir, "--interleave", &results);
+	/* The order is recorded: its seed, and the cells in the order it was drawn over (the suite's). */
+	char record_path[PATH_MAX + 32];
+	snprintf(record_path, sizeof record_path, "%s/order.txt", dir);
+	cy_suite_order_record record;
+	assert_int_equal(cy_suite_order_read(record_path, &record, why, sizeof why), 0);
+	assert_int_equal(record.count, suite.count);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_int_equal(record.ids[i], cy_suite_cell_short_id(&suite.cells[i]));
+	/* The same command again continues the recorded order. */
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, NULL);
+	cy_test_expect_status(&o, 0);
+	assert_non_null(strstr(o.out, "continuing the recorded order"));
+	cy_test_outcome_free(&o);
+	expect_every_cell_once(dir, &suite);
+	/* Every run sits at its place in the one schedule drawn from the recorded seed, before and after the signal. */
+	unsigned counts[4] = {2, 2, 2, 2};
+	size_t schedule[8];
+	assert_int_equal(suite.count, 4);
+	cy_suite_shuffle_schedule(counts, 4, record.seed, schedule);
+	for (size_t c = 0; c < 4; c++) {
+		char name[160], path[PATH_MAX + 200];
+		cy_suite_cell_file(&suite.cells[c], name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		json_error_t error;
+		json_t *root = json_load_file(path, 0, &error);
+		assert_non_null(root);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "interleave"), "seed")),
+			(json_int_t)record.seed);
+		json_t *runs = json_object_get(root, "runs");
+		assert_int_equal(json_array_size(runs), 2);
+		size_t expected = 0;
+		for (size_t r = 0; r < 2; r++) {
+			while (schedule[expected] != c)
+				expected++;
+			json_int_t k = json_integer_value(json_object_get(json_array_get(runs, r), "order_index"));
+			assert_int_equal(k, (json_int_t)expected);
+			expected++;
+		}
+		json_decref(root);
+	}
+	cy_suite_order_free(&record);
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
+/* A result that cannot be written stops the suite there, saying so, instead of running every cell. */
+static void unwritable_result_stops(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(batch_suite, "unwritable.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "unwritable");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	/* The second cell's temporary is a directory: its result cannot be written (as root too). */
+	char name[160], blocker[PATH_MAX + 200];
+	cy_suite_cell_file(&suite.cells[1], name, sizeof name);
+	snprintf(blocker, sizeof blocker, "%s/%s.tmp", dir, name);
+	assert_int_equal(mkdir(blocker, 0755), 0);
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--sequential", NULL);
+	cy_test_expect_status(&o, 1);
+	assert_non_null(strstr(o.err, "cannot write the result of cell 1"));
+	assert_non_null(strstr(o.err, "stopping"));
+	cy_test_outcome_free(&o);
+	assert_true(identify(dir, &suite.cells[0]).present);
+	for (size_t i = 1; i < suite.count; i++)
+		assert_false(identify(dir, &suite.cells[i]).present);
+	rmdir(blocker);
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
 int main(void)
 {
 	if (cy_test_cyclab_setup("test_suite") != 0)
@@ -876,6 +1178,12 @@ int main(void)
 		cmocka_unit_test(interleave_keeps_cells_whole),
 		cmocka_unit_test(interleave_refuses_bad_seeds),
 		cmocka_unit_test(interleave_interrupt_leaves_whole_cells),
+		cmocka_unit_test(list_into_a_new_directory),
+		cmocka_unit_test(listed_commands_keep_their_knobs),
+		cmocka_unit_test(logs_have_a_line_per_cell),
+		cmocka_unit_test(sigterm_then_resume),
+		cmocka_unit_test(sigterm_then_resume_interleaved),
+		cmocka_unit_test(unwritable_result_stops),
 	};
 	int failed = cmocka_run_group_tests_name("test_suite", tests, NULL, NULL);
 	cy_test_remove_tree(cy_test_scratch());

@@ -265,7 +265,7 @@ int cy_suite_resolve(cy_suite *suite, char *const *env, char *why, size_t len)
 		}
 		if (r == 1) {
 			if (!suite->skip_reason[0])
-				snprintf(suite->skip_reason, sizeof suite->skip_reason, "%s", reason);
+				snprintf(suite->skip_reason, sizeof suite->skip_reason, "%.500s", reason);
 			suite->skipped++;
 			cy_suite_cell_free(cell);
 			continue;
