@@ -119,12 +119,6 @@ static void program_path(char *out, size_t len)
 	snprintf(out, len, "cyclab");
 }
 
-static int is_cell_temp(const char *name)
-{
-	size_t n = strlen(name);
-	return strncmp(name, "cell-", 5) == 0 && n > 14 && strcmp(name + n - 9, ".json.tmp") == 0;
-}
-
 static int compare_ids(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -133,10 +127,9 @@ static int compare_ids(const void *a, const void *b)
 
 /*
  * done[i] for each cell whose result file is in dir (a regular file named
- * with the cell's id); removes leftover cell temporaries when asked. -1 if
- * dir cannot be read.
+ * with the cell's id). -1 if dir cannot be read.
  */
-static int find_complete(const char *dir, const cy_suite *suite, unsigned char *done, int remove_temps)
+static int find_complete(const char *dir, const cy_suite *suite, unsigned char *done)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -148,10 +141,6 @@ static int find_complete(const char *dir, const cy_suite *suite, unsigned char *
 	while (ids && (e = readdir(d))) {
 		uint64_t id;
 		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-		if (remove_temps && is_cell_temp(e->d_name)) {
-			unlink(path);
-			continue;
-		}
 		struct stat st;
 		if (cy_suite_cell_file_id(e->d_name, &id) != 0 || stat(path, &st) != 0 || !S_ISREG(st.st_mode))
 			continue;
@@ -389,7 +378,7 @@ int cy_suite_main(int argc, char **argv)
 		cy_suite_free(&suite);
 		return 1;
 	}
-	if (find_complete(o.dir, &suite, done, !o.list) != 0) {
+	if (find_complete(o.dir, &suite, done) != 0) {
 		fprintf(stderr, "%s: cannot read %s: %s\n", prog, o.dir, strerror(errno));
 		free(done);
 		free(cells);
@@ -432,6 +421,19 @@ int cy_suite_main(int argc, char **argv)
 		.tty = !o.quiet && isatty(STDERR_FILENO),
 		.log_lines = !o.quiet && !isatty(STDOUT_FILENO),
 	};
+	/*
+	 * A leftover temporary of a cell this run owns (a process killed while
+	 * writing it) goes; another shard's, which may be being written into
+	 * the same directory now, is left alone.
+	 */
+	for (size_t k = 0; k < count; k++) {
+		if (done[cells[k]])
+			continue;
+		char name[160], temp[4400];
+		cy_suite_cell_file(&suite.cells[cells[k]], name, sizeof name);
+		snprintf(temp, sizeof temp, "%s/%s.tmp", o.dir, name);
+		unlink(temp);
+	}
 	if (present < count) {
 		/* A result that cannot be written is found now, not after the first cell has run. */
 		for (size_t k = 0; k < count; k++) {
@@ -452,6 +454,11 @@ int cy_suite_main(int argc, char **argv)
 	if (plan.order == CY_SUITE_INTERLEAVED && present < count) {
 		char record[4400];
 		cy_suite_order_file(o.dir, o.shard, o.shards, record, sizeof record);
+		if (o.force && !o.seed_given) { /* every cell again: a new order, unless --seed names one */
+			o.seed = seed_from_clock();
+			o.seed_given = 1;
+			plan.seed = o.seed;
+		}
 		if (settle_order(prog, &suite, record, o.seed_given, &plan.seed, cells, count, &continued) != 0) {
 			status = 1;
 			goto out;
@@ -472,7 +479,7 @@ int cy_suite_main(int argc, char **argv)
 	cy_suite_release_signals();
 	/* Complete: the shard's cells whose result is in DIR now (a failed cell may have written one). */
 	size_t complete = present;
-	if (find_complete(o.dir, &suite, done, 0) == 0) {
+	if (find_complete(o.dir, &suite, done) == 0) {
 		complete = 0;
 		for (size_t k = 0; k < count; k++)
 			complete += done[cells[k]];
@@ -488,7 +495,15 @@ int cy_suite_main(int argc, char **argv)
 	if (sig || outcome.write_failed) {
 		char program[4096];
 		program_path(program, sizeof program);
-		char *args = cy_suite_shell_words(argc - 1, argv + 1);
+		/* The same command, less --force (which would run the complete cells again). */
+		char **kept = calloc((size_t)argc, sizeof *kept);
+		int kept_count = 0;
+		for (int i = 1; kept && i < argc; i++) {
+			if (strcmp(argv[i], "--force") != 0)
+				kept[kept_count++] = argv[i];
+		}
+		char *args = kept ? cy_suite_shell_words(kept_count, kept) : NULL;
+		free(kept);
 		size_t left = count - (complete < count ? complete : count);
 		fprintf(stderr,
 			"%s: %s: %zu of %zu cells complete (results and summary.csv kept), %zu left%s; resume with:\n"

@@ -17,7 +17,7 @@
  *
  * Invariants of DIR:
  *   - a cell's result file exists only whole; a leftover .tmp (the process
- *     was killed while writing) is removed by the next suite;
+ *     was killed while writing) is removed by the next run of that cell;
  *   - a cell whose result exists is complete, and is passed over: in the
  *     schedule its repetitions are skipped, so a resumed run continues the
  *     same order;
