@@ -479,6 +479,8 @@ static size_t count_lines(const char *path)
 	return n;
 }
 
+static void write_suite(const char *text, const char *name, char *file, size_t len);
+
 static const char tiny_suite[] = "# tiny: a few hundred operations a cell\n"
 				 "set ops = 300\nset warmup = 0\nset repeat = 1\n"
 				 "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n"
@@ -514,6 +516,17 @@ static void resumption_skips_done_cells(void **state)
 	assert_int_equal(run_suite(file, dir, NULL), 0);
 	for (size_t i = 0; i < suite.count; i++)
 		assert_true(same_file(first[i], identify(dir, &suite.cells[i])));
+
+	/* The same cells with the blocks and lines in another order: known by their knobs, none reruns. */
+	char reordered[PATH_MAX + 32];
+	write_suite("workload gc-collect\nset ops = 2\nset warmup = 0\nset repeat = 1\n"
+		    "workload linked-cycles\nset gc = incremental, stw\nset rc = biased, atomic\n"
+		    "set ops = 300\nset warmup = 0\nset repeat = 1\n",
+		"reordered.suite", reordered, sizeof reordered);
+	assert_int_equal(run_suite(reordered, dir, NULL), 0);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_true(same_file(first[i], identify(dir, &suite.cells[i])));
+	unlink(reordered);
 
 	/* A missing result alone is run again; summary.csv follows the files present. */
 	char name[160], path[PATH_MAX + 200];
