@@ -64,6 +64,10 @@ static void on_signal(int sig)
 			unlink(cell_temp);
 		if (summary_temp[0])
 			unlink(summary_temp);
+		static const char said[] = "cyclab suite: a second signal: stopped at once; complete results are kept, "
+					   "the same command resumes\n";
+		ssize_t ignored = write(STDERR_FILENO, said, sizeof said - 1);
+		(void)ignored;
 		_exit(128 + sig);
 	}
 	stop_signal = sig;
