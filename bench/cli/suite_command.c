@@ -29,6 +29,7 @@
  * input; 130 after SIGINT, 143 after SIGTERM (the complete results and the
  * summary are kept; the command to resume is printed).
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -333,6 +334,50 @@ static void describe_environment(char *out, size_t len)
 	}
 }
 
+/* Has workload w a parameter whose variable is var (CYCLAB_PARAM_KEY=VALUE)? */
+static int has_param_variable(const cy_workload_def *w, const char *var)
+{
+	const char *upper = var + strlen("CYCLAB_PARAM_");
+	size_t n = strcspn(upper, "=");
+	for (size_t p = 0; p < w->param_count; p++) {
+		const char *key = w->params[p].name;
+		size_t i = 0;
+		while (i < n && key[i] && toupper((unsigned char)key[i]) == upper[i])
+			i++;
+		if (i == n && !key[i])
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The environment as the up-front check sees it, with the first cell's
+ * workload: less the CYCLAB_PARAM_ variables of the suite's other
+ * workloads, which would read as ignored there (each cell checks them
+ * against its own workload). NULL without memory.
+ */
+static char **environment_to_check(const cy_suite *suite)
+{
+	size_t n = 0;
+	while (environ[n])
+		n++;
+	char **env = calloc(n + 1, sizeof *env);
+	if (!env)
+		return NULL;
+	const cy_workload_def *first = suite->cells[0].config.workload;
+	size_t used = 0;
+	for (size_t i = 0; i < n; i++) {
+		int drop = 0;
+		if (strncmp(environ[i], "CYCLAB_PARAM_", 13) == 0 && !has_param_variable(first, environ[i])) {
+			for (size_t c = 0; c < suite->count && !drop; c++)
+				drop = has_param_variable(suite->cells[c].config.workload, environ[i]);
+		}
+		if (!drop)
+			env[used++] = environ[i];
+	}
+	return env;
+}
+
 int cy_suite_main(int argc, char **argv)
 {
 	const char *prog = argv[0];
@@ -347,9 +392,12 @@ int cy_suite_main(int argc, char **argv)
 		return 2;
 	}
 	/* The environment as a whole, as `cyclab run` checks it, once. */
+	char **checked = environment_to_check(&suite);
 	cy_run_config probe;
 	cy_run_config_init(&probe, suite.cells[0].config.workload);
-	if (cy_run_apply_environment(&probe, environ, prog) != 0) {
+	int refused = !checked || cy_run_apply_environment(&probe, checked, prog) != 0;
+	free(checked);
+	if (refused) {
 		cy_suite_free(&suite);
 		return 2;
 	}
