@@ -29,7 +29,6 @@
  * input; 130 after SIGINT, 143 after SIGTERM (the complete results and the
  * summary are kept; the command to resume is printed).
  */
-#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -334,22 +333,6 @@ static void describe_environment(char *out, size_t len)
 	}
 }
 
-/* Has workload w a parameter whose variable is var (CYCLAB_PARAM_KEY=VALUE)? */
-static int has_param_variable(const cy_workload_def *w, const char *var)
-{
-	const char *upper = var + strlen("CYCLAB_PARAM_");
-	size_t n = strcspn(upper, "=");
-	for (size_t p = 0; p < w->param_count; p++) {
-		const char *key = w->params[p].name;
-		size_t i = 0;
-		while (i < n && key[i] && toupper((unsigned char)key[i]) == upper[i])
-			i++;
-		if (i == n && !key[i])
-			return 1;
-	}
-	return 0;
-}
-
 /*
  * The environment as the up-front check sees it, with the first cell's
  * workload: less the CYCLAB_PARAM_ variables of the suite's other
@@ -368,9 +351,9 @@ static char **environment_to_check(const cy_suite *suite)
 	size_t used = 0;
 	for (size_t i = 0; i < n; i++) {
 		int drop = 0;
-		if (strncmp(environ[i], "CYCLAB_PARAM_", 13) == 0 && !has_param_variable(first, environ[i])) {
+		if (strncmp(environ[i], "CYCLAB_PARAM_", 13) == 0 && !cy_suite_is_param_variable(environ[i], first)) {
 			for (size_t c = 0; c < suite->count && !drop; c++)
-				drop = has_param_variable(suite->cells[c].config.workload, environ[i]);
+				drop = cy_suite_is_param_variable(environ[i], suite->cells[c].config.workload);
 		}
 		if (!drop)
 			env[used++] = environ[i];

@@ -80,6 +80,9 @@ int cy_suite_resolve(cy_suite *suite, char *const *env, char *why, size_t len);
 
 void cy_suite_cell_free(cy_suite_cell *cell);
 
+/* Is var ("CYCLAB_PARAM_KEY=VALUE") the variable of one of workload w's parameters? */
+int cy_suite_is_param_variable(const char *var, const cy_workload_def *w);
+
 /* The cell's result file name inside the output directory: cell-<12 hex of its id>-<slug>.json. */
 void cy_suite_cell_file(const cy_suite_cell *cell, char *out, size_t len);
 /* The id a cell file's name carries (the 48 bits of cy_suite_cell_short_id); -1 if name is not a cell file. */

@@ -132,24 +132,30 @@ static uint64_t hash_words(char **words, int count)
 	return h;
 }
 
+int cy_suite_is_param_variable(const char *var, const cy_workload_def *w)
+{
+	if (strncmp(var, "CYCLAB_PARAM_", 13) != 0)
+		return 0;
+	size_t n = strcspn(var, "=");
+	for (size_t p = 0; p < w->param_count; p++) {
+		const char *key = w->params[p].name;
+		size_t k = strlen(key), i = 0;
+		if (n != 13 + k)
+			continue;
+		while (i < k && toupper((unsigned char)key[i]) == var[13 + i])
+			i++;
+		if (i == k)
+			return 1;
+	}
+	return 0;
+}
+
 /* Is var (NAME=VALUE) a CYCLAB_ knob variable, or a CYCLAB_PARAM_ variable of workload w? */
 static int applies_to(const char *var, const cy_workload_def *w)
 {
 	size_t n = strcspn(var, "=");
-	if (strncmp(var, "CYCLAB_PARAM_", 13) == 0) {
-		for (size_t p = 0; p < w->param_count; p++) {
-			const char *key = w->params[p].name;
-			size_t k = strlen(key);
-			if (n != 13 + k)
-				continue;
-			size_t i = 0;
-			while (i < k && toupper((unsigned char)key[i]) == var[13 + i])
-				i++;
-			if (i == k)
-				return 1;
-		}
-		return 0;
-	}
+	if (strncmp(var, "CYCLAB_PARAM_", 13) == 0)
+		return cy_suite_is_param_variable(var, w);
 	if (strncmp(var, "CYCLAB_", 7) != 0)
 		return 0;
 	for (size_t k = 0; k < cy_run_option_count; k++) {
