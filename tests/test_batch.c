@@ -24,6 +24,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ctype.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +104,85 @@ static char *cell_names(const char *dir)
 	return names;
 }
 
+/*
+ * text with the id of every cell file name taken out: "cell-1a2b3c4d5e6f-caches.json" reads
+ * "cell-caches.json" (to free). A cell's id is a hash of its knobs, which these tests need not know.
+ */
+static char *without_ids(const char *text)
+{
+	char *out = strdup(text ? text : "");
+	assert_non_null(out);
+	char *w = out;
+	for (const char *r = text ? text : ""; *r;) {
+		size_t hex = 0;
+		if (strncmp(r, "cell-", 5) == 0) {
+			while (hex < 16 && isxdigit((unsigned char)r[5 + hex]))
+				hex++;
+		}
+		if (hex >= 8 && r[5 + hex] == '-') {
+			memcpy(w, "cell-", 5);
+			w += 5;
+			r += 5 + hex + 1;
+		} else {
+			*w++ = *r++;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+static int compare_words(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* The words of text (to free), ids taken out, sorted. */
+static char *sorted_without_ids(const char *text)
+{
+	char *plain = without_ids(text);
+	char *words[256];
+	size_t n = 0;
+	for (char *save = NULL, *w = strtok_r(plain, " ", &save); w && n < 256; w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	qsort(words, n, sizeof words[0], compare_words);
+	char *out = calloc(strlen(text) + 2, 1);
+	assert_non_null(out);
+	for (size_t i = 0; i < n; i++) {
+		strcat(out, i ? " " : "");
+		strcat(out, words[i]);
+	}
+	free(plain);
+	return out;
+}
+
+/* An outcome whose messages name cells without their ids. */
+static cy_test_outcome plain_names(cy_test_outcome o)
+{
+	char *out = without_ids(o.out), *err = without_ids(o.err);
+	free(o.out);
+	free(o.err);
+	o.out = out;
+	o.err = err;
+	return o;
+}
+
+/* The file of dir whose name ends in -slug.json, as dir/name, into path. */
+static void cell_path(const char *dir, const char *slug, char *path, size_t size)
+{
+	char suffix[256];
+	snprintf(suffix, sizeof suffix, "-%s.json", slug);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	struct dirent *e;
+	int found = 0;
+	while ((e = readdir(d)) != NULL && !found) {
+		size_t n = strlen(e->d_name), k = strlen(suffix);
+		if (strncmp(e->d_name, "cell-", 5) == 0 && n > k && strcmp(e->d_name + n - k, suffix) == 0) {
+			snprintf(path, size, "%s/%s", dir, e->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	assert_true(found);
+}
+
 /* dir holds exactly the cells of reference, each with the same "config". */
 static void expect_same_cells(const char *reference, const char *dir)
 {
@@ -143,18 +224,19 @@ static void merge_names_the_missing_shard_cells(void **state)
 	free(recorded);
 
 	/* Shard 1 (cells 1 and 3) never ran: both are named, from the record and from --suite alike. */
-	cy_test_outcome o = cy_test_run_cyclab("merge", s0, "-o", out, NULL);
+	cy_test_outcome o = plain_names(cy_test_run_cyclab("merge", s0, "-o", out, NULL));
 	assert_non_null(strstr(o.err, "2 of 5 cells"));
-	cy_test_expect_refusal(o, "cell-001-linked-cycles-t2.json cell-003-handoff-3.json", "--allow-missing");
-	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, "-o", out, "--suite", suite, NULL),
-		"cell-001-linked-cycles-t2.json cell-003-handoff-3.json", "missing");
+	cy_test_expect_refusal(o, "cell-linked-cycles-t2.json cell-handoff-3.json", "--allow-missing");
+	cy_test_expect_refusal(plain_names(cy_test_run_cyclab("merge", s0, "-o", out, "--suite", suite, NULL)),
+		"cell-linked-cycles-t2.json cell-handoff-3.json", "missing");
 	assert_false(exists(out));
 
 	run_ok("suite", suite, "-o", s1, "--shard", "1/2", NULL);
 	run_ok("merge", s0, s1, "-o", out, NULL);
-	char *names = cell_names(out);
-	assert_string_equal(names, "cell-000-linked-cycles-t1.json cell-001-linked-cycles-t2.json cell-002-caches.json "
-				   "cell-003-handoff-3.json cell-004-handoff-4.json");
+	char *names = cell_names(out), *plain = sorted_without_ids(names);
+	assert_string_equal(plain, "cell-caches.json cell-handoff-3.json cell-handoff-4.json cell-linked-cycles-t1.json "
+				   "cell-linked-cycles-t2.json");
+	free(plain);
 	free(names);
 	snprintf(path, sizeof path, "%s/suite.txt", out);
 	recorded = cy_test_slurp(path, NULL);
@@ -164,12 +246,14 @@ static void merge_names_the_missing_shard_cells(void **state)
 
 	/* --allow-missing merges an incomplete set, still naming what is missing. */
 	cy_test_remove_tree(out);
-	o = cy_test_run_cyclab("merge", s0, "-o", out, "--allow-missing", NULL);
+	o = plain_names(cy_test_run_cyclab("merge", s0, "-o", out, "--allow-missing", NULL));
 	cy_test_expect_status(&o, 0);
-	assert_non_null(strstr(o.err, "cell-001-linked-cycles-t2.json cell-003-handoff-3.json"));
+	assert_non_null(strstr(o.err, "cell-linked-cycles-t2.json cell-handoff-3.json"));
 	cy_test_outcome_free(&o);
 	names = cell_names(out);
-	assert_string_equal(names, "cell-000-linked-cycles-t1.json cell-002-caches.json cell-004-handoff-4.json");
+	plain = sorted_without_ids(names);
+	assert_string_equal(plain, "cell-caches.json cell-handoff-4.json cell-linked-cycles-t1.json");
+	free(plain);
 	free(names);
 }
 
@@ -186,27 +270,30 @@ static void merge_names_duplicated_and_foreign_cells(void **state)
 	run_ok("suite", suite, "-o", s0, NULL);
 
 	/* The same cell with one more byte: a different result under one name. */
-	snprintf(path, sizeof path, "%s/cell-002-caches.json", s0);
+	cell_path(s0, "caches", path, sizeof path);
 	char *doc = cy_test_slurp(path, NULL);
 	assert_non_null(doc);
-	snprintf(path, sizeof path, "%s/cell-002-caches.json", copy);
+	const char *name = strrchr(path, '/') + 1;
+	char copied[4200], expected[4300];
+	snprintf(copied, sizeof copied, "%s/%s", copy, name);
+	snprintf(expected, sizeof expected, "duplicated cell %s", name);
+	snprintf(path, sizeof path, "%s", copied);
 	size_t n = strlen(doc) + 2;
 	char *changed = malloc(n);
 	assert_non_null(changed);
 	snprintf(changed, n, "%s\n", doc);
 	write_text(path, changed);
 	free(changed);
-	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, copy, "-o", out, NULL), "duplicated cell cell-002-caches.json",
-		"dup-copy/cell-002-caches.json");
+	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, copy, "-o", out, NULL), expected, copied);
 	assert_false(exists(out));
 
 	/* A result that is no cell of the suite. */
 	write_text(path, doc);
-	snprintf(text, sizeof text, "%s/cell-042-caches.json", copy);
+	snprintf(text, sizeof text, "%s/cell-0123456789ab-caches.json", copy);
 	write_text(text, doc);
 	free(doc);
 	cy_test_expect_refusal(cy_test_run_cyclab("merge", s0, copy, "-o", out, NULL), "not cells of",
-		"dup-copy/cell-042-caches.json");
+		"dup-copy/cell-0123456789ab-caches.json");
 	assert_false(exists(out));
 }
 
@@ -221,7 +308,7 @@ static void fifo_inputs_are_refused(void **state)
 	cy_test_remove_tree(s0);
 	run_ok("suite", suite, "-o", s0, "--shard", "0/5", NULL);
 	fresh_dir(fifo_dir, sizeof fifo_dir, "fifo-dir");
-	snprintf(fifo, sizeof fifo, "%s/cell-001-linked-cycles-t2.json", fifo_dir);
+	snprintf(fifo, sizeof fifo, "%s/cell-0123456789ab-linked-cycles-t2.json", fifo_dir);
 	assert_int_equal(mkfifo(fifo, 0644), 0);
 	cy_test_scratch_path(out, sizeof out, "fifo-out");
 	cy_test_remove_tree(out);
@@ -428,8 +515,8 @@ static void slurm_array_script_as_written(void **state)
 
 	/* A task that never ran is named by the merge. */
 	cy_test_remove_tree(all);
-	cy_test_expect_refusal(cy_test_run_cyclab("merge", shard[0], shard[2], "-o", all, NULL),
-		"cell-001-linked-cycles-t2.json cell-004-handoff-4.json", "missing");
+	cy_test_expect_refusal(plain_names(cy_test_run_cyclab("merge", shard[0], shard[2], "-o", all, NULL)),
+		"cell-linked-cycles-t2.json cell-handoff-4.json", "missing");
 }
 
 static void gnu_parallel_lines_as_written(void **state)

@@ -38,6 +38,7 @@
 #include <jansson.h>
 
 #include "bench/results/summary_table.h"
+#include "bench/cli/suite_command.h"
 #include "bench/suite/suite.h"
 #include "tests/cyclab_binary.h"
 #include "tests/test_support.h"
@@ -85,7 +86,7 @@ static void good_file_parses(void **state)
 	assert_int_equal(first->config.ops, 500);
 	assert_int_equal(first->config.repeat, 2);
 	assert_int_equal(first->config.rc, CY_RC_ATOMIC);
-	assert_string_equal(first->slug, "linked-cycles-2-atomic-length-2");
+	assert_string_equal(first->slug, "linked-cycles-atomic-2-length-2");
 	/* The last list varies fastest. */
 	const cy_suite_cell *second = &suite.cells[1];
 	assert_int_equal(second->config.rc, CY_RC_ATOMIC);
@@ -106,9 +107,15 @@ static void good_file_parses(void **state)
 		variant++;
 	assert_ptr_equal(cache->config.param_choices[variant], cache->config.param_text[variant]);
 	assert_string_equal(cache->config.param_choices[variant], "lru");
+	/* The file name carries the id (made of the knobs) and the values that vary. */
 	char name[160];
 	cy_suite_cell_file(last, name, sizeof name);
-	assert_string_equal(name, "cell-015-caches-3-100_5_5.json");
+	assert_int_equal(strncmp(name, "cell-", 5), 0);
+	assert_string_equal(name + 17, "-caches-100_5_5-3.json");
+	uint64_t id;
+	assert_int_equal(cy_suite_cell_file_id(name, &id), 0);
+	assert_int_equal(id, cy_suite_cell_short_id(last));
+	assert_int_equal(cy_suite_cell_file_id("cell-015-caches.json", &id), -1);
 	cy_suite_free(&suite);
 }
 
@@ -140,6 +147,126 @@ static void bad_files_name_the_line(void **state)
 	expect_refused("# nothing\nset ops = 1\n", "t.suite: no workload", "valid:");
 	expect_refused("workload linked-cycles\nset rc = nonatomic\nset threads = 2, 4\n",
 		"every combination is refused", "--rc nonatomic allows one thread");
+	/* A quote in a name, balanced on the line or not, is refused (it once ran the value parser off the end). */
+	expect_refused("workload linked-cycles\nparam le\"ngth = \"2\n", "t.suite:2: param needs one name, unquoted", NULL);
+	expect_refused("workload linked-cycles\nset \"rc\" = atomic\n", "t.suite:2: set needs one name, unquoted", NULL);
+	/* Values listed twice, ranges included, with the line. */
+	expect_refused("workload caches\nset threads = 1, 2, 1..3\n", "t.suite:2: 1 is listed twice for threads", "valid:");
+	expect_refused("workload caches\n\nset rc = atomic, atomic\n", "t.suite:3: atomic is listed twice", NULL);
+	/* A threshold without quotes: what was expected. */
+	expect_refused("workload caches\nset threshold = 700,10,10\n", "t.suite:2: each threshold is three numbers in double quotes",
+		"set threshold = \"700,10,10\"");
+	/* Malformed ranges. */
+	expect_refused("workload caches\nset threads = 1..x\n", "t.suite:2: malformed range '1..x'", "A..B *FACTOR");
+	expect_refused("workload caches\nset threads = 4..2\n", "t.suite:2: malformed range '4..2'", NULL);
+	expect_refused("workload caches\nset threads = 1..8 *1\n", "t.suite:2: range '1..8 *1'", "factor of 2");
+	expect_refused("workload caches\nset threads = 1..8 log 1\n", "t.suite:2: range '1..8 log 1'", NULL);
+	expect_refused("workload caches\nset threads = 1..8 x2\n", "t.suite:2: malformed range", NULL);
+	/* Two blocks naming the same cell. */
+	expect_refused("workload caches\nworkload caches\n", "listed twice, with the same knobs", NULL);
+}
+
+/* The values of the first axis of a one-block suite, as the cells' threads or first thresholds. */
+static void ranges_and_nproc(void **state)
+{
+	(void)state;
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 1, 2, 4..16 *2\n", &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 5);
+	const unsigned threads[] = {1, 2, 4, 8, 16};
+	for (size_t i = 0; i < 5; i++)
+		assert_int_equal(suite.cells[i].config.threads, threads[i]);
+	cy_suite_free(&suite);
+
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 3..9 +3\n", &suite, why, sizeof why), 0);
+	assert_int_equal(suite.count, 3);
+	assert_int_equal(suite.cells[2].config.threads, 9);
+	cy_suite_free(&suite);
+
+	/* $NPROC: the CPUs of this process's affinity mask. */
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threads = 1..$NPROC\n", &suite, why, sizeof why), 0);
+	unsigned nproc = cy_suite_nproc();
+	assert_true(nproc >= 1);
+	assert_int_equal(suite.count, nproc);
+	assert_int_equal(suite.cells[suite.count - 1].config.threads, nproc);
+	cy_suite_free(&suite);
+
+	/* A log range in a quoted threshold: 100 * 500^(k/3), rounded, both ends exact. */
+	assert_int_equal(parse("set ops = 10\nworkload caches\nset threshold = \"100..50000 log 4,10,10\", \"700,10,10\"\n",
+				 &suite, why, sizeof why),
+		0);
+	assert_int_equal(suite.count, 5);
+	const int64_t first[] = {100, 794, 6300, 50000, 700};
+	for (size_t i = 0; i < 5; i++) {
+		assert_int_equal(suite.cells[i].config.threshold[0], first[i]);
+		assert_int_equal(suite.cells[i].config.threshold[1], 10);
+		assert_int_equal(suite.cells[i].config.threshold[2], 10);
+	}
+	cy_suite_free(&suite);
+}
+
+/* Cells are known by their knobs: blocks and lines in another order give the same ids and file names. */
+static void identity_follows_the_knobs(void **state)
+{
+	(void)state;
+	cy_suite a, b;
+	char why[1024];
+	assert_int_equal(parse("set ops = 100\nworkload caches\nset rc = atomic, biased\nset gc = stw, incremental\n"
+			       "workload linked-cycles\nparam length = 2, 4\n",
+				 &a, why, sizeof why),
+		0);
+	assert_int_equal(parse("workload linked-cycles\nparam length = 4, 2\nset ops = 100\n"
+			       "workload caches\nset gc = incremental, stw\nset rc = biased, atomic\nset ops = 100\n",
+				 &b, why, sizeof why),
+		0);
+	assert_int_equal(a.count, 6);
+	assert_int_equal(b.count, 6);
+	for (size_t i = 0; i < a.count; i++) {
+		size_t found = 0;
+		for (size_t k = 0; k < b.count; k++) {
+			if (a.cells[i].id != b.cells[k].id)
+				continue;
+			found++;
+			char x[160], y[160];
+			cy_suite_cell_file(&a.cells[i], x, sizeof x);
+			cy_suite_cell_file(&b.cells[k], y, sizeof y);
+			assert_string_equal(x, y);
+		}
+		assert_int_equal(found, 1);
+		for (size_t k = 0; k < i; k++)
+			assert_true(a.cells[k].id != a.cells[i].id);
+	}
+	/* Every knob is explicit: the words name each knob of the table once. */
+	const cy_suite_cell *cell = &a.cells[0];
+	const char *knobs[] = {"--threads", "--rc", "--gc", "--threshold", "--pause-budget-us", "--alloc", "--ops",
+		"--seed", "--warmup", "--repeat", "--sample-ms", "--pin"};
+	for (size_t k = 0; k < sizeof knobs / sizeof knobs[0]; k++) {
+		int seen = 0;
+		for (int w = 1; w < cell->explicit_count; w++)
+			seen += strcmp(cell->explicit_words[w], knobs[k]) == 0;
+		assert_int_equal(seen, 1);
+	}
+	cy_suite_free(&a);
+	cy_suite_free(&b);
+}
+
+/* A NUL byte in a suite file is refused with its line, not read as the end of the file. */
+static void nul_byte_refused(void **state)
+{
+	(void)state;
+	char file[PATH_MAX];
+	cy_test_scratch_path(file, sizeof file, "nul.suite");
+	FILE *f = fopen(file, "w");
+	assert_non_null(f);
+	static const char text[] = "workload linked-cycles\nset rc = atomic\0\nset threads = nine\n";
+	assert_int_equal(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+	assert_int_equal(fclose(f), 0);
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), -1);
+	assert_non_null(strstr(why, "nul.suite:2: a NUL byte"));
+	unlink(file);
 }
 
 static void matrix_counts(void **state)
@@ -249,7 +376,7 @@ static void list_lines_parse_back(void **state)
 	size_t text_len = 0;
 	FILE *out = open_memstream(&text, &text_len);
 	assert_non_null(out);
-	cy_suite_print_list(out, &suite, "cyclab", "results dir", 1, 3); /* cells 1, 4, 7, 10 */
+	assert_int_equal(cy_suite_print_list(out, &suite, NULL, "cyclab", "results dir", 1, 3), 0); /* cells 1, 4, 7, 10 */
 	assert_int_equal(fclose(out), 0);
 	size_t lines = 0, expected[] = {1, 4, 7, 10};
 	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n"), lines++) {
@@ -352,6 +479,8 @@ static size_t count_lines(const char *path)
 	return n;
 }
 
+static void write_suite(const char *text, const char *name, char *file, size_t len);
+
 static const char tiny_suite[] = "# tiny: a few hundred operations a cell\n"
 				 "set ops = 300\nset warmup = 0\nset repeat = 1\n"
 				 "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n"
@@ -387,6 +516,17 @@ static void resumption_skips_done_cells(void **state)
 	assert_int_equal(run_suite(file, dir, NULL), 0);
 	for (size_t i = 0; i < suite.count; i++)
 		assert_true(same_file(first[i], identify(dir, &suite.cells[i])));
+
+	/* The same cells with the blocks and lines in another order: known by their knobs, none reruns. */
+	char reordered[PATH_MAX + 32];
+	write_suite("workload gc-collect\nset ops = 2\nset warmup = 0\nset repeat = 1\n"
+		    "workload linked-cycles\nset gc = incremental, stw\nset rc = biased, atomic\n"
+		    "set ops = 300\nset warmup = 0\nset repeat = 1\n",
+		"reordered.suite", reordered, sizeof reordered);
+	assert_int_equal(run_suite(reordered, dir, NULL), 0);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_true(same_file(first[i], identify(dir, &suite.cells[i])));
+	unlink(reordered);
 
 	/* A missing result alone is run again; summary.csv follows the files present. */
 	char name[160], path[PATH_MAX + 200];
@@ -635,7 +775,7 @@ static void interleave_keeps_cells_whole(void **state)
 	assert_memory_equal(order, again, sizeof order);
 	cy_test_remove_tree(again_dir);
 
-	/* Resumption: a missing cell alone runs again, in a schedule of its own 3 repetitions. */
+	/* Resumption: a missing cell alone runs again, at its places in the same order. */
 	file_id first[2] = {identify(dir, &suite.cells[0]), identify(dir, &suite.cells[1])};
 	char name[160], path[PATH_MAX + 200];
 	cy_suite_cell_file(&suite.cells[1], name, sizeof name);
@@ -646,9 +786,9 @@ static void interleave_keeps_cells_whole(void **state)
 	int64_t rerun[3];
 	uint64_t seed, length;
 	assert_int_equal(read_order(dir, &suite.cells[1], rerun, &seed, &length), 0);
-	assert_int_equal(length, 3);
+	assert_int_equal(length, 6);
 	for (size_t r = 0; r < 3; r++)
-		assert_int_equal(rerun[r], r);
+		assert_int_equal(rerun[r], order[1][r]);
 	assert_int_equal(count_lines(summary), 1 + 2);
 	/* Nothing left to run: nothing reruns, interleaved or not. */
 	first[1] = identify(dir, &suite.cells[1]);
@@ -671,8 +811,9 @@ static void interleave_refuses_bad_seeds(void **state)
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "-3", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", "99999999999999999999", NULL), 2);
 	assert_int_equal(run_suite(file, dir, "--interleave", "--seed", NULL), 2);
-	assert_int_equal(run_suite(file, dir, "--seed", "7", NULL), 2);
-	assert_int_equal(run_suite(file, dir, "--interleave", "--list", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--sequential", "--seed", "7", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--sequential", "--interleave", NULL), 2);
+	assert_int_equal(run_suite(file, dir, "--list", "--seed", "7", NULL), 2);
 	struct stat st;
 	assert_int_equal(stat(dir, &st), -1); /* refused before anything ran */
 	unlink(file);
@@ -727,6 +868,315 @@ static void interleave_interrupt_leaves_whole_cells(void **state)
 	cy_test_remove_tree(dir);
 }
 
+/* ---- the batch path: listing, signals, logs ------------------------------------------- */
+
+static const char batch_suite[] = "set ops = 300\nset warmup = 0\nset repeat = 1\n"
+				  "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n";
+
+/* Lines of text that start with prefix. */
+static size_t count_prefixed(const char *text, const char *prefix)
+{
+	size_t n = 0, len = strlen(prefix);
+	for (const char *line = text; line && *line;) {
+		n += strncmp(line, prefix, len) == 0;
+		line = strchr(line, '\n');
+		if (line)
+			line++;
+	}
+	return n;
+}
+
+static void list_into_a_new_directory(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 64];
+	write_suite(batch_suite, "batch.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "listed/not/yet/there");
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	struct stat st;
+	assert_int_equal(stat(dir, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(cy_test_count_lines(o.out), 4);
+	assert_int_equal(count_prefixed(o.out, cy_test_cyclab_path()), 4);
+	cy_test_outcome_free(&o);
+
+	/* Two cells done: the list leaves them out, unless --force. */
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(run_suite(file, dir, "--shard", "0/2", "--quiet", NULL), 0);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 2);
+	for (size_t i = 0; i < suite.count; i++) {
+		char name[160];
+		cy_suite_cell_file(&suite.cells[i], name, sizeof name);
+		assert_int_equal(strstr(o.out, name) != NULL, i % 2 == 1);
+	}
+	cy_test_outcome_free(&o);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--list", "--force", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 4);
+	cy_test_outcome_free(&o);
+	cy_suite_free(&suite);
+	snprintf(dir, sizeof dir, "%s/listed", cy_test_scratch());
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+/* A listed command carries the knobs of the shell that listed it, whatever the shell that runs it. */
+static void listed_commands_keep_their_knobs(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite("set ops = 300\nset warmup = 0\nworkload linked-cycles\nset rc = atomic\n", "env.suite", file,
+		sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "env-listed");
+	const char *listing[] = {"CYCLAB_PARAM_LENGTH=8", "CYCLAB_REPEAT=2", NULL};
+	cy_test_env listing_env = {.set = listing, .drop_prefix = "CYCLAB_"};
+	cy_test_outcome o = cy_test_run_cyclab_env(&listing_env, "suite", file, "-o", dir, "--list", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(cy_test_count_lines(o.out), 1);
+	assert_non_null(strstr(o.out, " --param length=8 "));
+	assert_non_null(strstr(o.out, " --repeat 2 "));
+	assert_non_null(strstr(o.err, "CYCLAB_PARAM_LENGTH=8"));
+	char *command = strdup(o.out);
+	cy_test_outcome_free(&o);
+	assert_non_null(command);
+	/* Run it under other values of the same variables, and one more. */
+	const char *running[] = {"CYCLAB_PARAM_LENGTH=4", "CYCLAB_REPEAT=3", "CYCLAB_THREADS=2", NULL};
+	cy_test_env running_env = {.set = running, .drop_prefix = "CYCLAB_"};
+	char *argv[] = {"/bin/sh", "-c", command, NULL};
+	o = cy_test_run(argv, &running_env, CY_TEST_CYCLAB_DEADLINE_S);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	free(command);
+	DIR *d = opendir(dir);
+	assert_non_null(d);
+	int found = 0;
+	for (struct dirent *e; (e = readdir(d));) {
+		if (strncmp(e->d_name, "cell-", 5) != 0)
+			continue;
+		char path[PATH_MAX + 300];
+		snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+		json_error_t error;
+		json_t *root = json_load_file(path, 0, &error);
+		assert_non_null(root);
+		json_t *config = json_object_get(root, "config");
+		assert_int_equal(json_integer_value(json_object_get(config, "threads")), 1);
+		assert_int_equal(json_integer_value(json_object_get(config, "repeat")), 2);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(config, "params"), "length")), 8);
+		assert_int_equal(json_array_size(json_object_get(root, "runs")), 2);
+		json_decref(root);
+		found++;
+	}
+	closedir(d);
+	assert_int_equal(found, 1);
+	/* A bad variable refuses the suite up front, as `cyclab run` refuses it, listing or running. */
+	const char *bad[] = {"CYCLAB_THREADS=lots", NULL};
+	cy_test_env bad_env = {.set = bad, .drop_prefix = "CYCLAB_"};
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&bad_env, "suite", file, "-o", dir, "--list", NULL),
+		"cyclab suite: CYCLAB_THREADS=lots in the environment: --threads=lots: not valid", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab_env(&bad_env, "suite", file, "-o", dir, NULL),
+		"cyclab suite: CYCLAB_THREADS=lots in the environment: --threads=lots: not valid", NULL);
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+/* Stdout not a terminal: a line per finished cell; --quiet: none. */
+static void logs_have_a_line_per_cell(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(batch_suite, "logged.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "logged");
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(count_prefixed(o.out, "cyclab suite: ["), 4);
+	for (size_t k = 1; k <= 4; k++) {
+		char needle[32];
+		snprintf(needle, sizeof needle, "cyclab suite: [%zu/4] cell-", k);
+		assert_non_null(strstr(o.out, needle));
+	}
+	assert_non_null(strstr(o.out, "ops/s")); /* the cell's figures */
+	assert_non_null(strstr(o.out, " elapsed, "));
+	assert_non_null(strstr(o.out, " left\n")); /* the time left */
+	cy_test_outcome_free(&o);
+	o = cy_test_run_cyclab("suite", file, "-o", dir, "--force", "--quiet", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_string_equal(o.out, "");
+	cy_test_outcome_free(&o);
+	cy_test_remove_tree(dir);
+	unlink(file);
+}
+
+static const char timed_suite[] = "set duration = 0.25\nset warmup = 0\nset repeat = 2\n"
+				  "workload linked-cycles\nset rc = atomic, biased\nset gc = stw, incremental\n";
+
+/*
+ * Start the suite, wait for its first result, then a little more so that a
+ * cell is running, and send SIGTERM: it must exit 143, keep only whole
+ * results and a summary of them, and say how to resume.
+ */
+static void terminate_mid_cell(const char *file, const char *dir, const char *order, size_t *results)
+{
+	pid_t pid = cy_test_start_cyclab("suite", file, "-o", dir, order, NULL);
+	size_t temps;
+	*results = 0;
+	for (int tries = 0; tries < 6000 && *results == 0; tries++) { /* at most a minute */
+		nanosleep(&(struct timespec){.tv_nsec = 10 * 1000 * 1000}, NULL);
+		count_results(dir, results, &temps);
+	}
+	nanosleep(&(struct timespec){.tv_nsec = 100 * 1000 * 1000}, NULL);
+	assert_int_equal(kill(pid, SIGTERM), 0);
+	cy_test_outcome o = cy_test_finish(pid, CY_TEST_CYCLAB_DEADLINE_S);
+	cy_test_expect_status(&o, 143);
+	assert_non_null(strstr(o.err, "SIGTERM"));
+	assert_non_null(strstr(o.err, "resume with:"));
+	cy_test_outcome_free(&o);
+	count_results(dir, results, &temps);
+	assert_true(*results >= 1);
+	assert_int_equal(temps, 0);
+	char summary[PATH_MAX + 32];
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	assert_int_equal(count_lines(summary), 1 + *results);
+}
+
+/* After the resumed run: every cell's result exactly once, whole, and the summary of all of them. */
+static void expect_every_cell_once(const char *dir, const cy_suite *suite)
+{
+	size_t results, temps;
+	count_results(dir, &results, &temps);
+	assert_int_equal(results, suite->count);
+	assert_int_equal(temps, 0);
+	for (size_t i = 0; i < suite->count; i++)
+		assert_true(identify(dir, &suite->cells[i]).present);
+	char summary[PATH_MAX + 32];
+	snprintf(summary, sizeof summary, "%s/summary.csv", dir);
+	assert_int_equal(count_lines(summary), 1 + suite->count);
+}
+
+static void sigterm_then_resume(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(timed_suite, "terminated.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "terminated");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	size_t results;
+	terminate_mid_cell(file, dir, "--sequential", &results);
+	/* Sequential: the complete cells are the first ones. */
+	for (size_t i = 0; i < results; i++)
+		assert_true(identify(dir, &suite.cells[i]).present);
+	file_id kept = identify(dir, &suite.cells[0]);
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--sequential", NULL);
+	cy_test_expect_status(&o, 0);
+	assert_int_equal(count_prefixed(o.out, "cyclab suite: ["), suite.count - results);
+	cy_test_outcome_free(&o);
+	expect_every_cell_once(dir, &suite);
+	assert_true(same_file(kept, identify(dir, &suite.cells[0])));
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
+static void sigterm_then_resume_interleaved(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(timed_suite, "terminated-interleaved.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "terminated-interleaved");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	size_t results;
+	terminate_mid_cell(file, dir, "--interleave", &results);
+	/* The order is recorded: its seed, and the cells in the order it was drawn over (the suite's). */
+	char record_path[PATH_MAX + 32];
+	snprintf(record_path, sizeof record_path, "%s/order.txt", dir);
+	cy_suite_order_record record;
+	assert_int_equal(cy_suite_order_read(record_path, &record, why, sizeof why), 0);
+	assert_int_equal(record.count, suite.count);
+	for (size_t i = 0; i < suite.count; i++)
+		assert_int_equal(record.ids[i], cy_suite_cell_short_id(&suite.cells[i]));
+	/* The same command again continues the recorded order. */
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, NULL);
+	cy_test_expect_status(&o, 0);
+	assert_non_null(strstr(o.out, "continuing the recorded order"));
+	cy_test_outcome_free(&o);
+	expect_every_cell_once(dir, &suite);
+	/* Every run sits at its place in the one schedule drawn from the recorded seed, before and after the signal. */
+	unsigned counts[4] = {2, 2, 2, 2};
+	size_t schedule[8];
+	assert_int_equal(suite.count, 4);
+	cy_suite_shuffle_schedule(counts, 4, record.seed, schedule);
+	for (size_t c = 0; c < 4; c++) {
+		char name[160], path[PATH_MAX + 200];
+		cy_suite_cell_file(&suite.cells[c], name, sizeof name);
+		snprintf(path, sizeof path, "%s/%s", dir, name);
+		json_error_t error;
+		json_t *root = json_load_file(path, 0, &error);
+		assert_non_null(root);
+		assert_int_equal(json_integer_value(json_object_get(json_object_get(root, "interleave"), "seed")),
+			(json_int_t)record.seed);
+		json_t *runs = json_object_get(root, "runs");
+		assert_int_equal(json_array_size(runs), 2);
+		size_t expected = 0;
+		for (size_t r = 0; r < 2; r++) {
+			while (schedule[expected] != c)
+				expected++;
+			json_int_t k = json_integer_value(json_object_get(json_array_get(runs, r), "order_index"));
+			assert_int_equal(k, (json_int_t)expected);
+			expected++;
+		}
+		json_decref(root);
+	}
+	cy_suite_order_free(&record);
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
+/* A result that cannot be written stops the suite there, saying so, instead of running every cell. */
+static void unwritable_result_stops(void **state)
+{
+	(void)state;
+	char file[PATH_MAX + 32], dir[PATH_MAX + 16];
+	write_suite(batch_suite, "unwritable.suite", file, sizeof file);
+	cy_test_scratch_path(dir, sizeof dir, "unwritable");
+	cy_suite suite;
+	char why[1024];
+	assert_int_equal(cy_suite_load(file, &suite, why, sizeof why), 0);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	/* The second cell's temporary is a directory: its result cannot be written (as root too). */
+	char name[160], blocker[PATH_MAX + 200];
+	cy_suite_cell_file(&suite.cells[1], name, sizeof name);
+	snprintf(blocker, sizeof blocker, "%s/%s.tmp", dir, name);
+	assert_int_equal(mkdir(blocker, 0755), 0);
+	/* Not empty, so that the writer cannot remove it to make room for its file. */
+	char inside[PATH_MAX + 260];
+	snprintf(inside, sizeof inside, "%s/keep", blocker);
+	FILE *keep = fopen(inside, "w");
+	assert_non_null(keep);
+	fclose(keep);
+	cy_test_outcome o = cy_test_run_cyclab("suite", file, "-o", dir, "--sequential", NULL);
+	cy_test_expect_status(&o, 1);
+	assert_non_null(strstr(o.err, "cannot write the result of cell 1"));
+	assert_non_null(strstr(o.err, "stopping"));
+	cy_test_outcome_free(&o);
+	assert_true(identify(dir, &suite.cells[0]).present);
+	for (size_t i = 1; i < suite.count; i++)
+		assert_false(identify(dir, &suite.cells[i]).present);
+	unlink(inside);
+	rmdir(blocker);
+	cy_test_remove_tree(dir);
+	unlink(file);
+	cy_suite_free(&suite);
+}
+
 int main(void)
 {
 	if (cy_test_cyclab_setup("test_suite") != 0)
@@ -734,6 +1184,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(good_file_parses),
 		cmocka_unit_test(bad_files_name_the_line),
+		cmocka_unit_test(ranges_and_nproc),
+		cmocka_unit_test(identity_follows_the_knobs),
+		cmocka_unit_test(nul_byte_refused),
 		cmocka_unit_test(matrix_counts),
 		cmocka_unit_test(shards_partition_the_matrix),
 		cmocka_unit_test(list_lines_parse_back),
@@ -745,6 +1198,12 @@ int main(void)
 		cmocka_unit_test(interleave_keeps_cells_whole),
 		cmocka_unit_test(interleave_refuses_bad_seeds),
 		cmocka_unit_test(interleave_interrupt_leaves_whole_cells),
+		cmocka_unit_test(list_into_a_new_directory),
+		cmocka_unit_test(listed_commands_keep_their_knobs),
+		cmocka_unit_test(logs_have_a_line_per_cell),
+		cmocka_unit_test(sigterm_then_resume),
+		cmocka_unit_test(sigterm_then_resume_interleaved),
+		cmocka_unit_test(unwritable_result_stops),
 	};
 	int failed = cmocka_run_group_tests_name("test_suite", tests, NULL, NULL);
 	cy_test_remove_tree(cy_test_scratch());

@@ -28,6 +28,7 @@
 #include "bench/report/report.h"
 #include "bench/results/results.h"
 #include "bench/harness/run.h"
+#include "bench/cli/suite_command.h"
 #include "bench/suite/suite.h"
 #include "bench/suite/suite_record.h"
 #include "bench/version.h"
@@ -61,7 +62,7 @@ static const cyclab_command commands[] = {
 			   "        (`cyclab run --help`, `cyclab run NAME --help`)",
 		.run = cy_run_main,
 	},
-	{"suite", "FILE -o DIR [--force] [--shard I/N] [--list]", "run a suite's matrix of cyclab run cells (`cyclab suite --help`)", cy_suite_main},
+	{"suite", "FILE -o DIR [--force] [--shard I/N] [--list] [--sequential] [--quiet]", "run a suite's matrix of cyclab run cells (`cyclab suite --help`)", cy_suite_main},
 	{"compare", "A B [--json] [-o FILE]", "compare two results or suite directories, with significance (`cyclab compare --help`)", cy_compare_main},
 	{"merge", "DIR... -o OUT [--suite FILE] [--allow-missing]", "join suite directories (shards) into one, checked complete, summary.csv rewritten (`cyclab merge --help`)", merge_main},
 	{"plot", "DIR [-o OUT]", "draw a suite's results (and micro-benchmark JSON) with gnuplot, SVG and PNG (`cyclab plot --help`)", cy_plot_main},

@@ -21,7 +21,14 @@
  * alloc, duration, ops, seed, warmup, repeat, sample-ms, pin. `param KEY = ...`
  * takes a parameter of the block's workload (`cyclab run NAME --help`).
  * Values are separated by commas; a value containing a comma (a
- * threshold) is written in double quotes. Each block expands to the
+ * threshold) is written in double quotes. An item may be a range of
+ * integers: `A..B` (step 1), `A..B +STEP`, `A..B *FACTOR` (1, 2, 4, ...)
+ * or `A..B log COUNT` (COUNT values spaced evenly on a log scale, rounded,
+ * both ends included); in a quoted value one comma-separated part may be a
+ * range (`"100..50000 log 8,10,10"`: eight first thresholds). `$NPROC`
+ * reads as the number of CPUs this process may run on (its affinity
+ * mask, which a batch system's allocation narrows). A list that names a
+ * value twice, ranges included, is refused with its line. Each block expands to the
  * cartesian product of its lists and of the suite-wide lists it does not
  * set itself (duration and ops count as one knob here: a block that sets
  * either replaces both suite-wide ones). Cells are numbered in file order,
@@ -36,21 +43,29 @@
  * with a value `cyclab run` would refuse; errors read "FILE:LINE: why
  * (valid: ...)". Nothing here runs a workload or touches the runtime.
  *
- * The file says what to run, not in which order: cells run in the order
- * above (bench/suite/suite_run.c), or, with `cyclab suite --interleave`, their
- * measured repetitions run in one seeded random order across all cells
- * (bench/suite/suite_interleave.c); each cell's `warmup` and `repeat` mean the
- * same either way.
+ * The file says what to run, not in which order or under which name: the
+ * runner (bench/suite/suite_run.c) takes the order from
+ * bench/suite/suite_order.c, and a cell is known by its knobs
+ * (bench/suite/suite_cell.c), so moving blocks or lines around does not
+ * make finished cells run again. The file is read as a regular file
+ * only, and a NUL byte in it is refused with its line.
  */
 #include "bench/suite/suite.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <sched.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bench/harness/value_parse.h"
 #include "bench/results/input_file.h"
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bench/harness/run_internal.h"
 
 enum {
 	MAX_AXES = 32,
@@ -140,6 +155,171 @@ static void free_block(block *b)
 	b->axis_count = 0;
 }
 
+/* One value into a->values, refused when the list has it already; -1 with why. */
+static int push_value(parser *p, axis *a, const char *what, const char *value)
+{
+	for (size_t i = 0; i < a->count; i++) {
+		if (strcmp(a->values[i], value) == 0)
+			return fail(p, "%s is listed twice for %s (valid: each value once; ranges included)", value, what);
+	}
+	if (a->count == MAX_VALUES)
+		return fail(p, "more than 256 values for %s", what, "");
+	char *copy = strdup(value);
+	if (!copy || (a->count == 0 && !(a->values = calloc(MAX_VALUES, sizeof *a->values)))) {
+		free(copy);
+		return fail(p, "out of memory reading %s", what, "");
+	}
+	a->values[a->count++] = copy;
+	return 0;
+}
+
+/* text with every $NPROC replaced by the number of CPUs this process may use; -1 if it does not fit. */
+static int substitute_nproc(const char *text, char *out, size_t len)
+{
+	size_t used = 0;
+	for (const char *s = text; *s;) {
+		if (strncmp(s, "$NPROC", 6) == 0) {
+			used += (size_t)snprintf(out + used, used < len ? len - used : 0, "%u", cy_suite_nproc());
+			s += 6;
+		} else {
+			if (used + 1 < len)
+				out[used] = *s;
+			used++;
+			s++;
+		}
+		if (used >= len)
+			return -1;
+	}
+	out[used] = '\0';
+	return 0;
+}
+
+/* Leading blanks skipped (the text ends trimmed already). */
+static const char *trim_const(const char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	return s;
+}
+
+#define RANGE_FORMS "A..B (step 1), A..B +STEP, A..B *FACTOR or A..B log COUNT, integers with A <= B"
+
+/*
+ * A range: "A..B", "A..B +S", "A..B *F" or "A..B log N" into values (at
+ * most MAX_VALUES, ascending, no repeats); the count, or -1 with why.
+ * log N takes N values spaced evenly on a log scale from A to B, rounded
+ * to integers, A and B included (fewer when rounding makes two equal).
+ */
+static int expand_range(parser *p, const char *what, const char *text, int64_t *values)
+{
+	char left[64], right[64], kind[8] = "+", step_text[64] = "1";
+	const char *dots = strstr(text, "..");
+	size_t n = (size_t)(dots - text), m = strcspn(dots + 2, " \t+*");
+	const char *rest = dots + 2 + m;
+	int ok = n < sizeof left && m < sizeof right;
+	if (ok) {
+		memcpy(left, text, n);
+		left[n] = '\0';
+		memcpy(right, dots + 2, m);
+		right[m] = '\0';
+		while (*rest == ' ' || *rest == '\t')
+			rest++;
+		if (*rest == '+' || *rest == '*') {
+			kind[0] = *rest;
+			ok = snprintf(step_text, sizeof step_text, "%s", trim_const(rest + 1)) < (int)sizeof step_text;
+		} else if (strncmp(rest, "log", 3) == 0 && (rest[3] == ' ' || rest[3] == '\t')) {
+			snprintf(kind, sizeof kind, "log");
+			ok = snprintf(step_text, sizeof step_text, "%s", trim_const(rest + 3)) < (int)sizeof step_text;
+		} else {
+			ok = *rest == '\0';
+		}
+	}
+	if (!ok)
+		return fail(p, "malformed range '%s' for %s (valid: " RANGE_FORMS ")", text, what);
+	int64_t a, b, step;
+	char ignored[256]; /* the range as a whole is refused below, with the forms it may take */
+	if (cy_value_int(what, trim(left), 0, INT64_MAX, CY_VALUE_DECIMAL_SUFFIX, &a, ignored, sizeof ignored) != 0 ||
+		cy_value_int(what, right, 0, INT64_MAX, CY_VALUE_DECIMAL_SUFFIX, &b, ignored, sizeof ignored) != 0 ||
+		cy_value_int(what, step_text, INT64_MIN, INT64_MAX, CY_VALUE_DECIMAL_SUFFIX, &step, ignored, sizeof ignored) != 0 ||
+		a > b)
+		return fail(p, "malformed range '%s' for %s (valid: " RANGE_FORMS ")", text, what);
+	int count = 0;
+	if (strcmp(kind, "+") == 0) {
+		if (step < 1)
+			return fail(p, "range '%s' for %s: the step must be 1 or more (valid: " RANGE_FORMS ")", text, what);
+		for (int64_t v = a; v <= b; v += step) {
+			if (count == MAX_VALUES)
+				return fail(p, "range '%s' for %s gives more than 256 values", text, what);
+			values[count++] = v;
+		}
+	} else if (strcmp(kind, "*") == 0) {
+		if (step < 2 || a < 1)
+			return fail(p, "range '%s' for %s: *FACTOR needs a factor of 2 or more and A >= 1 (valid: " RANGE_FORMS
+				       ")",
+				text, what);
+		for (int64_t v = a; v <= b; v *= step) {
+			if (count == MAX_VALUES)
+				return fail(p, "range '%s' for %s gives more than 256 values", text, what);
+			values[count++] = v;
+			if (v > INT64_MAX / step)
+				break;
+		}
+	} else {
+		if (step < 2 || step > MAX_VALUES || a < 1)
+			return fail(p, "range '%s' for %s: log COUNT needs 2 <= COUNT <= 256 and A >= 1 (valid: " RANGE_FORMS
+				       ")",
+				text, what);
+		for (int64_t i = 0; i < step; i++) {
+			double v = (double)a * pow((double)b / (double)a, (double)i / (double)(step - 1));
+			int64_t rounded = i == step - 1 ? b : (int64_t)llround(v);
+			if (count == 0 || rounded != values[count - 1])
+				values[count++] = rounded;
+		}
+	}
+	return count;
+}
+
+/*
+ * One item of a list into a->values: a value, or a range (in a quoted
+ * value such as a threshold, one of its comma-separated parts may be a
+ * range: "100..50000 log 8,10,10"). $NPROC reads as the number of CPUs.
+ */
+static int add_item(parser *p, axis *a, const char *what, const char *item, int quoted)
+{
+	char text[512];
+	if (substitute_nproc(item, text, sizeof text) != 0)
+		return fail(p, "value too long for %s: '%.40s'", what, item);
+	if (!strstr(text, ".."))
+		return push_value(p, a, what, text);
+	/* The part of the value holding the range, and what comes before and after it. */
+	char *part = text, *after = "";
+	if (quoted) {
+		char *dots = strstr(text, "..");
+		while (part < dots && strchr(part, ',') && strchr(part, ',') < dots)
+			part = strchr(part, ',') + 1;
+		char *comma = strchr(dots, ',');
+		if (comma) {
+			*comma = '\0';
+			after = comma + 1;
+		}
+		if (strstr(after, ".."))
+			return fail(p, "two ranges in one value of %s: '%s' (valid: one range per value)", what, item);
+	}
+	char before[512];
+	snprintf(before, sizeof before, "%.*s", (int)(part - text), text);
+	int64_t values[MAX_VALUES];
+	int count = expand_range(p, what, trim(part), values);
+	if (count < 0)
+		return -1;
+	for (int i = 0; i < count; i++) {
+		char value[600];
+		snprintf(value, sizeof value, "%s%" PRId64 "%s%s", before, values[i], *after ? "," : "", after);
+		if (push_value(p, a, what, value) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Split "v1, "v,2", v3" into a->values; -1 with why on an empty list or value. */
 static int split_list(parser *p, char *list, axis *a, const char *what)
 {
@@ -150,9 +330,12 @@ static int split_list(parser *p, char *list, axis *a, const char *what)
 		while (*s == ' ' || *s == '\t')
 			s++;
 		char *start = s, *end;
-		if (*s == '"') {
+		int quoted = *s == '"';
+		if (quoted) {
 			start = ++s;
-			end = strchr(s, '"'); /* strip_comment checked quotes pair up */
+			end = strchr(s, '"');
+			if (!end)
+				return fail(p, "unclosed '\"' in the list for %s (valid: \"VALUE\", \"VALUE\", ...)", what, "");
 			*end = '\0';
 			s = end + 1;
 			while (*s == ' ' || *s == '\t')
@@ -171,14 +354,8 @@ static int split_list(parser *p, char *list, axis *a, const char *what)
 		if (!*value)
 			return fail(p, "empty value in the list for %s (valid: one or more values separated by commas)", what,
 				"");
-		if (a->count == MAX_VALUES)
-			return fail(p, "more than 256 values for %s", what, "");
-		char *copy = strdup(value);
-		if (!copy || (a->count == 0 && !(a->values = calloc(MAX_VALUES, sizeof *a->values)))) {
-			free(copy);
-			return fail(p, "out of memory reading %s", what, "");
-		}
-		a->values[a->count++] = copy;
+		if (add_item(p, a, what, value, quoted) != 0)
+			return -1;
 		if (!more)
 			return 0;
 	}
@@ -223,8 +400,9 @@ static int parse_assignment(parser *p, char *rest, int is_param)
 		return fail(p, "missing '=' (valid: %s NAME = VALUE, VALUE, ...)", directive, "");
 	*eq = '\0';
 	char *name = trim(rest);
-	if (!*name || strcspn(name, " \t") != strlen(name))
-		return fail(p, "%s needs one name before '=' (valid: %s NAME = VALUE, VALUE, ...)", directive, directive);
+	if (!*name || strcspn(name, " \t\"") != strlen(name))
+		return fail(p, "%s needs one name, unquoted, before '=' (valid: %s NAME = VALUE, VALUE, ...)", directive,
+			directive);
 	if (is_param && !b->workload)
 		return fail(p, "param %s before any workload line (valid: params go in a workload's block)", name, "");
 	if (!is_param) {
@@ -258,6 +436,10 @@ static int parse_assignment(parser *p, char *rest, int is_param)
 	a->is_param = is_param;
 	a->line = p->line;
 	b->axis_count++;
+	if (!is_param && strcmp(name, "threshold") == 0 && !strchr(eq + 1, '"') && strchr(eq + 1, ','))
+		return fail(p, "each threshold is three numbers in double quotes, or its commas would split it into "
+			       "values (valid: set threshold = \"700,10,10\", \"100,10,10\")",
+			"", "");
 	if (split_list(p, eq + 1, a, name) != 0)
 		return -1;
 	const cy_workload_def *w = b->workload ? b->workload : any_workload();
@@ -342,15 +524,6 @@ static int add_word(cy_suite_cell *cell, const char *text)
 	return 0;
 }
 
-static void free_cell(cy_suite_cell *cell)
-{
-	for (int i = 0; i < cell->word_count; i++)
-		free(cell->words[i]);
-	free(cell->words);
-	cell->words = NULL;
-	cell->word_count = 0;
-}
-
 /* Build the cell for one choice of value per axis; 1 if the runner refuses the combination. */
 static int make_cell(parser *p, const block *b, const axis *const *axes, size_t n, const size_t *pick,
 	cy_suite_cell *cell)
@@ -377,7 +550,17 @@ static int make_cell(parser *p, const block *b, const axis *const *axes, size_t 
 				add_word(cell, option) != 0 || add_word(cell, value) != 0)
 				goto oom;
 		}
-		if (a->count > 1) {
+	}
+	/* The slug names the values that vary, knobs in the table's order, then parameters in the workload's:
+	 * the same cell gets the same name whatever the order of the file's lines. */
+	for (size_t rank = 0; rank < (size_t)KNOB_COUNT + b->workload->param_count; rank++) {
+		const char *want = rank < KNOB_COUNT ? knob_names[rank] : b->workload->params[rank - KNOB_COUNT].name;
+		for (size_t i = 0; i < n; i++) {
+			const axis *a = axes[i];
+			if (a->count < 2 || a->is_param != (rank >= KNOB_COUNT) || strcmp(a->name, want) != 0)
+				continue;
+			char text[160];
+			const char *value = a->values[pick[i]];
 			if (a->is_param)
 				snprintf(text, sizeof text, "%s-%s", a->name, value);
 			else if (strcmp(a->name, "threads") == 0)
@@ -390,12 +573,12 @@ static int make_cell(parser *p, const block *b, const axis *const *axes, size_t 
 	if (cy_run_validate(&cell->config, why, sizeof why) != 0) {
 		if (!p->suite->skip_reason[0])
 			snprintf(p->suite->skip_reason, sizeof p->suite->skip_reason, "%s", why);
-		free_cell(cell);
+		cy_suite_cell_free(cell);
 		return 1;
 	}
 	return 0;
 oom:
-	free_cell(cell);
+	cy_suite_cell_free(cell);
 	return -1;
 }
 
@@ -479,16 +662,15 @@ int cy_suite_parse(const char *path, const char *text, cy_suite *suite, char *wh
 	}
 	for (size_t i = 0; i < p.block_count && !err; i++)
 		err = expand_block(&p, &p.blocks[i]);
-	/* A choice parameter points into its own config's text: re-aim after the array moved. */
-	for (size_t i = 0; i < suite->count && !err; i++) {
-		cy_run_config *c = &suite->cells[i].config;
-		for (size_t k = 0; k < CY_WORKLOAD_MAX_PARAMS; k++) {
-			if (c->param_choices[k])
-				c->param_choices[k] = c->param_text[k];
-		}
-	}
 	if (!err && suite->count == 0) {
 		snprintf(why, len, "%s: every combination is refused by the runner: %s", path, suite->skip_reason);
+		err = -1;
+	}
+	/* Every cell made explicit, as if no CYCLAB_ variable were set (the command resolves again under its own). */
+	char *no_environment[] = {NULL};
+	char reason[600];
+	if (!err && cy_suite_resolve(suite, no_environment, reason, sizeof reason) != 0) {
+		snprintf(why, len, "%s: %s", path, reason);
 		err = -1;
 	}
 	free_block(&p.global);
@@ -503,17 +685,20 @@ int cy_suite_parse(const char *path, const char *text, cy_suite *suite, char *wh
 int cy_suite_load(const char *path, cy_suite *suite, char *why, size_t len)
 {
 	memset(suite, 0, sizeof *suite);
-	char reason[512];
-	size_t size;
-	char *text = cy_input_read(path, (size_t)1 << 24, &size, reason, sizeof reason);
+	/* Opened as a regular file or refused (a FIFO or a device is not waited on): results/input_file.h. */
+	char reason[1024];
+	size_t used;
+	char *text = cy_input_read(path, (size_t)1 << 24, &used, reason, sizeof reason);
 	if (!text) {
-		snprintf(why, len, "cannot read suite %s", reason);
+		snprintf(why, len, "cannot read suite %s (valid: a suite file, such as bench/suites/quick)", reason);
 		return -1;
 	}
-	/* The parser reads a C string: a NUL inside the file would end it early and hide the rest. */
-	size_t nul = strlen(text);
-	if (nul != size) {
-		snprintf(why, len, "%s: a NUL byte at offset %zu (valid: a text file)", path, nul);
+	const char *nul = memchr(text, '\0', used);
+	if (nul) {
+		int line = 1;
+		for (const char *c = text; c < nul; c++)
+			line += *c == '\n';
+		snprintf(why, len, "%s:%d: a NUL byte (valid: a suite file is text)", path, line);
 		free(text);
 		return -1;
 	}
@@ -522,10 +707,19 @@ int cy_suite_load(const char *path, cy_suite *suite, char *why, size_t len)
 	return err;
 }
 
+unsigned cy_suite_nproc(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+		return (unsigned)CPU_COUNT(&set);
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (unsigned)n : 1;
+}
+
 void cy_suite_free(cy_suite *suite)
 {
 	for (size_t i = 0; i < suite->count; i++)
-		free_cell(&suite->cells[i]);
+		cy_suite_cell_free(&suite->cells[i]);
 	free(suite->cells);
 	suite->cells = NULL;
 	suite->count = 0;
@@ -561,69 +755,4 @@ void cy_suite_format_duration(double s, char *out, size_t len)
 		snprintf(out, len, "%.0f min %02.0f s", floor(s / 60), fmod(s, 60));
 	else
 		snprintf(out, len, "%.0f h %02.0f min", floor(s / 3600), fmod(floor(s / 60), 60));
-}
-
-void cy_suite_cell_file(const cy_suite_cell *cell, char *out, size_t len)
-{
-	snprintf(out, len, "cell-%03zu-%s.json", cell->index, cell->slug);
-}
-
-/* A word for a POSIX shell: quoted unless plainly safe. */
-static void print_word(FILE *out, const char *word)
-{
-	if (*word && strspn(word, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.,=/:+") ==
-			     strlen(word)) {
-		fputs(word, out);
-		return;
-	}
-	fputc('\'', out);
-	for (const char *s = word; *s; s++) {
-		if (*s == '\'')
-			fputs("'\\''", out);
-		else
-			fputc(*s, out);
-	}
-	fputc('\'', out);
-}
-
-char *cy_suite_cell_command(const cy_suite_cell *cell, const char *program, const char *path)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&text, &len);
-	if (!out)
-		return NULL;
-	print_word(out, program);
-	fputs(" run", out);
-	for (int k = 0; k < cell->word_count; k++) {
-		fputc(' ', out);
-		print_word(out, cell->words[k]);
-	}
-	fputs(" --quiet -o ", out);
-	print_word(out, path);
-	if (fclose(out) != 0) {
-		free(text);
-		return NULL;
-	}
-	return text;
-}
-
-void cy_suite_print_list(FILE *out, const cy_suite *suite, const char *program, const char *dir, unsigned shard,
-	unsigned shards)
-{
-	for (size_t i = 0; i < suite->count; i++) {
-		if (!cy_suite_in_shard(i, shard, shards))
-			continue;
-		const cy_suite_cell *cell = &suite->cells[i];
-		char name[160], path[4300];
-		cy_suite_cell_file(cell, name, sizeof name);
-		snprintf(path, sizeof path, "%s/%s", dir, name);
-		char *command = cy_suite_cell_command(cell, program, path);
-		if (!command) {
-			fprintf(stderr, "cyclab suite: out of memory listing cell %zu\n", cell->index);
-			return;
-		}
-		fprintf(out, "%s\n", command);
-		free(command);
-	}
 }
