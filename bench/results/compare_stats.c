@@ -39,12 +39,16 @@ static int compare_double(const void *x, const void *y)
 	return (a > b) - (a < b);
 }
 
-/* Median of a resample of v (n) drawn into scratch. */
+/* Median of a resample of v (n) drawn into scratch; insertion sort, since n is a count of repetitions. */
 static double resampled_median(const double *v, size_t n, double *scratch, uint64_t *state)
 {
-	for (size_t i = 0; i < n; i++)
-		scratch[i] = v[draw(state, n)];
-	qsort(scratch, n, sizeof *scratch, compare_double);
+	for (size_t i = 0; i < n; i++) {
+		double x = v[draw(state, n)];
+		size_t k = i;
+		for (; k > 0 && scratch[k - 1] > x; k--)
+			scratch[k] = scratch[k - 1];
+		scratch[k] = x;
+	}
 	return cy_aggregate_median_sorted(scratch, n);
 }
 
