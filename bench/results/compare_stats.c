@@ -207,7 +207,9 @@ static unsigned runs_for_effect(const cy_comparison *c, double level)
 {
 	double shift = fabs(log(c->ratio));
 	double spread = fmax(c->cv_a, c->cv_b);
-	if (!isfinite(shift) || !isfinite(spread))
+	if (!isfinite(shift))
+		return 0; /* no ratio (a median of zero): only the test's floor says anything */
+	if (!isfinite(spread))
 		return CY_COMPARE_RUNS_CAP;
 	if (spread == 0)
 		return 0;

@@ -406,7 +406,8 @@ int cy_results_write_summary(const char *dir, char *why, size_t len)
 	if (err)
 		snprintf(why, len, "out of memory summarising %s", dir);
 	else {
-		qsort(keys.keys, keys.count, sizeof *keys.keys, by_text);
+		if (keys.count)
+			qsort(keys.keys, keys.count, sizeof *keys.keys, by_text);
 		err = write_table(dir, "summary.csv", files, count, NULL, why, len);
 		if (!err)
 			err = write_table(dir, "runs.csv", files, count, &keys, why, len);
