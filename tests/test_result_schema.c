@@ -177,6 +177,14 @@ static void suite_results_match_the_schema(void **state)
 	assert_int_equal(count_lines(path), 1 + 4);
 	snprintf(path, sizeof path, "%s/runs.csv", dir);
 	assert_int_equal(count_lines(path), 1 + 4 * 2);
+	char *runs = cy_test_slurp(path, NULL);
+	assert_non_null(runs);
+	/* Every config key once, params of both workloads among them, after file, run and workload. */
+	assert_true(strncmp(runs, "file,run,workload,alloc,duration_s,gc,ops,params.", 49) == 0);
+	assert_null(strstr(runs + 18, ",workload,"));
+	assert_non_null(strstr(runs, ",params.variant,"));
+	assert_non_null(strstr(runs, ",params.length,"));
+	free(runs);
 	/* A cell that never paused has empty pause columns: "off" runs no collection. */
 	snprintf(path, sizeof path, "%s/summary.csv", dir);
 	char *csv = cy_test_slurp(path, NULL);

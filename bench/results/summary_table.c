@@ -264,6 +264,8 @@ static int collect_keys(key_list *l, const json_t *object, const char *prefix)
 	const char *key;
 	const json_t *value;
 	json_object_foreach((json_t *)object, key, value) {
+		if (!*prefix && strcmp(key, "workload") == 0)
+			continue; /* runs.csv has it as its third column already */
 		char name[256];
 		snprintf(name, sizeof name, "%s%s%s", prefix, *prefix ? "." : "", key);
 		int err = json_is_object(value) ? collect_keys(l, value, name) : key_add(l, name);
