@@ -30,6 +30,7 @@
 #include "bench/results/figures.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
+#include "bench/results/summary_table.h"
 
 /* Results of one side with one cell key: replications of one configuration. */
 typedef struct cell_group {
@@ -312,21 +313,6 @@ static void print_text(FILE *out, const comparison_set *s)
 
 /* ---- csv ------------------------------------------------------------------------------------ */
 
-static void csv_text(FILE *out, const char *text)
-{
-	if (text[strcspn(text, ",\"\n")]) {
-		fputc('"', out);
-		for (const char *c = text; *c; c++) {
-			if (*c == '"')
-				fputc('"', out);
-			fputc(*c, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(text, out);
-	}
-}
-
 static void csv_number(FILE *out, double v)
 {
 	if (isfinite(v))
@@ -345,7 +331,7 @@ static void print_csv(FILE *out, const comparison_set *s)
 			const cy_comparison *c = row_of(s, i, f);
 			char verdict[96];
 			verdict_text(f, c, verdict, sizeof verdict);
-			csv_text(out, s->pairs[2 * i]->key);
+			cy_csv_text(out, s->pairs[2 * i]->key);
 			fprintf(out, ",%s,%s,%s,%zu,%zu", cy_figures[f].name, cy_figures[f].unit,
 				cy_figure_direction_name(cy_figures[f].direction), c->n_a, c->n_b);
 			csv_number(out, c->median_a);
@@ -356,7 +342,7 @@ static void print_csv(FILE *out, const comparison_set *s)
 			csv_number(out, c->p);
 			csv_number(out, c->p_adjusted);
 			fprintf(out, ",%d,", c->verdict == CY_VERDICT_SIGNIFICANT);
-			csv_text(out, verdict);
+			cy_csv_text(out, verdict);
 			fprintf(out, ",%u\n", c->runs_needed);
 		}
 	}

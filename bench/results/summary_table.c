@@ -82,8 +82,7 @@ static void value_text(const json_t *value, char *out, size_t len)
 	}
 }
 
-/* A CSV value, quoted when it holds a comma, a quote or a line break. */
-static void csv_text(FILE *out, const char *text)
+void cy_csv_text(FILE *out, const char *text)
 {
 	if (text[strcspn(text, ",\"\n")]) {
 		fputc('"', out);
@@ -101,7 +100,7 @@ static void csv_text(FILE *out, const char *text)
 /* A CSV field and what follows it: a comma, or the end of the line. */
 static void csv_field(FILE *out, const char *text, int last)
 {
-	csv_text(out, text);
+	cy_csv_text(out, text);
 	fputc(last ? '\n' : ',', out);
 }
 
@@ -114,26 +113,10 @@ static void csv_number(FILE *out, double v, int last)
 	csv_field(out, text, last);
 }
 
-/* The value at a dotted path ("pauses.mmu.10ms") under root, or NULL. */
-static const json_t *at_path(const json_t *root, const char *path)
-{
-	char part[128];
-	while (root && *path) {
-		size_t n = strcspn(path, ".");
-		if (n >= sizeof part)
-			return NULL;
-		memcpy(part, path, n);
-		part[n] = '\0';
-		root = json_object_get(root, part);
-		path += n + (path[n] == '.');
-	}
-	return root;
-}
-
 /* The number at path in root, NAN when absent or not a number. */
 static double number_at(const json_t *root, const char *path)
 {
-	const json_t *v = at_path(root, path);
+	const json_t *v = cy_result_at_path(root, path);
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
@@ -204,7 +187,7 @@ static int summary_row(FILE *out, const loaded *file)
 		double c = number_at(run, "pauses.count"), p = number_at(run, "pauses.preempted");
 		pauses += isfinite(c) ? c : 0;
 		preempted += isfinite(p) ? p : 0;
-		disturbed += json_is_true(at_path(run, "noise.disturbed"));
+		disturbed += json_is_true(cy_result_at_path(run, "noise.disturbed"));
 	}
 	csv_number(out, (double)count, 0);
 	csv_number(out, disturbed, 0);
@@ -288,7 +271,7 @@ static void runs_header(FILE *out, const key_list *keys)
 	fputs("file,run,workload", out);
 	for (size_t k = 0; k < keys->count; k++) {
 		fputc(',', out);
-		csv_text(out, keys->keys[k]);
+		cy_csv_text(out, keys->keys[k]);
 	}
 	fputs(",status", out);
 	for (int f = 0; f < CY_FIGURE_COUNT; f++)
@@ -312,7 +295,7 @@ static void runs_rows(FILE *out, const loaded *file, const key_list *keys)
 		csv_number(out, (double)i, 0);
 		csv_field(out, workload, 0);
 		for (size_t k = 0; k < keys->count; k++) {
-			value_text(at_path(config, keys->keys[k]), text, sizeof text);
+			value_text(cy_result_at_path(config, keys->keys[k]), text, sizeof text);
 			csv_field(out, text, 0);
 		}
 		csv_field(out, status, 0);
@@ -328,9 +311,9 @@ static void runs_rows(FILE *out, const loaded *file, const key_list *keys)
 			snprintf(path, sizeof path, "noise.%s", run_noise_columns[k]);
 			csv_number(out, number_at(run, path), 0);
 		}
-		const json_t *load = json_array_get(at_path(run, "noise.load_average"), 0);
+		const json_t *load = json_array_get(cy_result_at_path(run, "noise.load_average"), 0);
 		csv_number(out, json_is_number(load) ? json_number_value(load) : NAN, 0);
-		const json_t *disturbed = at_path(run, "noise.disturbed");
+		const json_t *disturbed = cy_result_at_path(run, "noise.disturbed");
 		csv_field(out, json_is_boolean(disturbed) ? (json_is_true(disturbed) ? "1" : "0") : "", 0);
 		csv_number(out, number_at(run, "leaked_objects"), 1);
 	}
