@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "bench/results/json_schema.h"
 #include "bench/results/result_read.h"
 #include "tests/cyclab_binary.h"
 
@@ -240,6 +241,16 @@ static void run_summary_carries_aggregates(void **state)
 	cy_result r;
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
 	assert_int_equal(r.run_count, 3);
+	/* The result satisfies the documented schema (docs/cyclab-result-1.schema.json). */
+	char schema_path[PATH_MAX];
+	const char *slash = strrchr(__FILE__, '/');
+	snprintf(schema_path, sizeof schema_path, "%.*s/../docs/cyclab-result-1.schema.json",
+		slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+	json_t *schema = json_load_file(schema_path, 0, NULL);
+	assert_non_null(schema);
+	if (cy_json_schema_check(schema, r.document, why, sizeof why) != 0)
+		fail_msg("%s: %s", path, why);
+	json_decref(schema);
 	const json_t *summary = json_object_get(r.document, "summary");
 	assert_true(json_is_false(json_object_get(summary, "mad_scaled")));
 	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
