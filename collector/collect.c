@@ -764,8 +764,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	cy_gc_list_init(&c.reachable);
 	cy_gc_list_init(&c.uncollectable);
 	info.start_ns = c.phase_start = cy_now_ns();
-	const int want_cpu = cy_gc.ncallbacks > 0; /* see cy_gc_collection_info.cpu_ns */
-	uint64_t cpu_start = want_cpu ? cy_thread_cpu_ns() : 0;
+	uint64_t cpu_start = cy_thread_cpu_ns();
 
 	cy_stw_report stop;
 	cy_world_stop(&stop);
@@ -792,7 +791,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 	/* Before resuming: our own return to running may wait behind another thread's stop. */
 	uint64_t end = cy_now_ns();
 	cy_world_resume();
-	info.cpu_ns = want_cpu ? cy_thread_cpu_ns() - cpu_start : 0;
+	info.cpu_ns = cy_thread_cpu_ns() - cpu_start;
 	info.wall_ns = end - info.start_ns;
 	info.pause_ns = end - stop.requested_ns;
 	info.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(&stop);
@@ -801,7 +800,7 @@ int64_t cy_gc_collect_stw(int gen, int automatic)
 		uint64_t average = cy_gc.stw_ns_per_object;
 		cy_gc.stw_ns_per_object = average ? (7 * average + per_object) / 8 : per_object;
 	}
-	cy_gc_record_pause(info.number, &stop, end, CY_GC_PAUSE_COLLECTION);
+	cy_gc_record_pause(info.number, &stop, end, info.cpu_ns, CY_GC_PAUSE_COLLECTION);
 	cy_gc_account(&info);
 	cy_gc_run_callbacks(0, &info);
 	return info.collected + info.uncollectable;

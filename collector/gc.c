@@ -278,6 +278,7 @@ typedef struct api_stop {
 	cy_stw_report report;
 	int took_lock;
 	int stopped; /* this call stopped the world */
+	uint64_t cpu_start; /* the stopping thread's CPU clock before the stop */
 } api_stop;
 
 static void stop_for_api(api_stop *stop)
@@ -287,6 +288,7 @@ static void stop_for_api(api_stop *stop)
 		finish_old_collection();
 	stop->stopped = !cy_gc_tls_collecting;
 	if (stop->stopped) {
+		stop->cpu_start = cy_thread_cpu_ns();
 		cy_world_stop(&stop->report);
 		cy_gc_tls_collecting = 1;
 	}
@@ -298,7 +300,7 @@ static void resume_after_api(api_stop *stop)
 		cy_gc_tls_collecting = 0;
 		uint64_t end = cy_now_ns();
 		cy_world_resume();
-		cy_gc_record_pause(0, &stop->report, end, CY_GC_PAUSE_OTHER);
+		cy_gc_record_pause(0, &stop->report, end, cy_thread_cpu_ns() - stop->cpu_start, CY_GC_PAUSE_OTHER);
 	}
 	cy_gc_api_unlock(stop->took_lock);
 }

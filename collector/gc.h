@@ -194,8 +194,8 @@ typedef struct cy_gc_collection_info {
 	/*
 	 * CPU time of the collecting thread(s) on this collection. A thread's
 	 * CPU clock is a system call, not a vDSO read (2% of linked-cycles at
-	 * 50k collections/s), so a stop-the-world collection reads it only
-	 * while a callback is installed (--trace-gc installs one); else 0.
+	 * 50k collections/s); every pause reads it twice, since its record
+	 * carries the stopping thread's CPU time (cy_gc_pause.cpu_ns).
 	 */
 	uint64_t cpu_ns;
 	uint64_t max_time_to_safepoint_ns;
@@ -232,6 +232,13 @@ typedef struct cy_gc_pause {
 	uint64_t start_ns;
 	uint64_t duration_ns;
 	uint64_t max_time_to_safepoint_ns;
+	/*
+	 * CPU time of the stopping thread over the pause (CLOCK_THREAD_CPUTIME_ID,
+	 * read just before the stop request and just after the world resumes):
+	 * well below duration_ns, beyond the wait for safepoints, means the
+	 * operating system ran something else on its CPU during the pause.
+	 */
+	uint64_t cpu_ns;
 	cy_gc_pause_kind kind;
 } cy_gc_pause;
 

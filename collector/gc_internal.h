@@ -280,7 +280,8 @@ int64_t cy_gc_verify_missed(void);
 /* ---- records.c: what collections did ------------------------------------------------------------- */
 
 /* Record a pause. */
-void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, cy_gc_pause_kind kind);
+void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, uint64_t cpu_ns,
+	cy_gc_pause_kind kind);
 /* Longest time a mutator took to reach its safepoint in a stop. */
 uint64_t cy_gc_max_time_to_safepoint(const cy_stw_report *stop);
 /* Fold a finished collection into statistics and totals. */

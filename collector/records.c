@@ -68,7 +68,8 @@ uint64_t cy_gc_max_time_to_safepoint(const cy_stw_report *stop)
 	return max;
 }
 
-void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, cy_gc_pause_kind kind)
+void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t end_ns, uint64_t cpu_ns,
+	cy_gc_pause_kind kind)
 {
 	if (!cy_gc.ring) {
 		cy_gc.ring = calloc(CY_GC_PAUSE_RING, sizeof *cy_gc.ring);
@@ -83,6 +84,7 @@ void cy_gc_record_pause(uint64_t collection, const cy_stw_report *stop, uint64_t
 		.start_ns = stop->requested_ns,
 		.duration_ns = duration,
 		.max_time_to_safepoint_ns = cy_gc_max_time_to_safepoint(stop),
+		.cpu_ns = cpu_ns,
 		.kind = kind,
 	};
 	cy_gc.pauses_recorded++;

@@ -244,8 +244,9 @@ static int mark_until(uint64_t deadline, int concurrent)
  */
 static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start, uint64_t end)
 {
-	inc->info.cpu_ns += cy_thread_cpu_ns() - cpu_start;
-	cy_gc_record_pause(inc->info.number, stop, end, kind);
+	uint64_t cpu = cy_thread_cpu_ns() - cpu_start;
+	inc->info.cpu_ns += cpu;
+	cy_gc_record_pause(inc->info.number, stop, end, cpu, kind);
 	inc->info.pause_ns += end - stop->requested_ns;
 	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
 	if (ttsp > inc->info.max_time_to_safepoint_ns)

@@ -26,6 +26,7 @@
 
 #include <cmocka.h>
 
+#include "bench/results/json_schema.h"
 #include "bench/results/result_read.h"
 #include "tests/cyclab_binary.h"
 
@@ -240,6 +241,16 @@ static void run_summary_carries_aggregates(void **state)
 	cy_result r;
 	assert_int_equal(cy_result_load(path, &r, why, sizeof why), 0);
 	assert_int_equal(r.run_count, 3);
+	/* The result satisfies the documented schema (docs/cyclab-result-1.schema.json). */
+	char schema_path[PATH_MAX];
+	const char *slash = strrchr(__FILE__, '/');
+	snprintf(schema_path, sizeof schema_path, "%.*s/../docs/cyclab-result-1.schema.json",
+		slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+	json_t *schema = json_load_file(schema_path, 0, NULL);
+	assert_non_null(schema);
+	if (cy_json_schema_check(schema, r.document, why, sizeof why) != 0)
+		fail_msg("%s: %s", path, why);
+	json_decref(schema);
 	const json_t *summary = json_object_get(r.document, "summary");
 	assert_true(json_is_false(json_object_get(summary, "mad_scaled")));
 	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
@@ -288,27 +299,35 @@ static void compare_files_clearly_apart(void **state)
 	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	assert_string_equal(o.err, "");
-	/* Medians 102 and 202: B/A = 1.980; every B above every A: p = 2 / C(10, 5) = 0.0079. */
+	/*
+	 * Medians 102 and 202: B/A = 1.980; every B above every A: p = 2 / C(10, 5) = 0.0079. Three figures vary
+	 * (ops_per_s, pause p99 and max), so Holm multiplies the smallest of three equal p-values by 3: 0.0238.
+	 */
 	line_starting(o.out, "  ops_per_s ", line, sizeof line);
 	assert_contains(line, " higher ");
 	assert_contains(line, " 102 ");
 	assert_contains(line, " 202 ");
 	assert_contains(line, " 1.980 ");
 	assert_contains(line, " 0.0079 ");
+	assert_contains(line, " 0.0238 ");
 	assert_contains(line, "significant, B better");
 	/* Pauses went up: worse. Medians 12 and 22. */
 	line_starting(o.out, "  pause_p99_us ", line, sizeof line);
 	assert_contains(line, " lower ");
 	assert_contains(line, " 1.833 ");
 	assert_contains(line, "significant, B worse");
-	/* Equal everywhere: p = 1. */
-	line_starting(o.out, "  seconds ", line, sizeof line);
-	assert_contains(line, " 1.0000 ");
-	assert_contains(line, "not significant");
-	line_starting(o.out, "  gc_collected ", line, sizeof line);
-	assert_contains(line, " neither ");
+	/* The same value in every run of both: nothing to test, and not counted among the comparisons. */
+	line_starting(o.out, "  one value in every run of both:", line, sizeof line);
+	assert_string_equal(line, "  one value in every run of both: seconds pause_total_ms pause_p50_us mmu_10ms "
+				  "gc_collected peak_rss_bytes");
 	line_starting(o.out, "  zero in every run of both:", line, sizeof line);
 	assert_string_equal(line, "  zero in every run of both: rc_atomic_ops lock_wait_ns");
+	line_starting(o.out, "3 of 3 comparisons significant", line, sizeof line);
+	line_starting(o.out, "method: ", line, sizeof line);
+	assert_contains(line, "Holm's method over the 3 comparisons");
+	/* One cell: the geometric mean is its ratio. */
+	line_starting(o.out, "  ops_per_s ", line, sizeof line);
+	assert_null(strstr(strstr(o.out, "geometric mean"), "  seconds "));
 	/* Two files are compared whatever their keys, and the knobs that differ are named. */
 	line_starting(o.out, "  only A:", line, sizeof line);
 	assert_string_equal(line, "  only A: rc=atomic");
@@ -324,14 +343,15 @@ static void compare_overlapping_and_too_few(void **state)
 	char a[PATH_MAX], b[PATH_MAX], line[512];
 	cy_test_scratch_path(a, sizeof a, "overlap-a.json");
 	cy_test_scratch_path(b, sizeof b, "overlap-b.json");
-	const double odd[] = {1, 3, 5, 7}, even[] = {2, 4, 6, 8};
+	const double odd[] = {101, 103, 105, 107}, even[] = {102, 104, 106, 108};
 	write_fake(a, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = odd});
 	write_fake(b, &(fake){.rc = "atomic", .runs = 4, .ops_per_s = even});
 	cy_test_outcome o = cy_test_run_cyclab("compare", a, b, NULL);
 	assert_int_equal(o.status, 0);
 	line_starting(o.out, "  ops_per_s ", line, sizeof line);
-	assert_contains(line, " 0.6857 "); /* 48 / 70, worked out in test_aggregate.c */
-	assert_contains(line, "not significant");
+	assert_contains(line, " 0.6857 "); /* 48 / 70, worked out in test_aggregate.c (same ranks) */
+	assert_contains(line, "not significant (");
+	assert_contains(line, " runs a side would do)");
 	assert_null(strstr(o.out, "only A:")); /* same configuration */
 	cy_test_outcome_free(&o);
 
@@ -465,17 +485,53 @@ static void compare_json_output(void **state)
 	assert_non_null(file_doc);
 	assert_true(json_equal(doc, file_doc));
 	assert_int_equal(access(tmp, F_OK), -1);
-	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "cyclab-compare/1");
+	assert_string_equal(json_string_value(json_object_get(doc, "schema")), "cyclab-compare/2");
+	json_t *method = json_object_get(doc, "method");
+	assert_string_equal(json_string_value(json_object_get(method, "adjustment")), "Holm");
+	assert_int_equal(json_integer_value(json_object_get(method, "comparisons")), 1); /* only ops/s varies */
 	json_t *cells = json_object_get(doc, "cells");
 	assert_int_equal(json_array_size(cells), 1);
 	json_t *first = json_array_get(json_object_get(json_array_get(cells, 0), "figures"), 0);
-	assert_string_equal(json_string_value(json_object_get(first, "figure")), "ops_per_s");
+	assert_string_equal(json_string_value(json_object_get(first, "metric")), "ops_per_s");
 	assert_string_equal(json_string_value(json_object_get(first, "better")), "higher");
-	assert_string_equal(json_string_value(json_object_get(first, "verdict")), "better");
-	assert_string_equal(json_string_value(json_object_get(first, "method")), "exact");
+	assert_string_equal(json_string_value(json_object_get(first, "verdict")), "significant, B better");
 	assert_true(json_is_true(json_object_get(first, "significant")));
 	assert_true(fabs(json_real_value(json_object_get(first, "p")) - 2.0 / 252.0) < 1e-12);
+	/* One comparison in the family: adjusted, p stays p. */
+	assert_true(fabs(json_real_value(json_object_get(first, "p_adjusted")) - 2.0 / 252.0) < 1e-12);
 	assert_true(fabs(json_real_value(json_object_get(first, "ratio")) - 202.0 / 102.0) < 1e-12);
+	/* Resampled medians lie in 100..104 and 200..204: the interval within [200/104, 204/100], so above 1. */
+	double low = json_real_value(json_object_get(first, "ci_low")), high = json_real_value(json_object_get(first, "ci_high"));
+	assert_true(low >= 200.0 / 104.0 && low <= 202.0 / 102.0 && high >= 202.0 / 102.0 && high <= 204.0 / 100.0);
+	/* Every figure of the cell is listed; a constant one is not significant and has no p. */
+	json_t *figures = json_object_get(json_array_get(cells, 0), "figures");
+	assert_int_equal(json_array_size(figures), CY_FIGURE_COUNT);
+	json_t *seconds = json_array_get(figures, CY_FIGURE_SECONDS);
+	assert_string_equal(json_string_value(json_object_get(seconds, "status")), "constant");
+	assert_true(json_is_null(json_object_get(seconds, "p_adjusted")));
+	assert_true(json_is_false(json_object_get(seconds, "significant")));
+	json_t *geo = json_array_get(json_object_get(doc, "geometric_means"), 0);
+	assert_string_equal(json_string_value(json_object_get(geo, "metric")), "ops_per_s");
+	assert_true(fabs(json_real_value(json_object_get(geo, "ratio")) - 202.0 / 102.0) < 1e-12);
+	/* The same seed, the same intervals: a second run prints the same document. */
+	cy_test_outcome again = cy_test_run_cyclab("compare", "--format", "json", a, b, NULL);
+	assert_string_equal(again.out, o.out);
+	cy_test_outcome_free(&again);
+	/* CSV: a header, a row per figure, a row per figure's geometric mean. */
+	again = cy_test_run_cyclab("compare", "--format", "csv", a, b, NULL);
+	assert_int_equal(again.status, 0);
+	const char *header = "cell,metric,unit,better,a_n,b_n,a_median,b_median,ratio,ci_low,ci_high,p,p_adjusted,"
+			     "significant,verdict,runs_needed\n";
+	assert_true(strncmp(again.out, header, strlen(header)) == 0);
+	assert_int_equal(cy_test_count_lines(again.out), 1 + CY_FIGURE_COUNT + 1);
+	assert_contains(again.out, ",ops_per_s,ops/s,higher,5,5,102,202,");
+	assert_contains(again.out, "\ngeometric mean,ops_per_s,");
+	cy_test_outcome_free(&again);
+	again = cy_test_run_cyclab("compare", "--format", "markdown", a, b, NULL);
+	assert_int_equal(again.status, 0);
+	assert_contains(again.out, "| ops_per_s | higher | 102 | 202 | 1.980 | [");
+	assert_contains(again.out, "| **significant, B better** |");
+	cy_test_outcome_free(&again);
 	assert_int_equal(json_array_size(json_object_get(doc, "only_in_a")), 0);
 	json_decref(doc);
 	json_decref(file_doc);
@@ -501,6 +557,10 @@ static void compare_bad_input(void **state)
 	cy_test_expect_refusal(
 		cy_test_run_cyclab("compare", good, "/nonexistent/b.json", NULL), "No such file or directory", NULL);
 	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, bad, NULL), "not valid JSON", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", "--format", "xml", good, good, NULL),
+		"valid: --format text, csv, markdown or json", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", "--seed", "-3", good, good, NULL), "valid: --seed N", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, good, "--format", NULL), "--format needs a value", NULL);
 	cy_test_expect_refusal(cy_test_run_cyclab("compare", wrong, good, NULL), "is not \"cyclab-result/1\"", NULL);
 	cy_test_expect_refusal(cy_test_run_cyclab("compare", good, dir, NULL),
 		"valid: two result files or two suite directories", NULL);
@@ -577,7 +637,7 @@ static void merge_joins_shards(void **state)
 	assert_true(strncmp(csv, "file,workload,", 14) == 0);
 	char line[512];
 	line_starting(csv, "cell-001-biased.json,linked-cycles,1,biased,stw,", line, sizeof line);
-	assert_contains(line, ",202.0,"); /* the median ops/s, as the suite writes it */
+	assert_contains(line, ",202,"); /* the median ops/s, as the suite writes it */
 	free(csv);
 
 	/* Again, and with a directory twice: identical copies are fine and nothing is rewritten. */

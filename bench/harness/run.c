@@ -90,7 +90,15 @@ typedef struct worker {
 	unsigned index;
 	int register_error;
 	int bind_failed;
+	int64_t runqueue_ns; /* run-queue wait over its share of the work (noise.h), -1 if unknown */
 } worker;
+
+/* Run-queue wait since before, or -1 if either reading is unknown. */
+static int64_t runqueue_since(int64_t before)
+{
+	int64_t now = cy_noise_thread_runqueue_ns();
+	return before >= 0 && now >= before ? now - before : -1;
+}
 
 /* Wait at the gate; returns 0 to run, -1 if the run was abandoned. */
 static int wait_at_gate(runner *r, int registered)
@@ -120,8 +128,10 @@ static void *worker_main(void *p)
 		wait_at_gate(w->r, 0);
 		return NULL;
 	}
+	int64_t runqueue_before = cy_noise_thread_runqueue_ns();
 	if (wait_at_gate(w->r, 1) == 0) {
 		w->r->ops->thread(w->r->run, w->index);
+		w->runqueue_ns = runqueue_since(runqueue_before);
 		cy_placement_note_cpu(w->r->placement, w->index);
 	}
 	cy_thread_unregister();
@@ -378,6 +388,11 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		cy_leaks_mark_start();
 	cy_counters before, after;
 	cy_counters_snapshot(&before);
+	double load_average[3];
+	cy_noise_load_average(load_average);
+	cy_noise_mark usage_before, usage_after;
+	cy_noise_mark_now(&usage_before);
+	int64_t runqueue_before = cy_noise_thread_runqueue_ns();
 	if (start_threads(r, ids, workers, &sampler, why, len) != 0) {
 		if (c->trace)
 			cy_gc_trace_detach(c->trace);
@@ -387,11 +402,13 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		return -1;
 	}
 	r->ops->thread(run, 0);
+	int64_t runqueue_ns = runqueue_since(runqueue_before);
 	cy_placement_note_cpu(r->placement, 0);
 	cy_blocking_begin();
 	for (unsigned i = 1; i < run->threads; i++)
 		pthread_join(ids[i], NULL);
 	uint64_t end_ns = cy_now_ns();
+	cy_noise_mark_now(&usage_after);
 	pthread_mutex_lock(&r->gate_lock);
 	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
 	pthread_cond_signal(&r->wake);
@@ -412,6 +429,7 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		if (workers[i].register_error)
 			register_error = workers[i].register_error;
 		bind_failed |= workers[i].bind_failed;
+		runqueue_ns = runqueue_ns >= 0 && workers[i].runqueue_ns >= 0 ? runqueue_ns + workers[i].runqueue_ns : -1;
 	}
 	free(workers);
 	if (register_error) {
@@ -431,6 +449,7 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	rec->ops = total_ops(run);
 	rec->seconds = (double)(end_ns - r->start_ns) / 1e9;
 	rec->ops_per_s = rec->seconds > 0 ? (double)rec->ops / rec->seconds : 0;
+	cy_noise_finish(&rec->noise, &usage_before, &usage_after, load_average, run->threads, rec->seconds, runqueue_ns);
 	rec->peak_rss_bytes = peak_rss_bytes();
 	cy_pool_stats pool;
 	cy_pool_stats_get(&pool);

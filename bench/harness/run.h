@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bench/harness/noise.h"
 #include "bench/harness/placement.h"
 #include "bench/results/stats.h"
 #include "collector/gc.h"
@@ -102,6 +103,7 @@ typedef struct cy_run_sample {
 typedef struct cy_run_record {
 	int64_t ops;
 	double seconds, ops_per_s;
+	cy_run_noise noise; /* CPU time, switches, load, run-queue wait, disturbed (noise.h) */
 	cy_pause_summary pauses;
 	uint64_t pauses_unrecorded; /* beyond the collector's ring: counted, not in the percentiles */
 	cy_gc_pause longest[CY_RUN_LONGEST_PAUSES]; /* longest first, start_ns relative to the run's start */

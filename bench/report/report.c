@@ -202,7 +202,7 @@ static void write_summary(FILE *out, const cy_plot_input *in)
 		cell_number(out, "%.1f", max_pause);
 		cell_number(out, "%.3f", cy_plot_run_median(c, "pauses.mmu.10ms", NULL));
 		cell_number(out, "%.1f", cy_plot_run_median(c, "memory.peak_rss_bytes", NULL) / 1048576.0);
-		double leaked = cy_plot_run_median(c, "leaked_objects", NULL);
+		double leaked = cy_plot_number(c->root, "summary.leaked_objects", cy_plot_run_median(c, "leaked_objects", NULL));
 		fprintf(out, "<td class=\"n%s\">", leaked > 0 ? " bad" : "");
 		if (isfinite(leaked))
 			fprintf(out, "%.0f", leaked);
@@ -212,6 +212,8 @@ static void write_summary(FILE *out, const cy_plot_input *in)
 		const char *status = cy_plot_string(c->root, "status", "?");
 		fprintf(out, "<td%s>", strcmp(status, "ok") != 0 ? " class=\"bad\"" : "");
 		html(out, status);
+		if (cy_plot_number(c->root, "summary.disturbed_runs", 0) > 0)
+			fprintf(out, " (disturbed: %.0f runs)", cy_plot_number(c->root, "summary.disturbed_runs", 0));
 		fputs("</td></tr>\n", out);
 	}
 	fputs("</tbody></table></div>\n", out);

@@ -1,15 +1,18 @@
 /*
- * compare.c: `cyclab compare A B` (compare.h says what it reports).
+ * compare.c: `cyclab compare A B` (compare.h says what it reports, and
+ * compare_stats.h how it judges).
  *
- * The work is in three steps: load both sides whole (bad input is refused
+ * The work is in four steps: load both sides whole (bad input is refused
  * before anything is printed, so an error is exactly one line on stderr),
- * group each side's results by cell key and pair the groups, then test
- * every figure of every pair and print the report, as text, as JSON
- * (--json) or both (-o FILE writes the JSON atomically beside the text).
+ * group each side's results by cell key and pair the groups, measure every
+ * figure of every pair and judge them all as one family (the adjustment
+ * needs every p-value before any verdict), then print the report in the
+ * format asked for (-o FILE writes the JSON atomically beside it).
  *
  * Figures that are zero in every run on both sides (atomic operations in a
- * non-atomic mode, lock waits in a lock-free workload) carry no
- * information and are named on one line instead of taking a row each.
+ * non-atomic mode, lock waits in a lock-free workload), or one value in
+ * every run of both, carry no information: they are named on one line
+ * instead of taking a row each, and are not counted in the family.
  */
 #include "bench/results/compare.h"
 
@@ -17,6 +20,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 
 #include <jansson.h>
@@ -26,6 +30,7 @@
 #include "bench/results/figures.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
+#include "bench/results/summary_table.h"
 
 /* Results of one side with one cell key: replications of one configuration. */
 typedef struct cell_group {
@@ -41,15 +46,6 @@ typedef struct side {
 	cell_group *groups;
 	size_t group_count;
 } side;
-
-/* One figure of one matched cell. */
-typedef struct figure_row {
-	size_t n_a, n_b;
-	double median_a, median_b, ratio;
-	int tested, significant, zero;
-	cy_mann_whitney test;
-	const char *verdict;
-} figure_row;
 
 static int group_side(side *s)
 {
@@ -107,61 +103,6 @@ static size_t pooled_samples(const cell_group *group, cy_figure_id figure, doubl
 	return n;
 }
 
-static int all_zero(const double *v, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		if (v[i] != 0)
-			return 0;
-	}
-	return 1;
-}
-
-static const char *verdict_of(const cy_figure *figure, const figure_row *row)
-{
-	if (!row->tested)
-		return "missing";
-	if (row->test.min_p > CY_COMPARE_ALPHA)
-		return "too few runs";
-	if (!row->significant)
-		return "not significant";
-	/* U of A counts pairs where A is larger; B tends larger when A's U is under half the pairs. */
-	int b_larger = row->test.u < (double)row->n_a * (double)row->n_b / 2;
-	switch (figure->direction) {
-	case CY_BETTER_HIGHER: return b_larger ? "better" : "worse";
-	case CY_BETTER_LOWER: return b_larger ? "worse" : "better";
-	case CY_BETTER_NEITHER: break;
-	}
-	return "differs";
-}
-
-static int compare_figure(const cell_group *a, const cell_group *b, cy_figure_id figure, figure_row *row)
-{
-	memset(row, 0, sizeof *row);
-	double *va = malloc((a->runs ? a->runs : 1) * sizeof *va);
-	double *vb = malloc((b->runs ? b->runs : 1) * sizeof *vb);
-	int err = !va || !vb ? -1 : 0;
-	if (!err) {
-		row->n_a = pooled_samples(a, figure, va);
-		row->n_b = pooled_samples(b, figure, vb);
-		cy_aggregate agg_a, agg_b;
-		err |= cy_aggregate_compute(va, row->n_a, &agg_a);
-		err |= cy_aggregate_compute(vb, row->n_b, &agg_b);
-		row->median_a = agg_a.median;
-		row->median_b = agg_b.median;
-		row->ratio = row->median_a != 0 ? row->median_b / row->median_a : NAN;
-		row->zero = row->n_a && row->n_b && all_zero(va, row->n_a) && all_zero(vb, row->n_b);
-		if (!err && row->n_a && row->n_b) {
-			err = cy_mann_whitney_test(va, row->n_a, vb, row->n_b, &row->test);
-			row->tested = err == 0;
-			row->significant = row->tested && row->test.p < CY_COMPARE_ALPHA && row->test.min_p <= CY_COMPARE_ALPHA;
-		}
-		row->verdict = verdict_of(&cy_figures[figure], row);
-	}
-	free(va);
-	free(vb);
-	return err ? -1 : 0;
-}
-
 /* ---- text ------------------------------------------------------------------------------ */
 
 /* Four significant digits, with k, M, G, T from ten thousand up. */
@@ -207,59 +148,266 @@ static void print_key_difference(FILE *out, const char *a, const char *b)
 	}
 }
 
-static void print_cell(FILE *out, const cell_group *a, const cell_group *b, const figure_row *rows)
+/* ---- the comparison as a whole ------------------------------------------------------------ */
+
+typedef enum output_format { FORMAT_TEXT, FORMAT_CSV, FORMAT_MARKDOWN, FORMAT_JSON } output_format;
+
+/* Every comparison of one `cyclab compare`: pairs of cells, each with one comparison per figure. */
+typedef struct comparison_set {
+	const cell_group **pairs; /* 2 * count: A's group, then B's */
+	size_t count;
+	cy_comparison *rows; /* [pair * CY_FIGURE_COUNT + figure] */
+	uint64_t seed;
+	size_t tested, significant;
+	double geo_mean[CY_FIGURE_COUNT], geo_low[CY_FIGURE_COUNT], geo_high[CY_FIGURE_COUNT];
+	size_t geo_cells[CY_FIGURE_COUNT];
+} comparison_set;
+
+static const cy_comparison *row_of(const comparison_set *s, size_t pair, int figure)
 {
+	return &s->rows[pair * CY_FIGURE_COUNT + (size_t)figure];
+}
+
+/* "better", "worse" or "differs" for a significant comparison, by the figure's direction. */
+static const char *direction_found(int figure, const cy_comparison *c)
+{
+	int b_larger = c->ratio > 1;
+	switch (cy_figures[figure].direction) {
+	case CY_BETTER_HIGHER: return b_larger ? "better" : "worse";
+	case CY_BETTER_LOWER: return b_larger ? "worse" : "better";
+	case CY_BETTER_NEITHER: break;
+	}
+	return "differs";
+}
+
+/* The verdict for people: "significant, B better", "too few runs (9 a side would do)", ... */
+static void verdict_text(int figure, const cy_comparison *c, char *out, size_t len)
+{
+	if (c->verdict == CY_VERDICT_SIGNIFICANT) {
+		const char *found = direction_found(figure, c);
+		if (strcmp(found, "differs") == 0)
+			snprintf(out, len, "significant");
+		else
+			snprintf(out, len, "significant, B %s", found);
+	} else if (c->runs_needed >= CY_COMPARE_RUNS_CAP) {
+		snprintf(out, len, "%s (more than %d runs a side needed)", cy_compare_verdict_name(c->verdict),
+			CY_COMPARE_RUNS_CAP - 1);
+	} else if (c->runs_needed) {
+		snprintf(out, len, "%s (%u runs a side would do)", cy_compare_verdict_name(c->verdict), c->runs_needed);
+	} else {
+		snprintf(out, len, "%s", cy_compare_verdict_name(c->verdict));
+	}
+}
+
+static void format_p(double p, char *out, size_t len)
+{
+	if (!isfinite(p))
+		snprintf(out, len, "-");
+	else
+		snprintf(out, len, p < 0.0001 ? "<0.0001" : "%.4f", p);
+}
+
+static void format_ratio(double r, char *out, size_t len)
+{
+	if (isfinite(r))
+		snprintf(out, len, "%.3f", r);
+	else
+		snprintf(out, len, "n/a");
+}
+
+static void format_interval(double low, double high, char *out, size_t len)
+{
+	if (isfinite(low) && isfinite(high))
+		snprintf(out, len, "[%.3f, %.3f]", low, high);
+	else
+		snprintf(out, len, "-");
+}
+
+static void print_method(FILE *out, const comparison_set *s, const char *bullet)
+{
+	fprintf(out,
+		"%smethod: B/A is the ratio of medians, its 95%% interval a percentile bootstrap (%d resamples, seed "
+		"%llu); p is the two-sided Mann-Whitney test, adjusted by %s's method over the %zu comparisons "
+		"tested; significant when p adjusted < %.2f and the interval excludes 1; unstable when a side's "
+		"robust CV (1.4826 MAD / median) exceeds %.2f\n",
+		bullet, CY_COMPARE_BOOTSTRAP, (unsigned long long)s->seed, CY_COMPARE_ADJUSTMENT, s->tested,
+		CY_COMPARE_ALPHA, CY_COMPARE_UNSTABLE_CV);
+}
+
+/* ---- text ---------------------------------------------------------------------------------- */
+
+static void print_cell_text(FILE *out, const comparison_set *s, size_t pair)
+{
+	const cell_group *a = s->pairs[2 * pair], *b = s->pairs[2 * pair + 1];
 	fprintf(out, "\n%s\n", a->key);
 	if (strcmp(a->key, b->key) != 0)
 		print_key_difference(out, a->key, b->key);
 	fprintf(out, "  runs: A %zu%s, B %zu%s\n", a->runs, a->count > 1 ? " (results pooled)" : "", b->runs,
 		b->count > 1 ? " (results pooled)" : "");
-	fprintf(out, "  %-15s %-7s %10s %10s %7s %8s  %s\n", "figure", "better", "A median", "B median", "B/A", "p",
-		"verdict");
-	int zeros = 0;
+	fprintf(out, "  %-26s %-7s %10s %10s %7s %16s %8s %8s  %s\n", "figure", "better", "A median", "B median", "B/A",
+		"95% interval", "p", "p adj", "verdict");
+	int quiet = 0;
 	double min_p = 0;
 	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
-		const figure_row *row = &rows[f];
-		if (row->zero) {
-			zeros++;
+		const cy_comparison *c = row_of(s, pair, f);
+		if (c->verdict == CY_VERDICT_ZERO || c->verdict == CY_VERDICT_CONSTANT) {
+			quiet++;
 			continue;
 		}
-		if (!row->n_a && !row->n_b)
+		if (c->verdict == CY_VERDICT_MISSING)
 			continue;
-		char ma[32], mb[32], ratio[32] = "n/a", p[32] = "-", verdict[64];
-		format_value(row->median_a, ma, sizeof ma);
-		format_value(row->median_b, mb, sizeof mb);
-		if (isfinite(row->ratio))
-			snprintf(ratio, sizeof ratio, "%.3f", row->ratio);
-		if (row->tested) {
-			snprintf(p, sizeof p, row->test.p < 0.0001 ? "<0.0001" : "%.4f", row->test.p);
-			min_p = fmax(min_p, row->test.min_p);
-		}
-		if (row->significant && strcmp(row->verdict, "differs") != 0)
-			snprintf(verdict, sizeof verdict, "significant, B %s", row->verdict);
-		else if (row->significant)
-			snprintf(verdict, sizeof verdict, "significant");
-		else
-			snprintf(verdict, sizeof verdict, "%s", row->verdict);
-		fprintf(out, "  %-15s %-7s %10s %10s %7s %8s  %s\n", cy_figures[f].name,
-			cy_figure_direction_name(cy_figures[f].direction), ma, mb, ratio, p, verdict);
+		char ma[32], mb[32], ratio[32], interval[48], p[32], padj[32], verdict[96];
+		format_value(c->median_a, ma, sizeof ma);
+		format_value(c->median_b, mb, sizeof mb);
+		format_ratio(c->ratio, ratio, sizeof ratio);
+		format_interval(c->ci_low, c->ci_high, interval, sizeof interval);
+		format_p(c->p, p, sizeof p);
+		format_p(c->p_adjusted, padj, sizeof padj);
+		verdict_text(f, c, verdict, sizeof verdict);
+		if (c->verdict == CY_VERDICT_TOO_FEW)
+			min_p = fmax(min_p, c->min_p);
+		fprintf(out, "  %-26s %-7s %10s %10s %7s %16s %8s %8s  %s\n", cy_figures[f].name,
+			cy_figure_direction_name(cy_figures[f].direction), ma, mb, ratio, interval, p, padj, verdict);
 	}
-	if (zeros) {
-		fprintf(out, "  zero in every run of both:");
+	for (int kind = 0; kind < 2 && quiet; kind++) {
+		cy_compare_verdict v = kind ? CY_VERDICT_CONSTANT : CY_VERDICT_ZERO;
+		int any = 0;
 		for (int f = 0; f < CY_FIGURE_COUNT; f++) {
-			if (rows[f].zero)
-				fprintf(out, " %s", cy_figures[f].name);
+			if (row_of(s, pair, f)->verdict != v)
+				continue;
+			if (!any)
+				fprintf(out, kind ? "  one value in every run of both:" : "  zero in every run of both:");
+			fprintf(out, " %s", cy_figures[f].name);
+			any = 1;
+		}
+		if (any)
+			fputc('\n', out);
+	}
+	if (min_p > 0)
+		fprintf(out,
+			"  warning: too few runs to tell: with %zu and %zu runs the smallest p-value possible is %.3g, above "
+			"%.2g/%zu, the level the smallest p of %zu comparisons must reach\n",
+			row_of(s, pair, CY_FIGURE_OPS_PER_S)->n_a, row_of(s, pair, CY_FIGURE_OPS_PER_S)->n_b, min_p,
+			CY_COMPARE_ALPHA, s->tested, s->tested);
+}
+
+static void print_text(FILE *out, const comparison_set *s)
+{
+	for (size_t i = 0; i < s->count; i++)
+		print_cell_text(out, s, i);
+	if (s->count == 0)
+		return;
+	fprintf(out, "\ngeometric mean of B/A over the cells, per figure:\n");
+	fprintf(out, "  %-26s %7s %16s  %s\n", "figure", "B/A", "95% interval", "cells");
+	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+		if (!s->geo_cells[f])
+			continue;
+		char ratio[32], interval[48];
+		format_ratio(s->geo_mean[f], ratio, sizeof ratio);
+		format_interval(s->geo_low[f], s->geo_high[f], interval, sizeof interval);
+		fprintf(out, "  %-26s %7s %16s  %zu\n", cy_figures[f].name, ratio, interval, s->geo_cells[f]);
+	}
+	fprintf(out, "\n%zu of %zu comparisons significant\n", s->significant, s->tested);
+	print_method(out, s, "");
+}
+
+/* ---- csv ------------------------------------------------------------------------------------ */
+
+static void csv_number(FILE *out, double v)
+{
+	if (isfinite(v))
+		fprintf(out, ",%.15g", v);
+	else
+		fputc(',', out);
+}
+
+static void print_csv(FILE *out, const comparison_set *s)
+{
+	fputs("cell,metric,unit,better,a_n,b_n,a_median,b_median,ratio,ci_low,ci_high,p,p_adjusted,significant,"
+	      "verdict,runs_needed\n",
+		out);
+	for (size_t i = 0; i < s->count; i++) {
+		for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+			const cy_comparison *c = row_of(s, i, f);
+			char verdict[96];
+			verdict_text(f, c, verdict, sizeof verdict);
+			cy_csv_text(out, s->pairs[2 * i]->key);
+			fprintf(out, ",%s,%s,%s,%zu,%zu", cy_figures[f].name, cy_figures[f].unit,
+				cy_figure_direction_name(cy_figures[f].direction), c->n_a, c->n_b);
+			csv_number(out, c->median_a);
+			csv_number(out, c->median_b);
+			csv_number(out, c->ratio);
+			csv_number(out, c->ci_low);
+			csv_number(out, c->ci_high);
+			csv_number(out, c->p);
+			csv_number(out, c->p_adjusted);
+			fprintf(out, ",%d,", c->verdict == CY_VERDICT_SIGNIFICANT);
+			cy_csv_text(out, verdict);
+			fprintf(out, ",%u\n", c->runs_needed);
+		}
+	}
+	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+		if (!s->geo_cells[f])
+			continue;
+		fprintf(out, "geometric mean,%s,%s,%s,%zu,%zu,,", cy_figures[f].name, cy_figures[f].unit,
+			cy_figure_direction_name(cy_figures[f].direction), s->geo_cells[f], s->geo_cells[f]);
+		csv_number(out, s->geo_mean[f]);
+		csv_number(out, s->geo_low[f]);
+		csv_number(out, s->geo_high[f]);
+		fputs(",,,,,\n", out);
+	}
+}
+
+/* ---- markdown ------------------------------------------------------------------------------- */
+
+static void print_markdown(FILE *out, const comparison_set *s)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		const cell_group *a = s->pairs[2 * i], *b = s->pairs[2 * i + 1];
+		fprintf(out, "### `%s`\n\n", a->key);
+		if (strcmp(a->key, b->key) != 0)
+			fprintf(out, "B: `%s`\n\n", b->key);
+		fprintf(out, "Runs: A %zu, B %zu.\n\n", a->runs, b->runs);
+		fputs("| figure | better | A median | B median | B/A | 95% interval | p | p adj | verdict |\n"
+		      "|---|---|--:|--:|--:|--:|--:|--:|---|\n",
+			out);
+		for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+			const cy_comparison *c = row_of(s, i, f);
+			if (c->verdict == CY_VERDICT_MISSING || c->verdict == CY_VERDICT_ZERO ||
+				c->verdict == CY_VERDICT_CONSTANT)
+				continue;
+			char ma[32], mb[32], ratio[32], interval[48], p[32], padj[32], verdict[96];
+			format_value(c->median_a, ma, sizeof ma);
+			format_value(c->median_b, mb, sizeof mb);
+			format_ratio(c->ratio, ratio, sizeof ratio);
+			format_interval(c->ci_low, c->ci_high, interval, sizeof interval);
+			format_p(c->p, p, sizeof p);
+			format_p(c->p_adjusted, padj, sizeof padj);
+			verdict_text(f, c, verdict, sizeof verdict);
+			fprintf(out, "| %s | %s | %s | %s | %s | %s | %s | %s | %s%s%s |\n", cy_figures[f].name,
+				cy_figure_direction_name(cy_figures[f].direction), ma, mb, ratio, interval, p, padj,
+				c->verdict == CY_VERDICT_SIGNIFICANT ? "**" : "", verdict,
+				c->verdict == CY_VERDICT_SIGNIFICANT ? "**" : "");
 		}
 		fputc('\n', out);
 	}
-	if (min_p > CY_COMPARE_ALPHA)
-		fprintf(out,
-			"  warning: too few runs to tell: with %zu and %zu runs the smallest p-value possible is %.3f, "
-			"above %.2f, so no difference here can be significant (use --repeat 4 or more on both sides)\n",
-			rows[CY_FIGURE_OPS_PER_S].n_a, rows[CY_FIGURE_OPS_PER_S].n_b, min_p, CY_COMPARE_ALPHA);
+	if (s->count) {
+		fputs("### Geometric mean of B/A over the cells\n\n| figure | B/A | 95% interval | cells |\n|---|--:|--:|--:|\n",
+			out);
+		for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+			if (!s->geo_cells[f])
+				continue;
+			char ratio[32], interval[48];
+			format_ratio(s->geo_mean[f], ratio, sizeof ratio);
+			format_interval(s->geo_low[f], s->geo_high[f], interval, sizeof interval);
+			fprintf(out, "| %s | %s | %s | %zu |\n", cy_figures[f].name, ratio, interval, s->geo_cells[f]);
+		}
+		fprintf(out, "\n%zu of %zu comparisons significant.\n\n", s->significant, s->tested);
+		print_method(out, s, "");
+	}
 }
 
-/* ---- JSON ------------------------------------------------------------------------------- */
+/* ---- JSON ------------------------------------------------------------------------------------ */
 
 static json_t *number(double v)
 {
@@ -274,8 +422,9 @@ static json_t *paths_of(const cell_group *g)
 	return list;
 }
 
-static json_t *cell_json(const cell_group *a, const cell_group *b, const figure_row *rows)
+static json_t *cell_json(const comparison_set *s, size_t pair)
 {
+	const cell_group *a = s->pairs[2 * pair], *b = s->pairs[2 * pair + 1];
 	json_t *cell = json_object(), *figures = json_array();
 	if (!cell || !figures) {
 		json_decref(cell);
@@ -290,29 +439,71 @@ static json_t *cell_json(const cell_group *a, const cell_group *b, const figure_
 	json_object_set_new(cell, "a_runs", json_integer((json_int_t)a->runs));
 	json_object_set_new(cell, "b_runs", json_integer((json_int_t)b->runs));
 	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
-		const figure_row *row = &rows[f];
+		const cy_comparison *c = row_of(s, pair, f);
 		json_t *o = json_object();
 		if (!o)
 			break;
+		char verdict[96];
+		verdict_text(f, c, verdict, sizeof verdict);
+		json_object_set_new(o, "metric", json_string(cy_figures[f].name));
 		json_object_set_new(o, "figure", json_string(cy_figures[f].name));
 		json_object_set_new(o, "unit", json_string(cy_figures[f].unit));
 		json_object_set_new(o, "better", json_string(cy_figure_direction_name(cy_figures[f].direction)));
-		json_object_set_new(o, "a_n", json_integer((json_int_t)row->n_a));
-		json_object_set_new(o, "b_n", json_integer((json_int_t)row->n_b));
-		json_object_set_new(o, "a_median", number(row->median_a));
-		json_object_set_new(o, "b_median", number(row->median_b));
-		json_object_set_new(o, "ratio", number(row->ratio));
-		json_object_set_new(o, "u", row->tested ? number(row->test.u) : json_null());
-		json_object_set_new(o, "p", row->tested ? number(row->test.p) : json_null());
-		json_object_set_new(o, "min_p", row->tested ? number(row->test.min_p) : json_null());
-		json_object_set_new(o, "method",
-			row->tested ? json_string(row->test.exact ? "exact" : "normal approximation") : json_null());
-		json_object_set_new(o, "significant", json_boolean(row->significant));
-		json_object_set_new(o, "verdict", json_string(row->verdict));
+		json_object_set_new(o, "a_n", json_integer((json_int_t)c->n_a));
+		json_object_set_new(o, "b_n", json_integer((json_int_t)c->n_b));
+		json_object_set_new(o, "a_median", number(c->median_a));
+		json_object_set_new(o, "b_median", number(c->median_b));
+		json_object_set_new(o, "a_cv", number(c->cv_a));
+		json_object_set_new(o, "b_cv", number(c->cv_b));
+		json_object_set_new(o, "ratio", number(c->ratio));
+		json_object_set_new(o, "ci_low", number(c->ci_low));
+		json_object_set_new(o, "ci_high", number(c->ci_high));
+		json_object_set_new(o, "u", number(c->u));
+		json_object_set_new(o, "p", number(c->p));
+		json_object_set_new(o, "min_p", number(c->min_p));
+		json_object_set_new(o, "p_adjusted", number(c->p_adjusted));
+		json_object_set_new(o, "significant", json_boolean(c->verdict == CY_VERDICT_SIGNIFICANT));
+		json_object_set_new(o, "status", json_string(cy_compare_verdict_name(c->verdict)));
+		json_object_set_new(o, "verdict", json_string(verdict));
+		json_object_set_new(o, "runs_needed", json_integer(c->runs_needed));
 		json_array_append_new(figures, o);
 	}
 	json_object_set_new(cell, "figures", figures);
 	return cell;
+}
+
+static json_t *method_json(const comparison_set *s)
+{
+	json_t *m = json_object();
+	if (!m)
+		return NULL;
+	json_object_set_new(m, "ratio", json_string("median(B) / median(A)"));
+	json_object_set_new(m, "interval", json_string(CY_COMPARE_CI_METHOD));
+	json_object_set_new(m, "interval_level", json_real(0.95));
+	json_object_set_new(m, "bootstrap_resamples", json_integer(CY_COMPARE_BOOTSTRAP));
+	json_object_set_new(m, "seed", json_integer((json_int_t)s->seed));
+	json_object_set_new(m, "test", json_string("two-sided Mann-Whitney"));
+	json_object_set_new(m, "adjustment", json_string(CY_COMPARE_ADJUSTMENT));
+	json_object_set_new(m, "comparisons", json_integer((json_int_t)s->tested));
+	json_object_set_new(m, "unstable_cv", json_real(CY_COMPARE_UNSTABLE_CV));
+	return m;
+}
+
+static json_t *geometric_means_json(const comparison_set *s)
+{
+	json_t *list = json_array();
+	for (int f = 0; list && f < CY_FIGURE_COUNT; f++) {
+		if (!s->geo_cells[f])
+			continue;
+		json_t *o = json_object();
+		json_object_set_new(o, "metric", json_string(cy_figures[f].name));
+		json_object_set_new(o, "ratio", number(s->geo_mean[f]));
+		json_object_set_new(o, "ci_low", number(s->geo_low[f]));
+		json_object_set_new(o, "ci_high", number(s->geo_high[f]));
+		json_object_set_new(o, "cells", json_integer((json_int_t)s->geo_cells[f]));
+		json_array_append_new(list, o);
+	}
+	return list;
 }
 
 static json_t *side_json(const side *s)
@@ -342,17 +533,23 @@ static int write_json_file(const char *path, const json_t *document, char *why, 
 
 static void print_usage(FILE *out)
 {
-	fputs("usage: cyclab compare A B [--json] [-o FILE]\n"
+	fputs("usage: cyclab compare A B [--format text|csv|markdown|json] [--json] [--seed N] [-o FILE]\n"
 	      "\n"
 	      "Compares two cyclab-result/1 files, or two `cyclab suite` output directories cell by\n"
 	      "cell (matched by workload and configuration; seed, warm-up and repetitions aside).\n"
-	      "For each figure: both medians over the runs, the ratio B/A, the two-sided Mann-Whitney\n"
-	      "p-value (exact for up to 50 runs in all) and a verdict at the 5% level. With fewer\n"
-	      "than 4 runs a side, no difference can be significant: the report says so.\n"
+	      "For each figure: both medians over the runs, the ratio B/A with a 95% percentile\n"
+	      "bootstrap interval (2000 resamples, seeded), the two-sided Mann-Whitney p-value and\n"
+	      "that p-value adjusted by Holm's method over every figure of every cell compared.\n"
+	      "A difference is significant when the adjusted p is below 0.05 and the interval\n"
+	      "excludes 1; a figure whose runs scatter too much (robust CV above 0.25) is marked\n"
+	      "unstable instead, and one with too few runs to reach the adjusted level says how\n"
+	      "many would do. Then the geometric mean of the ratios per figure over the cells.\n"
 	      "\n"
 	      "options:\n"
-	      "  --json     print the comparison as JSON (schema cyclab-compare/1) instead of text\n"
-	      "  -o FILE    also write the JSON to FILE (atomically)\n"
+	      "  --format F  text (default), csv, markdown or json (schema cyclab-compare/2)\n"
+	      "  --json      the same as --format json\n"
+	      "  --seed N    the bootstrap's seed (default 1): the same inputs and seed, the same intervals\n"
+	      "  -o FILE     also write the JSON to FILE (atomically)\n"
 	      "\n"
 	      "Exit status: 0 compared; 1 the directories have no cell in common; 2 bad input.\n",
 		out);
@@ -395,26 +592,64 @@ static void warn_machines(const char *prog, const cell_group **pairs, size_t cou
 	}
 }
 
-static int run_compare(const char *prog, side *a, side *b, int as_json, const char *output)
+/* Measure every figure of every pair, then judge them as one family; -1 without memory. */
+static int measure_all(comparison_set *s)
 {
+	s->rows = calloc((s->count ? s->count : 1) * CY_FIGURE_COUNT, sizeof *s->rows);
+	if (!s->rows)
+		return -1;
+	for (size_t i = 0; i < s->count; i++) {
+		const cell_group *a = s->pairs[2 * i], *b = s->pairs[2 * i + 1];
+		double *va = malloc((a->runs ? a->runs : 1) * sizeof *va);
+		double *vb = malloc((b->runs ? b->runs : 1) * sizeof *vb);
+		int err = !va || !vb;
+		for (int f = 0; f < CY_FIGURE_COUNT && !err; f++) {
+			size_t n = pooled_samples(a, (cy_figure_id)f, va), m = pooled_samples(b, (cy_figure_id)f, vb);
+			/* Each comparison its own stream: the seed, the pair and the figure. */
+			uint64_t seed = s->seed * 0x9e3779b97f4a7c15ull + i * CY_FIGURE_COUNT + (uint64_t)f;
+			err = cy_comparison_measure(&s->rows[i * CY_FIGURE_COUNT + (size_t)f], va, n, vb, m, seed, 1) != 0;
+		}
+		free(va);
+		free(vb);
+		if (err)
+			return -1;
+	}
+	cy_comparison_decide(s->rows, s->count * CY_FIGURE_COUNT, CY_COMPARE_ALPHA);
+	const cy_comparison **items = malloc((s->count ? s->count : 1) * sizeof *items);
+	if (!items)
+		return -1;
+	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
+		for (size_t i = 0; i < s->count; i++)
+			items[i] = row_of(s, i, f);
+		s->geo_cells[f] = cy_geometric_mean(items, s->count, &s->geo_mean[f], &s->geo_low[f], &s->geo_high[f]);
+	}
+	free(items);
+	for (size_t k = 0; k < s->count * CY_FIGURE_COUNT; k++) {
+		s->tested += s->rows[k].tested;
+		s->significant += s->rows[k].verdict == CY_VERDICT_SIGNIFICANT;
+	}
+	return 0;
+}
+
+static int run_compare(const char *prog, side *a, side *b, output_format format, uint64_t seed, const char *output)
+{
+	comparison_set set = {.seed = seed};
 	/* Pairs of groups: for files the one cell of each, whatever the keys; for directories by key. */
-	const cell_group **pairs = calloc(2 * (a->group_count ? a->group_count : 1), sizeof *pairs);
+	set.pairs = calloc(2 * (a->group_count ? a->group_count : 1), sizeof *set.pairs);
 	json_t *cells = json_array(), *only_a = json_array(), *only_b = json_array(), *root = json_object();
-	figure_row rows[CY_FIGURE_COUNT];
 	char why[1024];
 	int status = 0;
-	if (!pairs || !cells || !only_a || !only_b || !root) {
+	if (!set.pairs || !cells || !only_a || !only_b || !root) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		status = 1;
 		goto done;
 	}
-	size_t count = 0;
 	for (size_t g = 0; g < a->group_count; g++) {
 		const cell_group *match = a->set.is_directory ? find_group(b, a->groups[g].key) : &b->groups[0];
 		if (match) {
-			pairs[2 * count] = &a->groups[g];
-			pairs[2 * count + 1] = match;
-			count++;
+			set.pairs[2 * set.count] = &a->groups[g];
+			set.pairs[2 * set.count + 1] = match;
+			set.count++;
 		} else {
 			json_array_append_new(only_a, json_string(a->groups[g].key));
 		}
@@ -423,26 +658,31 @@ static int run_compare(const char *prog, side *a, side *b, int as_json, const ch
 		if (!find_group(a, b->groups[g].key))
 			json_array_append_new(only_b, json_string(b->groups[g].key));
 	}
-	warn_machines(prog, pairs, count);
-
-	if (!as_json)
+	warn_machines(prog, set.pairs, set.count);
+	if (measure_all(&set) != 0) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		status = 1;
+		goto done;
+	}
+	size_t too_few = 0;
+	for (size_t i = 0; i < set.count; i++) {
+		int any = 0;
+		for (int f = 0; f < CY_FIGURE_COUNT; f++)
+			any |= row_of(&set, i, f)->verdict == CY_VERDICT_TOO_FEW;
+		too_few += any;
+		json_array_append_new(cells, cell_json(&set, i));
+	}
+	if (format == FORMAT_TEXT) {
 		printf("A: %s (%zu result%s)\nB: %s (%zu result%s)\n", a->path, a->set.count, a->set.count == 1 ? "" : "s",
 			b->path, b->set.count, b->set.count == 1 ? "" : "s");
-	size_t too_few = 0;
-	for (size_t i = 0; i < count; i++) {
-		for (int f = 0; f < CY_FIGURE_COUNT; f++) {
-			if (compare_figure(pairs[2 * i], pairs[2 * i + 1], (cy_figure_id)f, &rows[f]) != 0) {
-				fprintf(stderr, "%s: out of memory\n", prog);
-				status = 1;
-				goto done;
-			}
-		}
-		too_few += rows[CY_FIGURE_OPS_PER_S].tested && rows[CY_FIGURE_OPS_PER_S].test.min_p > CY_COMPARE_ALPHA;
-		if (!as_json)
-			print_cell(stdout, pairs[2 * i], pairs[2 * i + 1], rows);
-		json_array_append_new(cells, cell_json(pairs[2 * i], pairs[2 * i + 1], rows));
+		print_text(stdout, &set);
+	} else if (format == FORMAT_CSV) {
+		print_csv(stdout, &set);
+	} else if (format == FORMAT_MARKDOWN) {
+		printf("A: `%s`, B: `%s`\n\n", a->path, b->path);
+		print_markdown(stdout, &set);
 	}
-	if (!as_json) {
+	if (format == FORMAT_TEXT || format == FORMAT_MARKDOWN) {
 		size_t index;
 		json_t *key;
 		if (json_array_size(only_a) || json_array_size(only_b))
@@ -458,12 +698,15 @@ static int run_compare(const char *prog, side *a, side *b, int as_json, const ch
 	}
 	json_object_set_new(root, "schema", json_string(CY_COMPARE_SCHEMA));
 	json_object_set_new(root, "alpha", json_real(CY_COMPARE_ALPHA));
+	json_object_set_new(root, "method", method_json(&set));
 	json_object_set_new(root, "a", side_json(a));
 	json_object_set_new(root, "b", side_json(b));
 	json_object_set(root, "cells", cells);
+	json_object_set_new(root, "geometric_means", geometric_means_json(&set));
+	json_object_set_new(root, "significant", json_integer((json_int_t)set.significant));
 	json_object_set(root, "only_in_a", only_a);
 	json_object_set(root, "only_in_b", only_b);
-	if (as_json) {
+	if (format == FORMAT_JSON) {
 		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
 		putchar('\n');
 	}
@@ -474,15 +717,18 @@ static int run_compare(const char *prog, side *a, side *b, int as_json, const ch
 	}
 	if (too_few)
 		fprintf(stderr,
-			"%s: warning: %zu of %zu cells have too few runs for any difference to be significant at 5%%; "
-			"use --repeat 4 or more on both sides\n",
-			prog, too_few, count);
-	if (count == 0) {
+			"%s: warning: %zu of %zu cells have too few runs for some difference to be significant after "
+			"adjusting for %zu comparisons; the verdicts say how many runs a side would do\n",
+			prog, too_few, set.count, set.tested);
+	if (set.count == 0) {
 		fprintf(stderr, "%s: %s and %s have no cell in common\n", prog, a->path, b->path);
 		status = 1;
 	}
 done:
-	free(pairs);
+	for (size_t k = 0; set.rows && k < set.count * CY_FIGURE_COUNT; k++)
+		cy_comparison_free(&set.rows[k]);
+	free(set.rows);
+	free(set.pairs);
 	json_decref(cells);
 	json_decref(only_a);
 	json_decref(only_b);
@@ -493,22 +739,50 @@ done:
 int cy_compare_main(int argc, char **argv)
 {
 	const char *prog = argv[0], *paths[2] = {NULL, NULL}, *output = NULL;
-	int as_json = 0, given = 0;
+	output_format format = FORMAT_TEXT;
+	uint64_t seed = CY_COMPARE_SEED;
+	int given = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *arg = argv[i];
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
 			print_usage(stdout);
 			return 0;
 		} else if (strcmp(arg, "--json") == 0) {
-			as_json = 1;
-		} else if (strcmp(arg, "-o") == 0) {
+			format = FORMAT_JSON;
+		} else if (strcmp(arg, "--format") == 0 || strcmp(arg, "--seed") == 0 || strcmp(arg, "-o") == 0) {
 			if (i + 1 >= argc || !*argv[i + 1]) {
-				fprintf(stderr, "%s: -o needs a value (-o FILE)\n", prog);
+				fprintf(stderr, "%s: %s needs a value (%s)\n", prog, arg,
+					arg[2] == 'f' ? "--format text|csv|markdown|json" : arg[2] == 's' ? "--seed N" : "-o FILE");
 				return 2;
 			}
-			output = argv[++i];
+			const char *value = argv[++i];
+			if (arg[1] == 'o') {
+				output = value;
+			} else if (arg[2] == 's') {
+				char *end;
+				errno = 0;
+				unsigned long long v = strtoull(value, &end, 10);
+				if (errno || *end || *value == '-' || end == value) {
+					fprintf(stderr, "%s: --seed '%s' is not a count (valid: --seed N, N >= 0)\n", prog, value);
+					return 2;
+				}
+				seed = v;
+			} else if (strcmp(value, "text") == 0) {
+				format = FORMAT_TEXT;
+			} else if (strcmp(value, "csv") == 0) {
+				format = FORMAT_CSV;
+			} else if (strcmp(value, "markdown") == 0) {
+				format = FORMAT_MARKDOWN;
+			} else if (strcmp(value, "json") == 0) {
+				format = FORMAT_JSON;
+			} else {
+				fprintf(stderr, "%s: unknown format '%s' (valid: --format text, csv, markdown or json)\n", prog,
+					value);
+				return 2;
+			}
 		} else if (arg[0] == '-' && arg[1]) {
-			fprintf(stderr, "%s: unknown option '%s' (valid: --json, -o FILE, --help)\n", prog, arg);
+			fprintf(stderr, "%s: unknown option '%s' (valid: --format F, --json, --seed N, -o FILE, --help)\n", prog,
+				arg);
 			return 2;
 		} else if (given == 2) {
 			fprintf(stderr, "%s: two results to compare, not '%s' after '%s' and '%s'\n", prog, arg, paths[0],
@@ -544,7 +818,7 @@ int cy_compare_main(int argc, char **argv)
 		fprintf(stderr, "%s: out of memory\n", prog);
 		status = 1;
 	} else {
-		status = run_compare(prog, &a, &b, as_json, output);
+		status = run_compare(prog, &a, &b, format, seed, output);
 	}
 	side_free(&a);
 	side_free(&b);

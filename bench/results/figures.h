@@ -26,7 +26,9 @@ typedef enum cy_figure_direction {
 
 /*
  * X(ID, name, path in a "runs" entry, field of cy_run_record, direction, unit).
- * The record field of mmu_10ms is index 1 of cy_mmu_window_ms (1, 10, 100 ms).
+ * The record fields of mmu_1ms and mmu_10ms are indexes 0 and 1 of cy_mmu_window_ms (1, 10, 100 ms).
+ * The *_not_preempted_us figures are the percentiles over the pauses the
+ * operating system did not interrupt (bench/results/stats.h).
  */
 #define CY_FIGURES(X)                                                                                       \
 	X(OPS_PER_S, "ops_per_s", "ops_per_s", ops_per_s, CY_BETTER_HIGHER, "ops/s")                        \
@@ -35,6 +37,13 @@ typedef enum cy_figure_direction {
 	X(PAUSE_P50_US, "pause_p50_us", "pauses.p50_us", pauses.p50_us, CY_BETTER_LOWER, "us")              \
 	X(PAUSE_P99_US, "pause_p99_us", "pauses.p99_us", pauses.p99_us, CY_BETTER_LOWER, "us")              \
 	X(PAUSE_MAX_US, "pause_max_us", "pauses.max_us", pauses.max_us, CY_BETTER_LOWER, "us")              \
+	X(PAUSE_P50_NOT_PREEMPTED_US, "pause_p50_not_preempted_us", "pauses.not_preempted.p50_us",            \
+		pauses.not_preempted.p50_us, CY_BETTER_LOWER, "us")                                                \
+	X(PAUSE_P99_NOT_PREEMPTED_US, "pause_p99_not_preempted_us", "pauses.not_preempted.p99_us",            \
+		pauses.not_preempted.p99_us, CY_BETTER_LOWER, "us")                                                \
+	X(PAUSE_MAX_NOT_PREEMPTED_US, "pause_max_not_preempted_us", "pauses.not_preempted.max_us",            \
+		pauses.not_preempted.max_us, CY_BETTER_LOWER, "us")                                                \
+	X(MMU_1MS, "mmu_1ms", "pauses.mmu.1ms", pauses.mmu[0], CY_BETTER_HIGHER, "fraction")               \
 	X(MMU_10MS, "mmu_10ms", "pauses.mmu.10ms", pauses.mmu[1], CY_BETTER_HIGHER, "fraction")            \
 	X(GC_COLLECTED, "gc_collected", "gc.collected", collected, CY_BETTER_NEITHER, "objects")            \
 	X(PEAK_RSS_BYTES, "peak_rss_bytes", "memory.peak_rss_bytes", peak_rss_bytes, CY_BETTER_LOWER, "bytes") \

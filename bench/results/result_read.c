@@ -208,20 +208,26 @@ const char *cy_result_machine_label(const cy_result *result)
 
 /* ---- one result ------------------------------------------------------------------------- */
 
-/* The number at a dotted path inside object, or NaN. */
-static double number_at(const json_t *object, const char *path)
+const json_t *cy_result_at_path(const json_t *object, const char *path)
 {
 	char part[128];
 	const json_t *value = object;
 	while (*path && value) {
 		size_t n = strcspn(path, ".");
 		if (n >= sizeof part)
-			return NAN;
+			return NULL;
 		memcpy(part, path, n);
 		part[n] = '\0';
 		value = json_object_get(value, part);
 		path += n + (path[n] == '.');
 	}
+	return value;
+}
+
+/* The number at a dotted path inside object, or NaN. */
+static double number_at(const json_t *object, const char *path)
+{
+	const json_t *value = cy_result_at_path(object, path);
 	return json_is_number(value) ? json_number_value(value) : NAN;
 }
 

@@ -91,6 +91,9 @@ static inline const double *cy_result_samples(const cy_result *result, cy_figure
 	return result->samples + (size_t)figure * result->run_count;
 }
 
+/* The value at a dotted path ("pauses.mmu.10ms") inside object, or NULL (borrowed). */
+const json_t *cy_result_at_path(const json_t *object, const char *path);
+
 /* The cell key of a workload and its config object (see above); NULL without memory. Free with free(). */
 char *cy_result_cell_key(const char *workload, const json_t *config);
 

@@ -295,6 +295,18 @@ static void write_pauses(cy_json *j, const cy_run_record *r)
 	}
 	cy_json_end_object(j);
 	cy_json_uint(j, "unrecorded", r->pauses_unrecorded);
+	/* The stopping threads' CPU time, and the percentiles without the pauses the OS interrupted (stats.h). */
+	cy_json_double(j, "cpu_ms", r->pauses.cpu_ms);
+	cy_json_uint(j, "preempted", r->pauses.preempted);
+	const cy_pause_percentiles *np = &r->pauses.not_preempted;
+	cy_json_begin_object(j, "not_preempted");
+	cy_json_uint(j, "count", np->count);
+	cy_json_double(j, "p50_us", np->p50_us);
+	cy_json_double(j, "p90_us", np->p90_us);
+	cy_json_double(j, "p99_us", np->p99_us);
+	cy_json_double(j, "p999_us", np->p999_us);
+	cy_json_double(j, "max_us", np->max_us);
+	cy_json_end_object(j);
 	/* For plots (bench/results/stats.h): counts has one bucket more than bounds_us; the recorded pauses only. */
 	cy_json_begin_object(j, "histogram");
 	cy_json_begin_array(j, "bounds_us", 1);
@@ -323,11 +335,31 @@ static void write_pauses(cy_json *j, const cy_run_record *r)
 		cy_json_double(j, "at_ms", (double)p->start_ns / 1e6);
 		cy_json_double(j, "us", (double)p->duration_ns / 1e3);
 		cy_json_double(j, "time_to_safepoint_us", (double)p->max_time_to_safepoint_ns / 1e3);
+		cy_json_double(j, "cpu_us", (double)p->cpu_ns / 1e3);
+		cy_json_bool(j, "preempted", cy_pause_preempted(p));
 		cy_json_string(j, "kind", cy_gc_pause_kind_name(p->kind));
 		cy_json_uint(j, "collection", p->collection);
 		cy_json_end_object(j);
 	}
 	cy_json_end_array(j);
+	cy_json_end_object(j);
+}
+
+/* What the operating system gave the run (bench/harness/noise.h); unknown values are null. */
+static void write_noise(cy_json *j, const cy_run_noise *n)
+{
+	cy_json_begin_object(j, "noise");
+	cy_json_double(j, "user_s", n->user_s);
+	cy_json_double(j, "system_s", n->system_s);
+	cy_json_double(j, "cpu_asked_s", n->cpu_asked_s);
+	cy_json_double(j, "runqueue_wait_s", n->runqueue_wait_s >= 0 ? n->runqueue_wait_s : NAN);
+	cy_json_int(j, "voluntary_switches", n->voluntary_switches);
+	cy_json_int(j, "involuntary_switches", n->involuntary_switches);
+	cy_json_begin_array(j, "load_average", 1);
+	for (int i = 0; i < 3; i++)
+		cy_json_double(j, NULL, n->load_average[i] >= 0 ? n->load_average[i] : NAN);
+	cy_json_end_array(j);
+	cy_json_bool(j, "disturbed", n->disturbed);
 	cy_json_end_object(j);
 }
 
@@ -381,6 +413,7 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, 
 	cy_json_int(j, "ops", r->ops);
 	cy_json_double(j, "seconds", r->seconds);
 	cy_json_double(j, "ops_per_s", r->ops_per_s);
+	write_noise(j, &r->noise);
 	write_pauses(j, r);
 	write_gc(j, r);
 	cy_json_begin_object(j, "rc");
@@ -480,6 +513,14 @@ static void write_summary(cy_json *j, const cy_run_report *report)
 		j->failed = 1;
 	}
 	cy_json_int(j, "runs", n);
+	unsigned disturbed = 0;
+	for (unsigned i = 0; i < n; i++)
+		disturbed += report->runs[i].noise.disturbed != 0;
+	cy_json_int(j, "disturbed_runs", disturbed); /* runs whose threads waited for a CPU (noise.h) */
+	int64_t leaked = 0;
+	for (unsigned i = 0; i < n; i++)
+		leaked = report->runs[i].leaked_objects > leaked ? report->runs[i].leaked_objects : leaked;
+	cy_json_int(j, "leaked_objects", leaked); /* the most one measured run left alive: the cell's leak figure */
 	/* Each main figure's aggregates over the runs (bench/results/aggregate.h defines them; the MAD is unscaled). */
 	cy_json_bool(j, "mad_scaled", 0);
 	for (int f = 0; f < CY_FIGURE_COUNT && rates; f++) {

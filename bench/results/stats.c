@@ -214,6 +214,26 @@ double cy_mmu(const cy_gc_pause *pauses, size_t n, uint64_t run_start_ns, uint64
 	return result;
 }
 
+int cy_pause_preempted(const cy_gc_pause *p)
+{
+	uint64_t working = p->duration_ns > p->max_time_to_safepoint_ns ? p->duration_ns - p->max_time_to_safepoint_ns : 0;
+	uint64_t off_cpu = working > p->cpu_ns ? working - p->cpu_ns : 0;
+	return (double)off_cpu > CY_PAUSE_PREEMPTED_FRACTION * (double)working &&
+	       (double)off_cpu >= CY_PAUSE_PREEMPTED_MIN_US * 1e3;
+}
+
+/* Sort n durations (us) in place and take their percentiles. */
+static void percentiles_of(double *us, size_t n, cy_pause_percentiles *out)
+{
+	qsort(us, n, sizeof *us, compare_double);
+	out->count = n;
+	out->p50_us = cy_percentile_sorted(us, n, 50);
+	out->p90_us = cy_percentile_sorted(us, n, 90);
+	out->p99_us = cy_percentile_sorted(us, n, 99);
+	out->p999_us = cy_percentile_sorted(us, n, 99.9);
+	out->max_us = n ? us[n - 1] : 0;
+}
+
 int cy_pause_summarize(const cy_gc_pause *pauses, size_t n, uint64_t run_start_ns, uint64_t run_end_ns,
 	cy_pause_summary *out)
 {
@@ -221,21 +241,30 @@ int cy_pause_summarize(const cy_gc_pause *pauses, size_t n, uint64_t run_start_n
 	double *us = malloc((n ? n : 1) * sizeof *us);
 	if (!us)
 		return -1;
-	uint64_t total_ns = 0;
+	uint64_t total_ns = 0, cpu_ns = 0;
+	size_t kept = 0; /* the pauses not preempted, first in us */
 	for (size_t i = 0; i < n; i++) {
-		us[i] = (double)pauses[i].duration_ns / 1e3;
 		total_ns += pauses[i].duration_ns;
+		cpu_ns += pauses[i].cpu_ns;
 		out->histogram[cy_pause_hist_bucket(pauses[i].duration_ns)]++;
+		if (!cy_pause_preempted(&pauses[i]))
+			us[kept++] = (double)pauses[i].duration_ns / 1e3;
 	}
-	qsort(us, n, sizeof *us, compare_double);
+	out->preempted = n - kept;
+	percentiles_of(us, kept, &out->not_preempted);
+	for (size_t i = 0; i < n; i++)
+		us[i] = (double)pauses[i].duration_ns / 1e3;
+	cy_pause_percentiles all;
+	percentiles_of(us, n, &all);
+	free(us);
 	out->count = n;
 	out->total_ms = (double)total_ns / 1e6;
-	out->p50_us = cy_percentile_sorted(us, n, 50);
-	out->p90_us = cy_percentile_sorted(us, n, 90);
-	out->p99_us = cy_percentile_sorted(us, n, 99);
-	out->p999_us = cy_percentile_sorted(us, n, 99.9);
-	out->max_us = n ? us[n - 1] : 0;
-	free(us);
+	out->cpu_ms = (double)cpu_ns / 1e6;
+	out->p50_us = all.p50_us;
+	out->p90_us = all.p90_us;
+	out->p99_us = all.p99_us;
+	out->p999_us = all.p999_us;
+	out->max_us = all.max_us;
 	/* One pass over the merged pauses for the fixed windows and the curve together. */
 	uint64_t windows[CY_MMU_WINDOWS + CY_MMU_CURVE_POINTS];
 	double utilisation[CY_MMU_WINDOWS + CY_MMU_CURVE_POINTS];

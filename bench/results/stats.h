@@ -15,6 +15,18 @@
  *     2, 2.5, 3.15, 4, 5, 6.3, 8 times a power of ten), so any two runs'
  *     histograms add bucket by bucket and a CDF is a running sum;
  *   - MMU at a 1-2-5 ladder of windows from 0.1 ms to 1 s.
+ *
+ * Preempted pauses. A pause is wall time; the stopping thread's CPU time
+ * over it (cy_gc_pause.cpu_ns) says how much of it the collector worked.
+ * The stopper also sleeps while it waits for the mutators to reach their
+ * safepoints, so that wait (max_time_to_safepoint_ns) is set aside first;
+ * of the rest, a pause is preempted when the thread was off its CPU for
+ * more than half of it and for at least CY_PAUSE_PREEMPTED_MIN_US (a
+ * wake-up after the wait costs some tens of microseconds on a virtual
+ * machine; a preemption costs a scheduler slice, milliseconds). Such a
+ * pause measures the operating system more than the collector: the
+ * summary gives its percentiles over every pause and again over the pauses
+ * not preempted.
  */
 #ifndef CY_BENCH_STATS_H
 #define CY_BENCH_STATS_H
@@ -43,9 +55,24 @@ int cy_pause_hist_bucket(uint64_t duration_ns);
 #define CY_MMU_CURVE_POINTS 13
 extern const double cy_mmu_curve_window_ms[CY_MMU_CURVE_POINTS]; /* 0.1, 0.2, 0.5, 1, ... 1000 */
 
+#define CY_PAUSE_PREEMPTED_FRACTION 0.5
+#define CY_PAUSE_PREEMPTED_MIN_US 50.0
+
+/* Was the stopping thread preempted during pause p (above)? */
+int cy_pause_preempted(const cy_gc_pause *p);
+
+/* Percentiles by nearest rank over one set of pauses. */
+typedef struct cy_pause_percentiles {
+	uint64_t count;
+	double p50_us, p90_us, p99_us, p999_us, max_us; /* 0 when count is 0 */
+} cy_pause_percentiles;
+
 typedef struct cy_pause_summary {
 	uint64_t count;
 	double total_ms;
+	double cpu_ms;      /* the stopping threads' CPU time over all pauses */
+	uint64_t preempted; /* pauses cy_pause_preempted flags */
+	cy_pause_percentiles not_preempted; /* the percentiles again, over the pauses not preempted */
 	double p50_us, p90_us, p99_us, p999_us, max_us;
 	double mmu[CY_MMU_WINDOWS]; /* by cy_mmu_window_ms */
 	uint64_t histogram[CY_PAUSE_HIST_BUCKETS]; /* sums to count */

@@ -13,8 +13,12 @@
 #define CY_BENCH_SUMMARY_TABLE_H
 
 #include <stddef.h>
+#include <stdio.h>
 
-/* Rewrite DIR/summary.csv from the cell-*.json files present in DIR; -1 with why. */
+/* Write text as one CSV value, quoted (RFC 4180) when it holds a comma, a quote or a line break. */
+void cy_csv_text(FILE *out, const char *text);
+
+/* Rewrite DIR/summary.csv (and runs.csv) from the cell-*.json files present in DIR; -1 with why. */
 int cy_results_write_summary(const char *dir, char *why, size_t len);
 
 #endif
