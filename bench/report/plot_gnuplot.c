@@ -149,7 +149,7 @@ static void remove_previous(const cy_gp *gp)
 	fclose(f);
 }
 
-int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len)
+static int open_dir(cy_gp *gp, const char *out_dir, int clean, char *why, size_t len)
 {
 	memset(gp, 0, sizeof *gp);
 	const char *gnuplot = getenv("CYCLAB_GNUPLOT");
@@ -195,8 +195,16 @@ int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len)
 	}
 	close(fd);
 	unlink(probe);
-	remove_previous(gp);
+	if (clean)
+		remove_previous(gp);
 	return 0;
+}
+
+int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len) { return open_dir(gp, out_dir, 1, why, len); }
+
+int cy_gp_open_keeping(cy_gp *gp, const char *out_dir, char *why, size_t len)
+{
+	return open_dir(gp, out_dir, 0, why, len);
 }
 
 void cy_gp_close(cy_gp *gp)
@@ -321,7 +329,8 @@ int cy_gp_begin(cy_gp *gp, const char *name, const char *title, const char *subt
 		return -1;
 	}
 	FILE *s = gp->script;
-	fprintf(gp->data, "# %s.dat: the data of %s.gp (%s)\n", name, name, e->title);
+	if (!gp->table_data)
+		fprintf(gp->data, "# %s.dat: the data of %s.gp (%s)\n", name, name, e->title);
 	fprintf(s, "# %s.gp: %s\n", name, e->title);
 	fprintf(s, "# Written by `cyclab plot`; the numbers are in %s.dat. Run `gnuplot %s.gp` here.\n", name, name);
 	/* Dynamic: the SVG takes the width of whatever holds it (the report's page). */

@@ -175,23 +175,60 @@ static size_t knob_count(const cy_plot_cell *cell)
 	return KNOB_COUNT + json_object_size(cy_plot_get(cell->root, "config.params"));
 }
 
+#define MAX_LABEL_KNOBS 64 /* bits of cy_plot_cell.varying; knobs beyond never label */
+
 /* Does knob k take more than one value among the cells of this workload? */
 static int knob_varies(const cy_plot_input *in, const char *workload, size_t k)
 {
-	char first[256] = "", text[256];
-	int seen = 0;
 	for (size_t i = 0; i < in->cell_count; i++) {
-		const cy_plot_cell *c = &in->cells[i];
-		if (strcmp(c->workload, workload) != 0)
-			continue;
-		const char *name;
-		cy_plot_value_text(knob_value(c, k, &name), text, sizeof text);
-		if (!seen)
-			snprintf(first, sizeof first, "%s", text);
-		else if (strcmp(first, text) != 0)
-			return 1;
-		seen = 1;
+		if (strcmp(in->cells[i].workload, workload) == 0)
+			return k < MAX_LABEL_KNOBS && (in->cells[i].varying >> k & 1);
 	}
+	return 0;
+}
+
+/*
+ * Fill every cell's varying: each cell's knobs are compared with those of
+ * the first cell of its workload, so the whole costs one pass over the
+ * cells per workload.
+ */
+static int find_varying(cy_plot_input *in)
+{
+	char first[256], text[256];
+	const char **done = malloc((in->cell_count ? in->cell_count : 1) * sizeof *done); /* workloads done */
+	size_t done_count = 0;
+	if (!done)
+		return -1;
+	for (size_t i = 0; i < in->cell_count; i++) {
+		cy_plot_cell *lead = &in->cells[i];
+		size_t w = 0;
+		while (w < done_count && strcmp(done[w], lead->workload) != 0)
+			w++;
+		if (w < done_count)
+			continue;
+		done[done_count++] = lead->workload;
+		unsigned long long mask = 0;
+		size_t count = knob_count(lead);
+		for (size_t j = i; j < in->cell_count; j++) {
+			const cy_plot_cell *c = &in->cells[j];
+			if (strcmp(c->workload, lead->workload) != 0)
+				continue;
+			for (size_t k = 0; k < count && k < MAX_LABEL_KNOBS; k++) {
+				const char *name;
+				if (mask >> k & 1)
+					continue;
+				cy_plot_value_text(knob_value(lead, k, &name), first, sizeof first);
+				cy_plot_value_text(knob_value(c, k, &name), text, sizeof text);
+				if (strcmp(first, text) != 0)
+					mask |= 1ull << k;
+			}
+		}
+		for (size_t j = i; j < in->cell_count; j++) {
+			if (strcmp(in->cells[j].workload, lead->workload) == 0)
+				in->cells[j].varying = mask;
+		}
+	}
+	free(done);
 	return 0;
 }
 
@@ -212,7 +249,7 @@ void cy_plot_label(const cy_plot_input *in, const cy_plot_cell *cell, const char
 	for (size_t k = 0; k < count; k++) {
 		const char *name = NULL;
 		json_t *v = knob_value(cell, k, &name);
-		if ((skip && strcmp(name, skip) == 0) || !knob_varies(in, cell->workload, k))
+		if ((skip && strcmp(name, skip) == 0) || k >= MAX_LABEL_KNOBS || !(cell->varying >> k & 1))
 			continue;
 		cy_plot_value_text(v, text, sizeof text);
 		append(buf, len, &used, used ? " %s=%s" : "%s=%s", name, text);
@@ -431,6 +468,11 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		failed = 1;
 	}
 	if (failed) {
+		cy_plot_input_free(in);
+		return -1;
+	}
+	if (find_varying(in) != 0) {
+		snprintf(why, len, "out of memory reading %s", path);
 		cy_plot_input_free(in);
 		return -1;
 	}
