@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,33 +37,38 @@ static int run_gnuplot(const cy_gp *gp, const char *dir, const char *const *args
 {
 	int pipe_fds[2];
 	err[0] = '\0';
-	if (pipe(pipe_fds) != 0)
+	if (pipe2(pipe_fds, O_CLOEXEC) != 0)
 		return -1;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
+	char *argv[8];
+	int argc = 0;
+	argv[argc++] = (char *)gp->gnuplot;
+	for (; args[argc - 1] && argc < 7; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	argv[argc] = NULL;
+	/*
+	 * posix_spawn, not fork: the results read for a large suite fill a
+	 * large heap, and a fork would copy its page tables and make every
+	 * later write of ours fault, once per figure.
+	 */
+	posix_spawn_file_actions_t actions;
+	if (posix_spawn_file_actions_init(&actions) != 0) {
 		close(pipe_fds[0]);
 		close(pipe_fds[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDWR);
-		if (null_fd >= 0) {
-			dup2(null_fd, STDIN_FILENO);
-			dup2(null_fd, STDOUT_FILENO);
-		}
-		dup2(pipe_fds[1], STDERR_FILENO);
+	int setup = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	setup |= posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	setup |= posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+	if (dir)
+		setup |= posix_spawn_file_actions_addchdir_np(&actions, dir);
+	fflush(NULL);
+	pid_t pid;
+	int spawned = setup == 0 ? posix_spawn(&pid, gp->gnuplot, &actions, NULL, argv, environ) : -1;
+	posix_spawn_file_actions_destroy(&actions);
+	if (spawned != 0) {
 		close(pipe_fds[0]);
-		if (dir && chdir(dir) != 0)
-			_exit(126);
-		char *argv[8];
-		int argc = 0;
-		argv[argc++] = (char *)gp->gnuplot;
-		for (; args[argc - 1] && argc < 7; argc++)
-			argv[argc] = (char *)args[argc - 1];
-		argv[argc] = NULL;
-		execv(gp->gnuplot, argv);
-		_exit(127);
+		close(pipe_fds[1]);
+		return spawned == ENOENT || spawned == EACCES || spawned == ENOEXEC ? 127 : -1;
 	}
 	close(pipe_fds[1]);
 	size_t used = 0;

@@ -12,11 +12,13 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define RESULT_SCHEMA "cyclab-result/1"
 
@@ -341,17 +343,94 @@ static const char *result_problem(json_t *root)
 	return NULL;
 }
 
+/*
+ * The whole of a regular file, NUL-terminated, to free; NULL with why. One
+ * read, not a character at a time: a large suite is hundreds of megabytes.
+ * Opened without blocking, so a FIFO named like a result is refused, not
+ * waited on.
+ */
+static char *read_whole(const char *path, size_t *size, struct stat *st, char *why, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		snprintf(why, len, "%s: not a regular file (valid: cyclab-result/1 results, Google Benchmark JSON)", path);
+		close(fd);
+		return NULL;
+	}
+	size_t capacity = (size_t)st->st_size + 1, used = 0;
+	char *text = malloc(capacity);
+	while (text) {
+		if (used + 1 >= capacity) { /* grew since fstat */
+			char *grown = realloc(text, capacity * 2);
+			if (!grown) {
+				free(text);
+				text = NULL;
+				break;
+			}
+			text = grown;
+			capacity *= 2;
+		}
+		ssize_t n = read(fd, text + used, capacity - 1 - used);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
+			free(text);
+			close(fd);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		used += (size_t)n;
+	}
+	close(fd);
+	if (!text) {
+		snprintf(why, len, "out of memory reading %s", path);
+		return NULL;
+	}
+	text[used] = '\0';
+	*size = used;
+	return text;
+}
+
+/*
+ * Drop what no figure, label or page reads (the result's own summary, where
+ * each knob came from, thread placement, metrics, the longest pauses), so
+ * ten thousand results fit in a fraction of the memory.
+ */
+static void drop_unread(json_t *root)
+{
+	json_object_del(root, "summary");
+	json_object_del(root, "config_sources");
+	size_t i;
+	json_t *run;
+	json_array_foreach(json_object_get(root, "runs"), i, run) {
+		json_object_del(run, "placement");
+		json_object_del(run, "metrics");
+		json_object_del(json_object_get(run, "pauses"), "longest");
+	}
+}
+
 static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 {
 	json_error_t error;
-	json_t *root = json_load_file(path, 0, &error);
+	struct stat st;
+	size_t size;
+	char *text = read_whole(path, &size, &st, why, len);
+	if (!text)
+		return -1;
+	json_t *root = json_loadb(text, size, 0, &error);
+	free(text);
 	if (!root) {
 		snprintf(why, len, "%s:%d:%d: not valid JSON: %s (valid: cyclab-result/1 results, Google Benchmark JSON)",
 			path, error.line, error.column, error.text);
 		return -1;
 	}
-	struct stat st;
-	if (stat(path, &st) == 0 && cy_plot_later(&st.st_mtim, &in->newest_mtime))
+	if (cy_plot_later(&st.st_mtim, &in->newest_mtime))
 		in->newest_mtime = st.st_mtim;
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	if (json_is_object(root) && json_object_get(root, "schema")) {
@@ -362,7 +441,8 @@ static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 			json_decref(root);
 			return -1;
 		}
-		cy_plot_cell *grown = realloc(in->cells, (in->cell_count + 1) * sizeof *grown);
+		size_t capacity = in->cell_count < in->cell_capacity ? in->cell_capacity : 2 * in->cell_capacity + 16;
+		cy_plot_cell *grown = capacity == in->cell_capacity ? in->cells : realloc(in->cells, capacity * sizeof *grown);
 		char *copy = strdup(path);
 		if (!grown || !copy) {
 			free(copy);
@@ -373,6 +453,8 @@ static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 			return -1;
 		}
 		in->cells = grown;
+		in->cell_capacity = capacity;
+		drop_unread(root);
 		in->cells[in->cell_count++] = (cy_plot_cell){
 			.path = copy,
 			.name = copy + (name - path),

@@ -47,7 +47,7 @@ typedef struct cy_plot_input {
 	char *source; /* the directory or file named */
 	int is_dir;
 	cy_plot_cell *cells;
-	size_t cell_count;
+	size_t cell_count, cell_capacity;
 	cy_plot_micro *micro;
 	size_t micro_count;
 	struct timespec newest_mtime; /* of the files read */

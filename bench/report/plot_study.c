@@ -485,38 +485,73 @@ static void write_script(const cy_study *s, cy_gp *gp, const figure_spec *spec, 
 	fputc('\n', out);
 }
 
+/* Does knob k take one value at each value of knob x among the cells (it follows x, as threshold2 may threshold1)? */
+static int follows(const cy_study *s, const size_t *cells, size_t n, size_t k, size_t x, size_t *seen)
+{
+	size_t distinct = s->knobs[x].distinct;
+	for (size_t id = 0; id < distinct; id++)
+		seen[id] = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		size_t at = value_of(s, cells[i], x), v = value_of(s, cells[i], k);
+		if (seen[at] == SIZE_MAX)
+			seen[at] = v;
+		else if (seen[at] != v)
+			return 0;
+	}
+	return 1;
+}
+
 /*
  * Draw spec over the cells given (modified: sorted). *drawn says whether a
  * figure came out; when not, reason says why. -1 with why on failure.
+ *
+ * The series knobs are those that vary among the cells, x aside, and
+ * --by first; a knob that follows x (one value at each x) tells no two
+ * cells at one x apart, so it splits nothing and is named in the subtitle
+ * instead. Against a numeric x, a series with a single point draws no
+ * line: such series are left out (and counted in the subtitle) when
+ * another series has two points or more.
  */
 static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_spec *spec, cy_gp *gp, int *drawn,
 	char *reason, size_t reason_len, char *why, size_t len)
 {
 	*drawn = 0;
 	size_t *order = malloc((s->knob_count + 1) * sizeof *order), series_knobs = 0;
+	size_t *seen = malloc((s->knobs[spec->x].distinct ? s->knobs[spec->x].distinct : 1) * sizeof *seen);
 	size_t runs = 0;
 	for (size_t i = 0; i < n; i++)
 		runs += s->run_start[cells[i] + 1] - s->run_start[cells[i]];
 	double *values = malloc((runs ? runs : 1) * sizeof *values);
 	point *points = malloc((n ? n : 1) * sizeof *points);
-	char(*labels)[LABEL_MAX] = malloc(MAX_SERIES * sizeof *labels);
+	size_t *series_points = calloc(n ? n : 1, sizeof *series_points), *renumber = malloc((n ? n : 1) * sizeof *renumber);
+	char(*labels)[LABEL_MAX] = malloc((n ? n : 1) * sizeof *labels);
+	char subtitle[CY_GP_TEXT_MAX], followers[CY_GP_TEXT_MAX] = "";
+	size_t followers_used = 0;
 	int err = 0;
-	if (!order || !values || !points || !labels) {
+	if (!order || !seen || !values || !points || !series_points || !renumber || !labels) {
 		snprintf(why, len, "out of memory");
 		err = -1;
 		goto done;
 	}
-	if (spec->by != SIZE_MAX && spec->by != spec->x && varies_among(s, cells, n, spec->by))
-		order[series_knobs++] = spec->by;
-	for (size_t k = 0; k < s->knob_count; k++) {
-		if (k != spec->x && k != spec->by && varies_among(s, cells, n, k))
+	for (size_t pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < s->knob_count; k++) {
+			int wanted = pass == 0 ? k == spec->by : k != spec->by;
+			if (!wanted || k == spec->x || !varies_among(s, cells, n, k))
+				continue;
+			if (follows(s, cells, n, k, spec->x, seen)) {
+				int w = snprintf(followers + followers_used, sizeof followers - followers_used, "%s%s",
+					followers_used ? ", " : "", s->knobs[k].name);
+				if (w > 0 && (size_t)w < sizeof followers - followers_used)
+					followers_used += (size_t)w;
+				continue;
+			}
 			order[series_knobs++] = k;
+		}
 	}
 	order[series_knobs] = spec->x;
 	sort_context context = {.study = s, .order = order, .count = series_knobs + 1};
 	qsort_r(cells, n, sizeof *cells, compare_cells, &context);
 	size_t count = 0, series = 0, series_cell = 0; /* series_cell: a cell of the last series */
-	int too_many = 0;
 	for (size_t i = 0; i < n;) {
 		/* The point: cells i .. j - 1, equal on every series knob and on x. */
 		size_t j = i + 1, got = 0;
@@ -540,10 +575,6 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 			for (size_t o = 0; o < series_knobs && !new_series; o++)
 				new_series = value_of(s, series_cell, order[o]) != value_of(s, cells[i], order[o]);
 			if (new_series) {
-				if (series == MAX_SERIES) {
-					too_many = 1;
-					break;
-				}
 				size_t used = 0;
 				labels[series][0] = '\0';
 				for (size_t o = 0; o < series_knobs; o++)
@@ -557,6 +588,7 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 			point *p = &points[count++];
 			p->x = value_of(s, cells[i], spec->x);
 			p->series = series - 1;
+			series_points[series - 1]++;
 			if (cy_aggregate_compute(values, got, &p->a) != 0) {
 				snprintf(why, len, "out of memory");
 				err = -1;
@@ -565,11 +597,36 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 		}
 		i = j;
 	}
-	if (too_many) {
+	/* Single points left out against a numeric x, when some series makes a line. */
+	size_t left_out = 0, lines = 0;
+	for (size_t k = 0; k < series; k++)
+		lines += series_points[k] >= 2;
+	if (s->knobs[spec->x].numeric && lines > 0 && lines < series) {
+		size_t kept = 0, kept_points = 0;
+		for (size_t k = 0; k < series; k++) {
+			renumber[k] = series_points[k] >= 2 ? kept : SIZE_MAX;
+			if (series_points[k] >= 2) {
+				if (kept != k)
+					memcpy(labels[kept], labels[k], LABEL_MAX);
+				kept++;
+			} else {
+				left_out++;
+			}
+		}
+		for (size_t i = 0; i < count; i++) {
+			if (renumber[points[i].series] == SIZE_MAX)
+				continue;
+			points[kept_points] = points[i];
+			points[kept_points++].series = renumber[points[i].series];
+		}
+		series = kept;
+		count = kept_points;
+	}
+	if (series > MAX_SERIES) {
 		snprintf(reason, reason_len,
-			"more than %d series (combinations of the other knobs that vary): too many lines for one figure; "
-			"narrow it with cyclab plot DIR --x %s --y %s --where KNOB=VALUE",
-			MAX_SERIES, s->knobs[spec->x].name, cy_study_figures[spec->figure].name);
+			"%zu series (combinations of the other knobs that vary), more than %d: too many lines for one "
+			"figure; narrow it with cyclab plot DIR --x %s --y %s --where KNOB=VALUE",
+			series, MAX_SERIES, s->knobs[spec->x].name, cy_study_figures[spec->figure].name);
 		goto done;
 	}
 	if (count == 0) {
@@ -577,8 +634,15 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 			cy_study_figures[spec->figure].name);
 		goto done;
 	}
+	size_t used = (size_t)snprintf(subtitle, sizeof subtitle, "%s", spec->subtitle);
+	if (followers_used && used < sizeof subtitle)
+		used += (size_t)snprintf(subtitle + used, sizeof subtitle - used, "; %s follow%s %s", followers,
+			strchr(followers, ',') ? "" : "s", s->knobs[spec->x].name);
+	if (left_out && used < sizeof subtitle)
+		snprintf(subtitle + used, sizeof subtitle - used, "; %zu configuration%s with one %s value left out",
+			left_out, left_out == 1 ? "" : "s", s->knobs[spec->x].name);
 	gp->table_data = 1;
-	int begun = cy_gp_begin(gp, spec->name, spec->title, spec->subtitle, why, len);
+	int begun = cy_gp_begin(gp, spec->name, spec->title, subtitle, why, len);
 	gp->table_data = 0;
 	if (begun != 0) {
 		err = -1;
@@ -600,8 +664,11 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 	*drawn = err == 0;
 done:
 	free(order);
+	free(seen);
 	free(values);
 	free(points);
+	free(series_points);
+	free(renumber);
 	free(labels);
 	return err;
 }
