@@ -9,16 +9,15 @@
  * expects an object.
  */
 #include "bench/report/plot_input.h"
+#include "bench/report/plot_parse.h"
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #define RESULT_SCHEMA "cyclab-result/1"
 
@@ -344,63 +343,10 @@ static const char *result_problem(json_t *root)
 }
 
 /*
- * The whole of a regular file, NUL-terminated, to free; NULL with why. One
- * read, not a character at a time: a large suite is hundreds of megabytes.
- * Opened without blocking, so a FIFO named like a result is refused, not
- * waited on.
- */
-static char *read_whole(const char *path, size_t *size, struct stat *st, char *why, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
-		snprintf(why, len, "%s: not a regular file (valid: cyclab-result/1 results, Google Benchmark JSON)", path);
-		close(fd);
-		return NULL;
-	}
-	size_t capacity = (size_t)st->st_size + 1, used = 0;
-	char *text = malloc(capacity);
-	while (text) {
-		if (used + 1 >= capacity) { /* grew since fstat */
-			char *grown = realloc(text, capacity * 2);
-			if (!grown) {
-				free(text);
-				text = NULL;
-				break;
-			}
-			text = grown;
-			capacity *= 2;
-		}
-		ssize_t n = read(fd, text + used, capacity - 1 - used);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			snprintf(why, len, "cannot read %s: %s", path, strerror(errno));
-			free(text);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		used += (size_t)n;
-	}
-	close(fd);
-	if (!text) {
-		snprintf(why, len, "out of memory reading %s", path);
-		return NULL;
-	}
-	text[used] = '\0';
-	*size = used;
-	return text;
-}
-
-/*
  * Drop what no figure, label or page reads (the result's own summary, where
  * each knob came from, thread placement, metrics, the longest pauses), so
- * ten thousand results fit in a fraction of the memory.
+ * ten thousand results fit in a fraction of the memory. Harmless on other
+ * JSON: it only deletes keys that are there.
  */
 static void drop_unread(json_t *root)
 {
@@ -415,23 +361,17 @@ static void drop_unread(json_t *root)
 	}
 }
 
-static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
+/* Take a parsed file in (its tree now belongs to in, or is freed on a refusal). -1 with why. */
+static int add_file(cy_plot_input *in, const char *path, cy_parsed_file *parsed, char *why, size_t len)
 {
-	json_error_t error;
-	struct stat st;
-	size_t size;
-	char *text = read_whole(path, &size, &st, why, len);
-	if (!text)
-		return -1;
-	json_t *root = json_loadb(text, size, 0, &error);
-	free(text);
+	json_t *root = parsed->root;
+	parsed->root = NULL;
 	if (!root) {
-		snprintf(why, len, "%s:%d:%d: not valid JSON: %s (valid: cyclab-result/1 results, Google Benchmark JSON)",
-			path, error.line, error.column, error.text);
+		snprintf(why, len, "%s", parsed->error);
 		return -1;
 	}
-	if (cy_plot_later(&st.st_mtim, &in->newest_mtime))
-		in->newest_mtime = st.st_mtim;
+	if (cy_plot_later(&parsed->st.st_mtim, &in->newest_mtime))
+		in->newest_mtime = parsed->st.st_mtim;
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	if (json_is_object(root) && json_object_get(root, "schema")) {
 		const char *problem = json_is_string(json_object_get(root, "schema")) ? result_problem(root)
@@ -454,7 +394,6 @@ static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 		}
 		in->cells = grown;
 		in->cell_capacity = capacity;
-		drop_unread(root);
 		in->cells[in->cell_count++] = (cy_plot_cell){
 			.path = copy,
 			.name = copy + (name - path),
@@ -516,7 +455,15 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (add_file(in, path, why, len) != 0) {
+		cy_parsed_file *parsed = malloc(sizeof *parsed);
+		char *paths[1] = {(char *)path};
+		int failed = !parsed || cy_parse_files(paths, 1, parsed, drop_unread) != 0;
+		if (failed)
+			snprintf(why, len, "out of memory reading %s", path);
+		else
+			failed = add_file(in, path, parsed, why, len) != 0;
+		free(parsed);
+		if (failed) {
 			cy_plot_input_free(in);
 			return -1;
 		}
@@ -530,18 +477,35 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		cy_plot_input_free(in);
 		return -1;
 	}
-	int failed = 0;
+	/* The regular files among the names, parsed all at once, then taken in name order. */
+	char **files = calloc(n > 0 ? (size_t)n : 1, sizeof *files);
+	size_t count = 0;
+	int failed = !files;
 	for (int i = 0; i < n; i++) {
 		char file[4096];
+		struct stat fst;
 		int fits = snprintf(file, sizeof file, "%s/%s", path, names[i]->d_name) < (int)sizeof file;
-		if (!failed && fits) {
-			struct stat fst;
-			if (stat(file, &fst) == 0 && S_ISREG(fst.st_mode))
-				failed = add_file(in, file, why, len) != 0;
+		if (!failed && fits && stat(file, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			files[count] = strdup(file);
+			failed = !files[count++];
 		}
 		free(names[i]);
 	}
 	free(names);
+	cy_parsed_file *parsed = failed ? NULL : calloc(count ? count : 1, sizeof *parsed);
+	if (!parsed || cy_parse_files(files, count, parsed, drop_unread) != 0) {
+		snprintf(why, len, "out of memory reading %s", path);
+		failed = 1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (parsed && !failed)
+			failed = add_file(in, files[i], &parsed[i], why, len) != 0;
+		if (parsed)
+			json_decref(parsed[i].root); /* those not taken in: after a refusal */
+		free(files[i]);
+	}
+	free(parsed);
+	free(files);
 	if (!failed && in->cell_count == 0 && in->micro_count == 0) {
 		snprintf(why, len,
 			"%s holds no result: no *.json file in it is a cyclab result or Google Benchmark output "
