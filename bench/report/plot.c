@@ -5,8 +5,10 @@
  * data can carry the figure (and says why not when it cannot), writes the
  * numbers and the gnuplot commands through plot_gnuplot.c, and has gnuplot
  * draw them. Numbers over repetitions are medians over a cell's runs;
- * pause distributions are pooled over the runs and cells of a collector,
- * because a histogram adds bucket by bucket (bench/results/stats.h).
+ * pause distributions are pooled over the runs of one configuration (cells
+ * with the same label, differing in seed or repetitions only), because a
+ * histogram adds bucket by bucket (bench/results/stats.h); cells that
+ * differ in a knob are never pooled.
  *
  * The pause histogram's first and last buckets are open (below 1 us, at or
  * above 10 s); where a figure needs their edges it takes one R10 step
