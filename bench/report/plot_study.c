@@ -154,11 +154,11 @@ typedef struct distinct_value {
 	double number;
 } distinct_value;
 
-static int numeric_order;
-static int compare_distinct(const void *a, const void *b)
+/* context: non-NULL for a numeric knob (numbers first, in order, then by first appearance). */
+static int compare_distinct(const void *a, const void *b, void *context)
 {
 	const distinct_value *x = a, *y = b;
-	if (numeric_order) {
+	if (context) {
 		int xn = isnan(x->number), yn = isnan(y->number);
 		if (xn != yn)
 			return xn - yn; /* missing values last */
@@ -177,6 +177,8 @@ static int index_knob(cy_study *s, size_t k, knob_entry *entries)
 	for (size_t c = 0; c < s->cells; c++) {
 		json_t *v = knob_json(s, &s->in->cells[c], k);
 		cy_plot_value_text(v, text, sizeof text);
+		for (char *p = text; *p; p++) /* one line, one table field, one gnuplot string */
+			*p = (unsigned char)*p < 0x20 || *p == 0x7f ? ' ' : *p;
 		entries[c] = (knob_entry){.text = strdup(text), .number = json_is_number(v) ? json_number_value(v) : NAN,
 			.cell = c};
 		if (!entries[c].text)
@@ -203,8 +205,7 @@ static int index_knob(cy_study *s, size_t k, knob_entry *entries)
 		}
 		old_of[entries[i].cell] = n - 1; /* entries of one text are in cell order: first_cell is the least */
 	}
-	numeric_order = knob->numeric;
-	qsort(values, n, sizeof *values, compare_distinct);
+	qsort_r(values, n, sizeof *values, compare_distinct, knob->numeric ? knob : NULL);
 	size_t *new_of_old = malloc((n ? n : 1) * sizeof *new_of_old);
 	knob->texts = calloc(n ? n : 1, sizeof *knob->texts);
 	knob->numbers = malloc((n ? n : 1) * sizeof *knob->numbers);
@@ -242,12 +243,8 @@ static int name_knobs(cy_study *s)
 			return -1;
 	}
 	s->knob_count = FIXED_KNOBS;
-	const char *last_seen = NULL; /* cells of one workload repeat the same names: skip the search for them */
 	for (size_t c = 0; c < s->cells; c++) {
 		json_t *params = cy_plot_get(s->in->cells[c].root, "config.params");
-		if (last_seen && strcmp(last_seen, s->in->cells[c].workload) == 0)
-			continue;
-		last_seen = s->in->cells[c].workload;
 		const char *key;
 		json_t *value;
 		json_object_foreach(params, key, value) {
@@ -391,6 +388,13 @@ static void append_text(char *buf, size_t len, size_t *used, const char *a, cons
 	int n = snprintf(buf + *used, len - *used, "%s%s=%s", *used ? " " : "", a, b);
 	if (n > 0)
 		*used += (size_t)n < len - *used ? (size_t)n : len - *used - 1;
+}
+
+/* A field of the table: tabs, newlines and other control characters become spaces, so every row stays one row. */
+static void table_text(FILE *out, const char *text)
+{
+	for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+		putc(*p < 0x20 || *p == 0x7f ? ' ' : *p, out);
 }
 
 /* The gnuplot script for the points: lines with error bars, or grouped bars for a categorical x. */
@@ -655,9 +659,10 @@ static int draw_points(const cy_study *s, size_t *cells, size_t n, const figure_
 		if (x->numeric)
 			fprintf(gp->data, "%.17g", x->numbers[p->x]);
 		else
-			fputs(x->texts[p->x], gp->data);
-		fprintf(gp->data, "\t%s\t%zu\t%.9g\t%.9g\t%.9g\n", labels[p->series], p->a.n, p->a.median, p->a.ci_low,
-			p->a.ci_high);
+			table_text(gp->data, x->texts[p->x]);
+		fputc('\t', gp->data);
+		table_text(gp->data, labels[p->series]);
+		fprintf(gp->data, "\t%zu\t%.9g\t%.9g\t%.9g\n", p->a.n, p->a.median, p->a.ci_low, p->a.ci_high);
 	}
 	write_script(s, gp, spec, points, count, labels, series);
 	err = cy_gp_end(gp, why, len);
