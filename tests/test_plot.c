@@ -709,7 +709,7 @@ static cy_test_outcome run_chromium(const char *mode_flag, const char *page)
 	char *argv[] = {(char *)chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-extensions", "--hide-scrollbars", "--window-size=1280,4000", profile_flag, (char *)mode_flag,
 		url, NULL};
-	return cy_test_run(argv, NULL, 20);
+	return cy_test_run(argv, NULL, 90); /* a page of some fifty SVGs, on a machine that may be busy */
 }
 
 static void report_renders_in_chromium(void **state)
