@@ -872,9 +872,9 @@ int cy_study_draw_request(const cy_study *s, const cy_study_request *r, cy_gp *g
 
 void cy_study_print_names(FILE *out)
 {
-	fputs("Knobs (--x, --by, --where): ", out);
+	fputs("Knobs (--x, --by, --where):\n ", out);
 	for (size_t k = 0; k < FIXED_KNOBS; k++)
-		fprintf(out, "%s%s", k ? ", " : "", cy_study_fixed_knobs[k]);
+		fprintf(out, "%s %s", k ? "," : "", cy_study_fixed_knobs[k]);
 	fputs(",\n  and each workload parameter by its name (param.NAME also works).\n"
 	      "Figures (--y):\n",
 		out);
