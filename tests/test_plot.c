@@ -18,8 +18,17 @@
  * out as a PNG. Each Chromium run has its own profile directory and a
  * deadline, after which its whole process group is killed
  * (tests/cyclab_binary.c runs every program).
+ *
+ * The study figures (bench/report/plot_study.h) are checked on the same
+ * suite (which figures against which knob, made or skipped) and on a small
+ * thresholds study: threshold0 at four values under two collectors, three
+ * runs each with pause p99 chosen per run, so that the explicit form's
+ * table must hold one row per (threshold0, gc) with the median and interval
+ * worked out by hand; names that are not knobs or figures, and a knob that
+ * does not vary, must be refused with one line and exit status 2.
  */
 #include <dirent.h>
+#include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <setjmp.h>
@@ -53,8 +62,11 @@ static size_t count_of(const char *text, const char *needle)
 	return n;
 }
 
-/* Names in dir with the suffix, sorted, joined by spaces. */
-static void list_suffix(const char *dir, const char *suffix, char *out, size_t len)
+/* Which names list_matching keeps: the study figures, the others, or all. */
+enum { ALL_FIGURES, STUDY_FIGURES, OTHER_FIGURES };
+
+/* Names in dir with the suffix (of the figures asked for), sorted, joined by spaces. */
+static void list_matching(const char *dir, const char *suffix, int which, char *out, size_t len)
 {
 	struct dirent **names;
 	int n = scandir(dir, &names, NULL, alphasort);
@@ -62,12 +74,20 @@ static void list_suffix(const char *dir, const char *suffix, char *out, size_t l
 	out[0] = '\0';
 	for (int i = 0; i < n; i++) {
 		size_t a = strlen(names[i]->d_name), b = strlen(suffix);
-		if (a > b && strcmp(names[i]->d_name + a - b, suffix) == 0)
+		int study = strncmp(names[i]->d_name, "study-", 6) == 0;
+		if (which != ALL_FIGURES && study != (which == STUDY_FIGURES))
+			;
+		else if (a > b && strcmp(names[i]->d_name + a - b, suffix) == 0)
 			used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", names[i]->d_name);
 		free(names[i]);
 	}
 	if (n > 0)
 		free(names);
+}
+
+static void list_suffix(const char *dir, const char *suffix, char *out, size_t len)
+{
+	list_matching(dir, suffix, ALL_FIGURES, out, len);
 }
 
 /* ---- the synthetic suite --------------------------------------------------------------------- */
@@ -112,6 +132,24 @@ static const char *const expected_skipped[] = {
 	"locks-linked-cycles", "throughput-caches", "pause-cdf-caches", "pause-hist-caches", "mmu-caches", "phases-caches",
 };
 enum { SKIPPED_COUNT = sizeof expected_skipped / sizeof expected_skipped[0] };
+
+/*
+ * The study figures of the suite: linked-cycles varies threads, rc and gc
+ * (every figure has data), caches varies rc and never collects, so its five
+ * pause and MMU figures are skipped and the other five drawn.
+ */
+static const char *const study_figures[] = {
+	"ops_per_s", "pause_p50_us", "pause_p99_us", "pause_max_us", "mmu_1ms", "mmu_10ms", "gc_time_share",
+	"collections", "peak_rss_bytes", "leaked_objects",
+};
+enum { STUDY_FIGURES_PER_KNOB = sizeof study_figures / sizeof study_figures[0] };
+static const char *const study_knobs_linked_cycles[] = {"threads", "rc", "gc"};
+enum {
+	STUDY_PAUSE_FIGURES = 5, /* the pause percentiles and MMU: nothing to draw without a collector */
+	STUDY_MADE = 3 * STUDY_FIGURES_PER_KNOB + STUDY_FIGURES_PER_KNOB - STUDY_PAUSE_FIGURES,
+	STUDY_SKIPPED = STUDY_PAUSE_FIGURES,
+	ALL_MADE = MADE_COUNT + STUDY_MADE,
+};
 
 static void write_run(FILE *f, const cell_spec *c, int run)
 {
@@ -332,7 +370,7 @@ static void plot_draws_what_the_data_supports(void **state)
 		for (int i = 0; i < MADE_COUNT; i++)
 			used += (size_t)snprintf(want + used, sizeof want - used, "%s%s%s", i ? " " : "", expected_made[i].name,
 				suffix);
-		list_suffix(out_dir, suffix, listing, sizeof listing);
+		list_matching(out_dir, suffix, OTHER_FIGURES, listing, sizeof listing);
 		assert_string_equal(listing, want);
 	}
 	list_suffix(out_dir, ".tmp", listing, sizeof listing);
@@ -362,8 +400,9 @@ static void plot_draws_what_the_data_supports(void **state)
 	snprintf(path, sizeof path, "%s/plots.tsv", out_dir);
 	char *manifest = cy_test_slurp(path, NULL);
 	assert_non_null(manifest);
-	assert_int_equal(cy_test_count_lines(manifest), MADE_COUNT + SKIPPED_COUNT);
-	assert_int_equal(count_of(manifest, "made\t"), MADE_COUNT);
+	assert_int_equal(cy_test_count_lines(manifest), ALL_MADE + SKIPPED_COUNT + STUDY_SKIPPED);
+	assert_int_equal(count_of(manifest, "made\t"), ALL_MADE);
+	assert_int_equal(count_of(manifest, "made\tstudy-"), STUDY_MADE);
 	for (int i = 0; i < SKIPPED_COUNT; i++) {
 		char line[128];
 		snprintf(line, sizeof line, "skipped\t%s\t", expected_skipped[i]);
@@ -376,16 +415,52 @@ static void plot_draws_what_the_data_supports(void **state)
 	assert_non_null(strstr(manifest, "all measured cells of caches ran with 2 threads"));
 	assert_non_null(strstr(manifest, "no collector ran (gc off in every cell of caches)"));
 	assert_non_null(strstr(manifest, "linked-cycles took no counted lock"));
-	assert_non_null(strstr(o.out, "13 figures (SVG and PNG)"));
-	assert_non_null(strstr(o.out, "6 skipped"));
-	/* The pooled CDF reaches 100% and the histogram's shares add to 100%. */
+	assert_non_null(strstr(o.out, "48 figures (SVG and PNG)"));
+	assert_non_null(strstr(o.out, "11 skipped"));
+	/* Each CDF reaches 100%: one line per configuration, never pooled over threads or counting modes. */
 	snprintf(path, sizeof path, "%s/pause-cdf-linked-cycles.dat", out_dir);
 	char *cdf = cy_test_slurp(path, NULL);
 	assert_non_null(cdf);
-	assert_int_equal(count_of(cdf, " 100\n"), 2); /* one line per collector */
-	assert_non_null(strstr(cdf, "# gc stw"));
-	assert_non_null(strstr(cdf, "# gc incremental"));
+	assert_int_equal(count_of(cdf, " 100\n"), 4);
+	assert_non_null(strstr(cdf, "# rc=atomic gc=stw threads=1:"));
+	assert_non_null(strstr(cdf, "# rc=atomic gc=stw threads=2:"));
+	assert_non_null(strstr(cdf, "# rc=biased gc=incremental threads=1:"));
+	assert_non_null(strstr(cdf, "# rc=biased gc=incremental threads=2:"));
 	free(cdf);
+	/* The study figures: every figure against each knob linked-cycles varies; caches' without pauses skipped. */
+	for (size_t f = 0; f < STUDY_FIGURES_PER_KNOB; f++) {
+		char name[160];
+		for (size_t k = 0; k < 3; k++) {
+			snprintf(path, sizeof path, "%s/study-%s-%s-linked-cycles.svg", out_dir, study_figures[f],
+				study_knobs_linked_cycles[k]);
+			if (access(path, R_OK) != 0)
+				fail_msg("no %s", path);
+		}
+		snprintf(name, sizeof name, "study-%s-rc-caches", study_figures[f]);
+		char svg[PATH_MAX + 256];
+		snprintf(svg, sizeof svg, "%s/%s.svg", out_dir, name);
+		char line[200];
+		snprintf(line, sizeof line, "skipped\t%s\tno run of these cells has %s", name, study_figures[f]);
+		if (f >= 1 && f <= STUDY_PAUSE_FIGURES) {
+			assert_int_equal(access(svg, F_OK), -1);
+			if (!strstr(manifest, line))
+				fail_msg("plots.tsv does not skip %s:\n%s", name, manifest);
+		} else if (access(svg, R_OK) != 0) {
+			fail_msg("no %s", svg);
+		}
+	}
+	list_matching(out_dir, ".svg", STUDY_FIGURES, listing, sizeof listing);
+	assert_int_equal(count_of(listing, ".svg"), STUDY_MADE);
+	/* Against threads: a line per (rc, gc), each point the median of its two runs (1 and 2 M ops/s per thread). */
+	snprintf(path, sizeof path, "%s/study-ops_per_s-threads-linked-cycles.dat", out_dir);
+	char *table = cy_test_slurp(path, NULL);
+	assert_non_null(table);
+	assert_string_equal(table, "x\tseries\tn\tmedian\tci_low\tci_high\n"
+				   "1\trc=atomic gc=stw\t2\t3000000\t2000000\t4000000\n"
+				   "2\trc=atomic gc=stw\t2\t6000000\t4000000\t8000000\n"
+				   "1\trc=biased gc=incremental\t2\t4500000\t3000000\t6000000\n"
+				   "2\trc=biased gc=incremental\t2\t9000000\t6000000\t12000000\n");
+	free(table);
 	free(manifest);
 	cy_test_outcome_free(&o);
 }
@@ -451,6 +526,170 @@ static void plot_refuses_bad_input(void **state)
 	assert_int_equal(access(path, F_OK), -1);
 }
 
+/* ---- a thresholds study ------------------------------------------------------------------------ */
+
+static const int study_thresholds[] = {100, 700, 5000, 50000};
+static const char *const study_collectors[] = {"stw", "incremental"};
+enum { STUDY_THRESHOLDS = 4, STUDY_COLLECTORS = 2, STUDY_RUNS = 3 };
+
+/* Pause p99 of run r (0..2) of a cell: the threshold over 10, times r + 1, doubled under stw. */
+static double study_p99(int threshold0, int gc, int run)
+{
+	return threshold0 / 10.0 * (run + 1) * (gc == 0 ? 2 : 1);
+}
+
+static void write_study_cell(const char *dir, int t, int g)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof path, "%s/cell-%03d.json", dir, t * STUDY_COLLECTORS + g);
+	FILE *f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"schema\": \"cyclab-result/1\", \"workload\": \"linked-cycles\", \"op_name\": \"ring created\",\n"
+		   " \"status\": \"ok\", \"config\": {\"workload\": \"linked-cycles\", \"threads\": 1, \"rc\": \"biased\","
+		   " \"gc\": \"%s\", \"threshold\": [%d, 10, 10], \"pause_budget_us\": 200, \"alloc\": \"pool\","
+		   " \"duration_s\": 0.5, \"ops\": null, \"seed\": %d, \"warmup\": 0, \"repeat\": 3, \"pin\": \"none\","
+		   " \"params\": {\"length\": 2, \"live\": 0.05}},\n \"runs\": [",
+		study_collectors[g], study_thresholds[t], 1 + t);
+	for (int r = 0; r < STUDY_RUNS; r++) {
+		double p99 = study_p99(study_thresholds[t], g, r);
+		fprintf(f, "%s\n  {\"ops\": 1000000, \"seconds\": 0.5, \"ops_per_s\": %d, \"pauses\": {\"count\": 10,"
+			   " \"total_ms\": 1, \"p50_us\": %g, \"p99_us\": %g, \"max_us\": %g,"
+			   " \"mmu\": {\"1ms\": 0.5, \"10ms\": 0.9, \"100ms\": 0.99}},"
+			   " \"gc\": {\"collections\": [10, 1, 0], \"collected\": 100, \"phase_ms\": {\"mark\": 1}},"
+			   " \"memory\": {\"peak_rss_bytes\": 8388608}, \"leaked_objects\": 0}",
+			r ? "," : "", 2000000 + 1000 * study_thresholds[t] + r, p99 / 2, p99, p99 * 2);
+	}
+	fputs("\n]}\n", f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void write_study(char *dir, size_t len)
+{
+	cy_test_scratch_path(dir, len, "thresholds");
+	assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+	for (int t = 0; t < STUDY_THRESHOLDS; t++) {
+		for (int g = 0; g < STUDY_COLLECTORS; g++)
+			write_study_cell(dir, t, g);
+	}
+}
+
+static void plot_follows_the_study(void **state)
+{
+	(void)state;
+	char dir[PATH_MAX], out[PATH_MAX + 16], path[PATH_MAX + 64], want[2048];
+	write_study(dir, sizeof dir);
+	cy_test_scratch_path(out, sizeof out, "F");
+	cy_test_outcome o = cy_test_run_cyclab("plot", dir, "--x", "threshold0", "--y", "pause_p99_us", "--by", "gc",
+		"-o", out, NULL);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	/* One row per (threshold0, gc): the median of the three runs and their [min, max] (n = 3). */
+	size_t used = (size_t)snprintf(want, sizeof want, "x\tseries\tn\tmedian\tci_low\tci_high\n");
+	for (int g = 0; g < STUDY_COLLECTORS; g++) {
+		for (int t = 0; t < STUDY_THRESHOLDS; t++)
+			used += (size_t)snprintf(want + used, sizeof want - used, "%d\tgc=%s\t3\t%.9g\t%.9g\t%.9g\n",
+				study_thresholds[t], study_collectors[g], study_p99(study_thresholds[t], g, 1),
+				study_p99(study_thresholds[t], g, 0), study_p99(study_thresholds[t], g, 2));
+	}
+	snprintf(path, sizeof path, "%s.dat", out);
+	char *table = cy_test_slurp(path, NULL);
+	assert_non_null(table);
+	assert_string_equal(table, want);
+	free(table);
+	static const char *const beside[] = {".svg", ".png", ".gp"};
+	for (size_t i = 0; i < 3; i++) {
+		size_t size;
+		snprintf(path, sizeof path, "%s%s", out, beside[i]);
+		char *text = cy_test_slurp(path, &size);
+		assert_non_null(text);
+		assert_true(size > 100);
+		if (i == 2) /* threshold0 spans 500x: a log axis */
+			assert_non_null(strstr(text, "set logscale x"));
+		free(text);
+	}
+	/* --where narrows the cells: one collector, one series. */
+	o = cy_test_run_cyclab("plot", dir, "--x", "threshold0", "--y", "ops_per_s", "--where", "gc=stw", "-o", out, NULL);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	snprintf(path, sizeof path, "%s.dat", out);
+	table = cy_test_slurp(path, NULL);
+	assert_non_null(table);
+	assert_string_equal(table, "x\tseries\tn\tmedian\tci_low\tci_high\n"
+				   "100\tall cells\t3\t2100001\t2100000\t2100002\n"
+				   "700\tall cells\t3\t2700001\t2700000\t2700002\n"
+				   "5000\tall cells\t3\t7000001\t7000000\t7000002\n"
+				   "50000\tall cells\t3\t52000001\t52000000\t52000002\n");
+	free(table);
+
+	/* The default form draws throughput and pauses against threshold0, and against gc. */
+	char figures[PATH_MAX + 16];
+	cy_test_scratch_path(figures, sizeof figures, "study-figures");
+	o = cy_test_run_cyclab("plot", dir, "-o", figures, NULL);
+	cy_test_expect_status(&o, 0);
+	cy_test_outcome_free(&o);
+	static const char *const drawn[] = {
+		"study-ops_per_s-threshold0-linked-cycles", "study-pause_p50_us-threshold0-linked-cycles",
+		"study-pause_p99_us-threshold0-linked-cycles", "study-pause_max_us-threshold0-linked-cycles",
+		"study-mmu_10ms-threshold0-linked-cycles", "study-ops_per_s-gc-linked-cycles",
+		"study-pause_p99_us-gc-linked-cycles",
+	};
+	for (size_t i = 0; i < sizeof drawn / sizeof drawn[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s.svg", figures, drawn[i]);
+		if (access(path, R_OK) != 0)
+			fail_msg("the default plot did not draw %s", drawn[i]);
+	}
+	char listing[8192];
+	list_matching(figures, ".svg", STUDY_FIGURES, listing, sizeof listing);
+	assert_int_equal(count_of(listing, ".svg"), 2 * STUDY_FIGURES_PER_KNOB); /* threshold0 and gc vary, nothing else */
+	snprintf(path, sizeof path, "%s/study-pause_p99_us-threshold0-linked-cycles.dat", figures);
+	table = cy_test_slurp(path, NULL);
+	assert_non_null(table);
+	assert_int_equal(cy_test_count_lines(table), 1 + STUDY_THRESHOLDS * STUDY_COLLECTORS);
+	free(table);
+}
+
+static void plot_refuses_what_the_study_lacks(void **state)
+{
+	(void)state;
+	char dir[PATH_MAX], out[PATH_MAX + 16];
+	write_study(dir, sizeof dir);
+	cy_test_scratch_path(out, sizeof out, "refused");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "thresh", "--y", "ops_per_s", "-o", out, NULL),
+		"unknown knob 'thresh'", "threshold0");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "threshold0", "--y", "p99", "-o", out, NULL),
+		"unknown figure 'p99'", "pause_p99_us");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "threads", "--y", "ops_per_s", "-o", out, NULL),
+		"knob 'threads' does not vary", "threads=1");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "threshold0", "--y", "ops_per_s", "--by",
+				       "threshold1", "-o", out, NULL),
+		"'threshold1' given to --by does not vary", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "gc", "--y", "ops_per_s", "--where", "threshold0=1",
+				       "-o", out, NULL),
+		"no cell has threshold0=1", "100, 700, 5000, 50000");
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "gc", "--y", "ops_per_s", "--where", "gc=stw",
+				       "-o", out, NULL),
+		"knob 'gc' does not vary", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "gc", "--y", "ops_per_s", "--where", "gc", "-o",
+				       out, NULL),
+		"is not KNOB=VALUE", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "gc", "--y", "ops_per_s", NULL), "needs -o OUT", NULL);
+	cy_test_expect_refusal(cy_test_run_cyclab("plot", dir, "--x", "gc", "-o", out, NULL), "needs --y FIGURE", NULL);
+	char path[PATH_MAX + 32];
+	snprintf(path, sizeof path, "%s.dat", out);
+	assert_int_equal(access(path, F_OK), -1);
+	/* --help names every fixed knob and every figure. */
+	cy_test_outcome o = cy_test_run_cyclab("plot", "--help", NULL);
+	cy_test_expect_status(&o, 0);
+	static const char *const names[] = {"threshold0", "threshold1", "threshold2", "threads", "rc", "gc", "alloc",
+		"pause_budget_us", "pause_p99_us", "mmu_1ms", "gc_time_share", "collections", "peak_rss_bytes",
+		"leaked_objects"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (!strstr(o.out, names[i]))
+			fail_msg("cyclab plot --help does not name %s", names[i]);
+	}
+	cy_test_outcome_free(&o);
+}
+
 /* ---- cyclab report in a browser ---------------------------------------------------------------------- */
 
 static const char *chromium_path(void)
@@ -470,7 +709,7 @@ static cy_test_outcome run_chromium(const char *mode_flag, const char *page)
 	char *argv[] = {(char *)chromium_path(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
 		"--disable-extensions", "--hide-scrollbars", "--window-size=1280,4000", profile_flag, (char *)mode_flag,
 		url, NULL};
-	return cy_test_run(argv, NULL, 20);
+	return cy_test_run(argv, NULL, 90); /* a page of some fifty SVGs, on a machine that may be busy */
 }
 
 static void report_renders_in_chromium(void **state)
@@ -498,7 +737,15 @@ static void report_renders_in_chromium(void **state)
 		if (strstr(html, external[i]))
 			fail_msg("report.html refers outside itself: '%s'", external[i]);
 	}
-	assert_int_equal(count_of(html, "<svg"), MADE_COUNT);
+	assert_int_equal(count_of(html, "<svg"), ALL_MADE);
+	/* The study opens the page: its section before the summary table and the other figures. */
+	const char *study = strstr(html, "<h2 id=\"study\">"), *summary = strstr(html, "<h2 id=\"summary\">");
+	const char *first_study = strstr(html, "<figure id=\"fig-study-"), *first_other = strstr(html, "<figure id=\"fig-heap");
+	assert_non_null(study);
+	assert_non_null(summary);
+	assert_non_null(first_study);
+	assert_non_null(first_other);
+	assert_true(study < first_study && first_study < summary && summary < first_other);
 	free(html);
 
 	o = run_chromium("--dump-dom", page);
@@ -507,7 +754,7 @@ static void report_renders_in_chromium(void **state)
 	const char *dom = o.out;
 	assert_non_null(strstr(dom, "<table id=\"summary-table\""));
 	assert_non_null(strstr(dom, "<table id=\"configurations-table\""));
-	assert_int_equal(count_of(dom, "<svg"), MADE_COUNT);
+	assert_int_equal(count_of(dom, "<svg"), ALL_MADE);
 	for (int i = 0; i < MADE_COUNT; i++) {
 		if (!strstr(dom, expected_made[i].title))
 			fail_msg("the rendered page lacks '%s'", expected_made[i].title);
@@ -538,6 +785,8 @@ int main(void)
 		cmocka_unit_test(pause_summary_distribution),
 		cmocka_unit_test(plot_draws_what_the_data_supports),
 		cmocka_unit_test(plot_refuses_bad_input),
+		cmocka_unit_test(plot_follows_the_study),
+		cmocka_unit_test(plot_refuses_what_the_study_lacks),
 		cmocka_unit_test(report_renders_in_chromium),
 	};
 	return cmocka_run_group_tests_name("plot", tests, setup, teardown);

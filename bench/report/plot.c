@@ -5,8 +5,10 @@
  * data can carry the figure (and says why not when it cannot), writes the
  * numbers and the gnuplot commands through plot_gnuplot.c, and has gnuplot
  * draw them. Numbers over repetitions are medians over a cell's runs;
- * pause distributions are pooled over the runs and cells of a collector,
- * because a histogram adds bucket by bucket (bench/results/stats.h).
+ * pause distributions are pooled over the runs of one configuration (cells
+ * with the same label, differing in seed or repetitions only), because a
+ * histogram adds bucket by bucket (bench/results/stats.h); cells that
+ * differ in a knob are never pooled.
  *
  * The pause histogram's first and last buckets are open (below 1 us, at or
  * above 10 s); where a figure needs their edges it takes one R10 step
@@ -19,14 +21,19 @@
 #include <string.h>
 
 #include "bench/report/plot_micro.h"
+#include "bench/report/plot_study.h"
 #include "bench/results/stats.h"
 
 #define LABEL_MAX 256
 #define TEXT_MAX 400
 
+/* Configurations drawn one line (or bar) each: beyond this a figure is unreadable, and skipped. */
+#define MAX_CONFIGURATIONS 24
+
 typedef struct workload_cells {
 	const char *workload;
 	const cy_plot_cell **cells;
+	char (*labels)[LABEL_MAX]; /* labels[i]: cells[i]'s configuration (cy_plot_label) */
 	size_t count;
 	char common[TEXT_MAX]; /* what all its cells share, for subtitles */
 } workload_cells;
@@ -56,44 +63,78 @@ static void subtitle(char *out, size_t len, const workload_cells *w, const char 
 
 static const char *gc_of(const cy_plot_cell *c) { return cy_plot_string(c->root, "config.gc", "?"); }
 
-/* The distinct values of config.gc among the cells, in order of appearance. */
-static size_t collectors_of(const workload_cells *w, const char **out, size_t max)
+/*
+ * The distinct configurations (labels) among the cells that ran a
+ * collector, in order of appearance; returns the count, or max + 1 when
+ * there are more than max.
+ */
+static size_t configurations_of(const workload_cells *w, const char **out, size_t max)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < w->count; i++) {
-		const char *gc = gc_of(w->cells[i]);
+		if (strcmp(gc_of(w->cells[i]), "off") == 0)
+			continue;
 		size_t k = 0;
-		while (k < n && strcmp(out[k], gc) != 0)
+		while (k < n && strcmp(out[k], w->labels[i]) != 0)
 			k++;
-		if (k == n && n < max)
-			out[n++] = gc;
+		if (k < n)
+			continue;
+		if (n == max)
+			return max + 1;
+		out[n++] = w->labels[i];
 	}
 	return n;
 }
 
-/*
- * The runs of the cells that ran one collector, cell by cell:
- *   collector_runs it = {.w = w, .gc = "stw"};
- *   for (json_t *run; (run = next_collector_run(&it));) ...
- */
-typedef struct collector_runs {
-	const workload_cells *w;
-	const char *gc;
-	size_t cell, run; /* the next run to return */
-} collector_runs;
+/* Why a figure with a line per configuration is not drawn when there are too many. */
+static void too_many_configurations(cy_gp *gp, const char *name, const workload_cells *w)
+{
+	cy_gp_skip(gp, name,
+		"more than %d configurations of %s: too many for a line each; the study-* figures summarise them, "
+		"and cyclab plot DIR --x KNOB --y FIGURE --where KNOB=VALUE narrows them",
+		MAX_CONFIGURATIONS, w->workload);
+}
 
-static json_t *next_collector_run(collector_runs *it)
+/*
+ * The runs of the cells of one configuration, cell by cell:
+ *   configuration_runs it = {.w = w, .label = "gc=stw"};
+ *   for (json_t *run; (run = next_configuration_run(&it));) ...
+ */
+typedef struct configuration_runs {
+	const workload_cells *w;
+	const char *label;
+	size_t cell, run; /* the next run to return */
+} configuration_runs;
+
+static json_t *next_configuration_run(configuration_runs *it)
 {
 	for (; it->cell < it->w->count; it->cell++, it->run = 0) {
 		const cy_plot_cell *c = it->w->cells[it->cell];
 		json_t *runs = json_object_get(c->root, "runs");
-		if (strcmp(gc_of(c), it->gc) == 0 && it->run < json_array_size(runs))
+		if (strcmp(it->w->labels[it->cell], it->label) == 0 && it->run < json_array_size(runs))
 			return json_array_get(runs, it->run++);
 	}
 	return NULL;
 }
 
 static int is_finite_number(double x) { return !isnan(x) && !isinf(x); }
+
+static int compare_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Figures with a line or bar per cell: skipped, with the reason, when the workload has too many cells. */
+static int too_many_cells(cy_gp *gp, const char *name, const workload_cells *w)
+{
+	if (w->count <= MAX_CONFIGURATIONS)
+		return 0;
+	cy_gp_skip(gp, name,
+		"%zu cells of %s: more than %d, too many for a line or bar each; the study-* figures summarise them",
+		w->count, w->workload, MAX_CONFIGURATIONS);
+	return 1;
+}
 
 /* ---- throughput against threads ---------------------------------------------------- */
 
@@ -272,8 +313,13 @@ static int plot_pauses(cy_gp *gp, const workload_cells *w, char *why, size_t len
 	char cdf_name[CY_GP_NAME_MAX], hist_name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX];
 	figure_name(cdf_name, sizeof cdf_name, "pause-cdf", w->workload);
 	figure_name(hist_name, sizeof hist_name, "pause-hist", w->workload);
-	const char *collectors[8];
-	size_t n = collectors_of(w, collectors, 8);
+	const char *collectors[MAX_CONFIGURATIONS];
+	size_t n = configurations_of(w, collectors, MAX_CONFIGURATIONS);
+	if (n > MAX_CONFIGURATIONS) {
+		too_many_configurations(gp, cdf_name, w);
+		too_many_configurations(gp, hist_name, w);
+		return 0;
+	}
 	pooled_pauses *pools = calloc(n ? n : 1, sizeof *pools);
 	if (!pools) {
 		snprintf(why, len, "out of memory");
@@ -282,10 +328,8 @@ static int plot_pauses(cy_gp *gp, const workload_cells *w, char *why, size_t len
 	unsigned without = 0;
 	size_t lines = 0;
 	for (size_t g = 0; g < n; g++) {
-		if (strcmp(collectors[g], "off") == 0)
-			continue;
-		collector_runs it = {.w = w, .gc = collectors[g]};
-		for (json_t *run; (run = next_collector_run(&it));)
+		configuration_runs it = {.w = w, .label = collectors[g]};
+		for (json_t *run; (run = next_configuration_run(&it));)
 			without += !pool_run(run, &pools[g]);
 		lines += pools[g].total > 0;
 	}
@@ -300,7 +344,7 @@ static int plot_pauses(cy_gp *gp, const workload_cells *w, char *why, size_t len
 		int cdf = figure == 0;
 		snprintf(title, sizeof title, "%s: %s", cdf ? "Pause-time distribution (CDF)" : "Pause-time histogram",
 			w->workload);
-		subtitle(text, sizeof text, w, "the pauses of all runs pooled per collector");
+		subtitle(text, sizeof text, w, "the pauses of all runs of each configuration");
 		if (cy_gp_begin(gp, cdf ? cdf_name : hist_name, title, text, why, len) != 0) {
 			free(pools);
 			return -1;
@@ -322,7 +366,7 @@ static int plot_pauses(cy_gp *gp, const workload_cells *w, char *why, size_t len
 				first++;
 			while (p->counts[last] == 0)
 				last--;
-			fprintf(gp->data, "%s# gc %s: %s\n", block ? "\n\n" : "", collectors[g],
+			fprintf(gp->data, "%s# %s: %s\n", block ? "\n\n" : "", collectors[g],
 				cdf ? "pause time (us), % of pauses shorter" : "bucket centre (us), % of pauses in the bucket");
 			double lower, upper;
 			uint64_t below = 0;
@@ -362,12 +406,26 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 {
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX];
 	figure_name(name, sizeof name, "mmu", w->workload);
-	const char *collectors[8];
-	size_t n = collectors_of(w, collectors, 8), total_runs = 0;
-	for (size_t i = 0; i < w->count; i++)
-		total_runs += json_array_size(json_object_get(w->cells[i]->root, "runs"));
-	/* values[g][point][k]: the utilisation of run k at window point, for runs that lasted the window. */
-	double *values = malloc((n ? n : 1) * CY_MMU_CURVE_POINTS * (total_runs ? total_runs : 1) * sizeof *values);
+	const char *collectors[MAX_CONFIGURATIONS];
+	size_t n = configurations_of(w, collectors, MAX_CONFIGURATIONS), total_runs = 0;
+	if (n > MAX_CONFIGURATIONS) {
+		too_many_configurations(gp, name, w);
+		return 0;
+	}
+	/* The runs of configuration g: values from first_run[g] on, each window point of them in turn. */
+	size_t first_run[MAX_CONFIGURATIONS + 1], config_runs[MAX_CONFIGURATIONS] = {0};
+	for (size_t i = 0; i < w->count; i++) {
+		for (size_t g = 0; g < n; g++) {
+			if (strcmp(w->labels[i], collectors[g]) == 0)
+				config_runs[g] += json_array_size(json_object_get(w->cells[i]->root, "runs"));
+		}
+	}
+	for (size_t g = 0; g < n; g++) {
+		first_run[g] = total_runs;
+		total_runs += config_runs[g];
+	}
+	/* values[first_run[g] * POINTS + point * config_runs[g] + k]: run k of g at window point, for runs that lasted it. */
+	double *values = malloc((total_runs ? total_runs : 1) * CY_MMU_CURVE_POINTS * sizeof *values);
 	size_t(*got)[CY_MMU_CURVE_POINTS] = calloc(n ? n : 1, sizeof *got);
 	unsigned *runs_used = calloc(n ? n : 1, sizeof *runs_used);
 	if (!values || !got || !runs_used) {
@@ -381,10 +439,8 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 	double pauses = 0;
 	size_t lines = 0;
 	for (size_t g = 0; g < n; g++) {
-		if (strcmp(collectors[g], "off") == 0)
-			continue;
-		collector_runs it = {.w = w, .gc = collectors[g]};
-		for (json_t *run; (run = next_collector_run(&it));) {
+		configuration_runs it = {.w = w, .label = collectors[g]};
+		for (json_t *run; (run = next_configuration_run(&it));) {
 			json_t *windows = cy_plot_get(run, "pauses.mmu_curve.window_ms");
 			json_t *util = cy_plot_get(run, "pauses.mmu_curve.utilisation");
 			double run_ms = cy_plot_number(run, "seconds", 0) * 1e3;
@@ -400,7 +456,7 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 				/* A window longer than the run would only repeat the run's overall utilisation. */
 				if (window != cy_mmu_curve_window_ms[p] || window > run_ms || !json_is_number(u))
 					continue;
-				values[(g * CY_MMU_CURVE_POINTS + p) * total_runs + got[g][p]++] = json_number_value(u);
+				values[first_run[g] * CY_MMU_CURVE_POINTS + p * config_runs[g] + got[g][p]++] = json_number_value(u);
 			}
 		}
 		for (size_t p = 0; p < CY_MMU_CURVE_POINTS; p++) {
@@ -418,7 +474,7 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 		goto done;
 	}
 	snprintf(title, sizeof title, "Minimum mutator utilisation: %s", w->workload);
-	subtitle(text, sizeof text, w, "median over the runs of each collector; windows up to the run's length");
+	subtitle(text, sizeof text, w, "median over the runs of each configuration; windows up to the run's length");
 	if (cy_gp_begin(gp, name, title, text, why, len) != 0) {
 		err = -1;
 		goto done;
@@ -429,22 +485,15 @@ static int plot_mmu(cy_gp *gp, const workload_cells *w, char *why, size_t len)
 		s);
 	size_t block = 0;
 	for (size_t g = 0; g < n; g++) {
-		if (strcmp(collectors[g], "off") == 0 || runs_used[g] == 0)
+		if (runs_used[g] == 0)
 			continue;
-		fprintf(gp->data, "%s# gc %s: window (ms), median MMU (%%)\n", block ? "\n\n" : "", collectors[g]);
+		fprintf(gp->data, "%s# %s: window (ms), median MMU (%%)\n", block ? "\n\n" : "", collectors[g]);
 		for (size_t p = 0; p < CY_MMU_CURVE_POINTS; p++) {
 			size_t k = got[g][p];
 			if (k == 0)
 				continue;
-			double *v = &values[(g * CY_MMU_CURVE_POINTS + p) * total_runs];
-			/* Insertion sort: a handful of runs. */
-			for (size_t a = 1; a < k; a++) {
-				double x = v[a];
-				size_t b = a;
-				for (; b > 0 && v[b - 1] > x; b--)
-					v[b] = v[b - 1];
-				v[b] = x;
-			}
+			double *v = &values[first_run[g] * CY_MMU_CURVE_POINTS + p * config_runs[g]];
+			qsort(v, k, sizeof *v, compare_double);
 			double median = k % 2 ? v[k / 2] : (v[k / 2 - 1] + v[k / 2]) / 2;
 			fprintf(gp->data, "%g %.9g\n", cy_mmu_curve_window_ms[p], 100.0 * median);
 		}
@@ -492,6 +541,8 @@ static int plot_series(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], label[LABEL_MAX];
 	const char *key = heap ? "series.heap_bytes" : "series.live_objects";
 	figure_name(name, sizeof name, heap ? "heap" : "live", w->workload);
+	if (too_many_cells(gp, name, w))
+		return 0;
 	size_t drawable = 0;
 	for (size_t i = 0; i < w->count; i++) {
 		json_t *run = median_run(w->cells[i]);
@@ -599,6 +650,8 @@ static int plot_phases(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 {
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], paths[MAX_PHASES][160];
 	figure_name(name, sizeof name, "phases", w->workload);
+	if (too_many_cells(gp, name, w))
+		return 0;
 	/* The phases by name, in the order the results list them, and whether any cell spent time in each. */
 	bar_series phases[MAX_PHASES] = {{0}};
 	size_t phase_count = 0, cells_with_time = 0;
@@ -653,6 +706,8 @@ static int plot_locks(const cy_plot_input *in, cy_gp *gp, const workload_cells *
 {
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], label[LABEL_MAX];
 	figure_name(name, sizeof name, "locks", w->workload);
+	if (too_many_cells(gp, name, w))
+		return 0;
 	int any = 0;
 	for (size_t i = 0; i < w->count; i++)
 		any |= cy_plot_run_median(w->cells[i], "locks.acquisitions", NULL) > 0;
@@ -692,6 +747,8 @@ static int plot_rc_ops(const cy_plot_input *in, cy_gp *gp, const workload_cells 
 {
 	char name[CY_GP_NAME_MAX], title[TEXT_MAX], text[TEXT_MAX], label[LABEL_MAX];
 	figure_name(name, sizeof name, "rc-ops", w->workload);
+	if (too_many_cells(gp, name, w))
+		return 0;
 	bar_series series[] = {
 		{"rc.nonatomic_ops", "non-atomic increments and decrements", 0},
 		{"rc.atomic_ops", "atomic increments and decrements", 0},
@@ -751,21 +808,33 @@ static int plot_workload(const cy_plot_input *in, cy_gp *gp, const workload_cell
 
 int cy_plot_draw(const cy_plot_input *in, cy_gp *gp, char *why, size_t len)
 {
-	const char **names = malloc((in->cell_count ? in->cell_count : 1) * sizeof *names);
-	const cy_plot_cell **cells = malloc((in->cell_count ? in->cell_count : 1) * sizeof *cells);
-	if (!names || !cells) {
+	/* The study figures first: what a suite varies, against each knob; the report opens with them. */
+	cy_study *study;
+	if (cy_study_open(in, &study, why, len) != 0)
+		return -1;
+	int err = cy_study_draw_all(study, gp, why, len);
+	cy_study_free(study);
+	if (err != 0)
+		return -1;
+	size_t slots = in->cell_count ? in->cell_count : 1;
+	const char **names = malloc(slots * sizeof *names);
+	const cy_plot_cell **cells = malloc(slots * sizeof *cells);
+	char(*labels)[LABEL_MAX] = malloc(slots * sizeof *labels);
+	if (!names || !cells || !labels) {
 		free(names);
 		free(cells);
+		free(labels);
 		snprintf(why, len, "out of memory");
 		return -1;
 	}
 	size_t workloads = cy_plot_workloads(in, names, in->cell_count);
-	int err = 0;
 	for (size_t k = 0; k < workloads && err == 0; k++) {
-		workload_cells w = {.workload = names[k], .cells = cells};
+		workload_cells w = {.workload = names[k], .cells = cells, .labels = labels};
 		for (size_t i = 0; i < in->cell_count; i++) {
-			if (strcmp(in->cells[i].workload, names[k]) == 0)
+			if (strcmp(in->cells[i].workload, names[k]) == 0) {
+				cy_plot_label(in, &in->cells[i], NULL, labels[w.count], LABEL_MAX);
 				cells[w.count++] = &in->cells[i];
+			}
 		}
 		cy_plot_common(in, names[k], w.common, sizeof w.common);
 		err = plot_workload(in, gp, &w, why, len);
@@ -774,6 +843,7 @@ int cy_plot_draw(const cy_plot_input *in, cy_gp *gp, char *why, size_t len)
 		err = cy_plot_micro_figure(&in->micro[m], gp, why, len);
 	free(names);
 	free(cells);
+	free(labels);
 	if (err == 0)
 		err = cy_gp_write_manifest(gp, why, len);
 	return err;

@@ -3,12 +3,14 @@
  * one result file, or of Google Benchmark output) drawn with gnuplot, as
  * SVG and PNG, with the scripts and data beside them (plot_gnuplot.h).
  *
- * Per workload, where the results support it:
+ First, per workload, the study figures (plot_study.h): each main figure
+ * against each knob that varies among the cells, study-FIGURE-KNOB-W.
+ * Then, per workload, where the results support it:
  *   throughput-W   throughput against threads, a line per configuration
  *                  of the other knobs (rc first): needs two thread counts
- *   pause-cdf-W    the pause-time CDF, a line per collector
- *   pause-hist-W   the pause-time histogram, a line per collector
- *   mmu-W          minimum mutator utilisation against window, per collector
+ *   pause-cdf-W    the pause-time CDF, a line per configuration
+ *   pause-hist-W   the pause-time histogram, a line per configuration
+ *   mmu-W          minimum mutator utilisation against window, per configuration
  *   heap-W         heap bytes in use over time, a line per cell
  *   live-W         live objects over time, a line per cell
  *   phases-W       collector time per phase, a stacked bar per cell
@@ -16,7 +18,9 @@
  *   rc-ops-W       reference-count operations per operation, per cell
  * and per Google Benchmark file F: micro-F, median CPU time per benchmark.
  * A figure the data cannot support is skipped with the reason, printed
- * and listed in OUT/plots.tsv.
+ * and listed in OUT/plots.tsv; so is one that would need a line or bar for
+ * each of more than 24 configurations or cells (the study figures
+ * summarise those, and the explicit form narrows them with --where).
  */
 #ifndef CY_BENCH_PLOT_H
 #define CY_BENCH_PLOT_H

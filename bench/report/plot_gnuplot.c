@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,33 +38,38 @@ static int run_gnuplot(const cy_gp *gp, const char *dir, const char *const *args
 {
 	int pipe_fds[2];
 	err[0] = '\0';
-	if (pipe(pipe_fds) != 0)
+	if (pipe2(pipe_fds, O_CLOEXEC) != 0)
 		return -1;
-	fflush(NULL);
-	pid_t pid = fork();
-	if (pid < 0) {
+	char *argv[8];
+	int argc = 0;
+	argv[argc++] = (char *)gp->gnuplot;
+	for (; args[argc - 1] && argc < 7; argc++)
+		argv[argc] = (char *)args[argc - 1];
+	argv[argc] = NULL;
+	/*
+	 * posix_spawn, not fork: the results read for a large suite fill a
+	 * large heap, and a fork would copy its page tables and make every
+	 * later write of ours fault, once per figure.
+	 */
+	posix_spawn_file_actions_t actions;
+	if (posix_spawn_file_actions_init(&actions) != 0) {
 		close(pipe_fds[0]);
 		close(pipe_fds[1]);
 		return -1;
 	}
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDWR);
-		if (null_fd >= 0) {
-			dup2(null_fd, STDIN_FILENO);
-			dup2(null_fd, STDOUT_FILENO);
-		}
-		dup2(pipe_fds[1], STDERR_FILENO);
+	int setup = posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+	setup |= posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+	setup |= posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+	if (dir)
+		setup |= posix_spawn_file_actions_addchdir_np(&actions, dir);
+	fflush(NULL);
+	pid_t pid;
+	int spawned = setup == 0 ? posix_spawn(&pid, gp->gnuplot, &actions, NULL, argv, environ) : -1;
+	posix_spawn_file_actions_destroy(&actions);
+	if (spawned != 0) {
 		close(pipe_fds[0]);
-		if (dir && chdir(dir) != 0)
-			_exit(126);
-		char *argv[8];
-		int argc = 0;
-		argv[argc++] = (char *)gp->gnuplot;
-		for (; args[argc - 1] && argc < 7; argc++)
-			argv[argc] = (char *)args[argc - 1];
-		argv[argc] = NULL;
-		execv(gp->gnuplot, argv);
-		_exit(127);
+		close(pipe_fds[1]);
+		return spawned == ENOENT || spawned == EACCES || spawned == ENOEXEC ? 127 : -1;
 	}
 	close(pipe_fds[1]);
 	size_t used = 0;
@@ -151,7 +157,7 @@ static void remove_previous(const cy_gp *gp)
 	fclose(f);
 }
 
-int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len)
+static int open_dir(cy_gp *gp, const char *out_dir, int clean, char *why, size_t len)
 {
 	memset(gp, 0, sizeof *gp);
 	const char *gnuplot = getenv("CYCLAB_GNUPLOT");
@@ -197,8 +203,16 @@ int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len)
 	}
 	close(fd);
 	unlink(probe);
-	remove_previous(gp);
+	if (clean)
+		remove_previous(gp);
 	return 0;
+}
+
+int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len) { return open_dir(gp, out_dir, 1, why, len); }
+
+int cy_gp_open_keeping(cy_gp *gp, const char *out_dir, char *why, size_t len)
+{
+	return open_dir(gp, out_dir, 0, why, len);
 }
 
 void cy_gp_close(cy_gp *gp)
@@ -323,7 +337,8 @@ int cy_gp_begin(cy_gp *gp, const char *name, const char *title, const char *subt
 		return -1;
 	}
 	FILE *s = gp->script;
-	fprintf(gp->data, "# %s.dat: the data of %s.gp (%s)\n", name, name, e->title);
+	if (!gp->table_data)
+		fprintf(gp->data, "# %s.dat: the data of %s.gp (%s)\n", name, name, e->title);
 	fprintf(s, "# %s.gp: %s\n", name, e->title);
 	fprintf(s, "# Written by `cyclab plot`; the numbers are in %s.dat. Run `gnuplot %s.gp` here.\n", name, name);
 	/* Dynamic: the SVG takes the width of whatever holds it (the report's page). */

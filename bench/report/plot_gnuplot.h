@@ -44,6 +44,8 @@ typedef struct cy_gp {
 	/* The figure being written, between cy_gp_begin and cy_gp_end. */
 	FILE *script, *data;
 	char data_name[CY_GP_NAME_MAX + 8]; /* NAME.dat, as the script names it */
+	/* Set by the caller before cy_gp_begin: the data is a table whose first line is its header (no comment). */
+	int table_data;
 } cy_gp;
 
 /*
@@ -52,6 +54,8 @@ typedef struct cy_gp {
  * -1 with why (gnuplot missing or unusable, out_dir not writable).
  */
 int cy_gp_open(cy_gp *gp, const char *out_dir, char *why, size_t len);
+/* The same, leaving every file already in out_dir alone: for one figure drawn beside others. */
+int cy_gp_open_keeping(cy_gp *gp, const char *out_dir, char *why, size_t len);
 void cy_gp_close(cy_gp *gp);
 
 /*

@@ -9,7 +9,7 @@
  * expects an object.
  */
 #include "bench/report/plot_input.h"
-#include "bench/results/input_file.h"
+#include "bench/report/plot_parse.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -176,23 +176,60 @@ static size_t knob_count(const cy_plot_cell *cell)
 	return KNOB_COUNT + json_object_size(cy_plot_get(cell->root, "config.params"));
 }
 
+#define MAX_LABEL_KNOBS 64 /* bits of cy_plot_cell.varying; knobs beyond never label */
+
 /* Does knob k take more than one value among the cells of this workload? */
 static int knob_varies(const cy_plot_input *in, const char *workload, size_t k)
 {
-	char first[256] = "", text[256];
-	int seen = 0;
 	for (size_t i = 0; i < in->cell_count; i++) {
-		const cy_plot_cell *c = &in->cells[i];
-		if (strcmp(c->workload, workload) != 0)
-			continue;
-		const char *name;
-		cy_plot_value_text(knob_value(c, k, &name), text, sizeof text);
-		if (!seen)
-			snprintf(first, sizeof first, "%s", text);
-		else if (strcmp(first, text) != 0)
-			return 1;
-		seen = 1;
+		if (strcmp(in->cells[i].workload, workload) == 0)
+			return k < MAX_LABEL_KNOBS && (in->cells[i].varying >> k & 1);
 	}
+	return 0;
+}
+
+/*
+ * Fill every cell's varying: each cell's knobs are compared with those of
+ * the first cell of its workload, so the whole costs one pass over the
+ * cells per workload.
+ */
+static int find_varying(cy_plot_input *in)
+{
+	char first[256], text[256];
+	const char **done = malloc((in->cell_count ? in->cell_count : 1) * sizeof *done); /* workloads done */
+	size_t done_count = 0;
+	if (!done)
+		return -1;
+	for (size_t i = 0; i < in->cell_count; i++) {
+		cy_plot_cell *lead = &in->cells[i];
+		size_t w = 0;
+		while (w < done_count && strcmp(done[w], lead->workload) != 0)
+			w++;
+		if (w < done_count)
+			continue;
+		done[done_count++] = lead->workload;
+		unsigned long long mask = 0;
+		size_t count = knob_count(lead);
+		for (size_t j = i; j < in->cell_count; j++) {
+			const cy_plot_cell *c = &in->cells[j];
+			if (strcmp(c->workload, lead->workload) != 0)
+				continue;
+			for (size_t k = 0; k < count && k < MAX_LABEL_KNOBS; k++) {
+				const char *name;
+				if (mask >> k & 1)
+					continue;
+				cy_plot_value_text(knob_value(lead, k, &name), first, sizeof first);
+				cy_plot_value_text(knob_value(c, k, &name), text, sizeof text);
+				if (strcmp(first, text) != 0)
+					mask |= 1ull << k;
+			}
+		}
+		for (size_t j = i; j < in->cell_count; j++) {
+			if (strcmp(in->cells[j].workload, lead->workload) == 0)
+				in->cells[j].varying = mask;
+		}
+	}
+	free(done);
 	return 0;
 }
 
@@ -213,7 +250,7 @@ void cy_plot_label(const cy_plot_input *in, const cy_plot_cell *cell, const char
 	for (size_t k = 0; k < count; k++) {
 		const char *name = NULL;
 		json_t *v = knob_value(cell, k, &name);
-		if ((skip && strcmp(name, skip) == 0) || !knob_varies(in, cell->workload, k))
+		if ((skip && strcmp(name, skip) == 0) || k >= MAX_LABEL_KNOBS || !(cell->varying >> k & 1))
 			continue;
 		cy_plot_value_text(v, text, sizeof text);
 		append(buf, len, &used, used ? " %s=%s" : "%s=%s", name, text);
@@ -305,23 +342,36 @@ static const char *result_problem(json_t *root)
 	return NULL;
 }
 
-static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
+/*
+ * Drop what no figure, label or page reads (the result's own summary, where
+ * each knob came from, thread placement, metrics, the longest pauses), so
+ * ten thousand results fit in a fraction of the memory. Harmless on other
+ * JSON: it only deletes keys that are there.
+ */
+static void drop_unread(json_t *root)
 {
-	size_t size;
-	char *text = cy_input_read(path, CY_INPUT_MAX_BYTES, &size, why, len);
-	if (!text)
-		return -1;
-	json_error_t error;
-	json_t *root = json_loadb(text, size, 0, &error);
-	free(text);
+	json_object_del(root, "summary");
+	json_object_del(root, "config_sources");
+	size_t i;
+	json_t *run;
+	json_array_foreach(json_object_get(root, "runs"), i, run) {
+		json_object_del(run, "placement");
+		json_object_del(run, "metrics");
+		json_object_del(json_object_get(run, "pauses"), "longest");
+	}
+}
+
+/* Take a parsed file in (its tree now belongs to in, or is freed on a refusal). -1 with why. */
+static int add_file(cy_plot_input *in, const char *path, cy_parsed_file *parsed, char *why, size_t len)
+{
+	json_t *root = parsed->root;
+	parsed->root = NULL;
 	if (!root) {
-		snprintf(why, len, "%s:%d:%d: not valid JSON: %s (valid: cyclab-result/1 results, Google Benchmark JSON)",
-			path, error.line, error.column, error.text);
+		snprintf(why, len, "%s", parsed->error);
 		return -1;
 	}
-	struct stat st;
-	if (stat(path, &st) == 0 && cy_plot_later(&st.st_mtim, &in->newest_mtime))
-		in->newest_mtime = st.st_mtim;
+	if (cy_plot_later(&parsed->st.st_mtim, &in->newest_mtime))
+		in->newest_mtime = parsed->st.st_mtim;
 	const char *name = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	if (json_is_object(root) && json_object_get(root, "schema")) {
 		const char *problem = json_is_string(json_object_get(root, "schema")) ? result_problem(root)
@@ -331,7 +381,8 @@ static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 			json_decref(root);
 			return -1;
 		}
-		cy_plot_cell *grown = realloc(in->cells, (in->cell_count + 1) * sizeof *grown);
+		size_t capacity = in->cell_count < in->cell_capacity ? in->cell_capacity : 2 * in->cell_capacity + 16;
+		cy_plot_cell *grown = capacity == in->cell_capacity ? in->cells : realloc(in->cells, capacity * sizeof *grown);
 		char *copy = strdup(path);
 		if (!grown || !copy) {
 			free(copy);
@@ -342,6 +393,7 @@ static int add_file(cy_plot_input *in, const char *path, char *why, size_t len)
 			return -1;
 		}
 		in->cells = grown;
+		in->cell_capacity = capacity;
 		in->cells[in->cell_count++] = (cy_plot_cell){
 			.path = copy,
 			.name = copy + (name - path),
@@ -403,7 +455,15 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		if (add_file(in, path, why, len) != 0) {
+		cy_parsed_file *parsed = malloc(sizeof *parsed);
+		char *paths[1] = {(char *)path};
+		int failed = !parsed || cy_parse_files(paths, 1, parsed, drop_unread) != 0;
+		if (failed)
+			snprintf(why, len, "out of memory reading %s", path);
+		else
+			failed = add_file(in, path, parsed, why, len) != 0;
+		free(parsed);
+		if (failed) {
 			cy_plot_input_free(in);
 			return -1;
 		}
@@ -417,18 +477,35 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		cy_plot_input_free(in);
 		return -1;
 	}
-	int failed = 0;
+	/* The regular files among the names, parsed all at once, then taken in name order. */
+	char **files = calloc(n > 0 ? (size_t)n : 1, sizeof *files);
+	size_t count = 0;
+	int failed = !files;
 	for (int i = 0; i < n; i++) {
 		char file[4096];
+		struct stat fst;
 		int fits = snprintf(file, sizeof file, "%s/%s", path, names[i]->d_name) < (int)sizeof file;
-		if (!failed && fits) {
-			struct stat fst;
-			if (stat(file, &fst) == 0 && S_ISREG(fst.st_mode))
-				failed = add_file(in, file, why, len) != 0;
+		if (!failed && fits && stat(file, &fst) == 0 && S_ISREG(fst.st_mode)) {
+			files[count] = strdup(file);
+			failed = !files[count++];
 		}
 		free(names[i]);
 	}
 	free(names);
+	cy_parsed_file *parsed = failed ? NULL : calloc(count ? count : 1, sizeof *parsed);
+	if (!parsed || cy_parse_files(files, count, parsed, drop_unread) != 0) {
+		snprintf(why, len, "out of memory reading %s", path);
+		failed = 1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (parsed && !failed)
+			failed = add_file(in, files[i], &parsed[i], why, len) != 0;
+		if (parsed)
+			json_decref(parsed[i].root); /* those not taken in: after a refusal */
+		free(files[i]);
+	}
+	free(parsed);
+	free(files);
 	if (!failed && in->cell_count == 0 && in->micro_count == 0) {
 		snprintf(why, len,
 			"%s holds no result: no *.json file in it is a cyclab result or Google Benchmark output "
@@ -437,6 +514,11 @@ int cy_plot_input_load(const char *path, cy_plot_input *in, char *why, size_t le
 		failed = 1;
 	}
 	if (failed) {
+		cy_plot_input_free(in);
+		return -1;
+	}
+	if (find_varying(in) != 0) {
+		snprintf(why, len, "out of memory reading %s", path);
 		cy_plot_input_free(in);
 		return -1;
 	}

@@ -28,6 +28,12 @@ typedef struct cy_plot_cell {
 	const char *name;     /* the file name inside path */
 	json_t *root;         /* the whole result */
 	const char *workload; /* root.workload */
+	/*
+	 * Bit k: label knob k (plot_input.c's order: the fixed knobs, then the
+	 * workload's parameters) differs among the cells of this workload. Set
+	 * once all files are read, so labels cost no pass over the other cells.
+	 */
+	unsigned long long varying;
 } cy_plot_cell;
 
 /* A Google Benchmark output file (`ninja micro` writes one per program). */
@@ -41,7 +47,7 @@ typedef struct cy_plot_input {
 	char *source; /* the directory or file named */
 	int is_dir;
 	cy_plot_cell *cells;
-	size_t cell_count;
+	size_t cell_count, cell_capacity;
 	cy_plot_micro *micro;
 	size_t micro_count;
 	struct timespec newest_mtime; /* of the files read */

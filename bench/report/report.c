@@ -144,7 +144,7 @@ static void write_intro(FILE *out, const cy_plot_input *in)
 	if (in->micro_count)
 		fprintf(out, "; %zu Google Benchmark file%s", in->micro_count, in->micro_count == 1 ? "" : "s");
 	fprintf(out, ". Written %s by cyclab %s.</p>\n", when, CY_VERSION);
-	fputs("<nav><a href=\"#summary\">Summary</a><a href=\"#plots\">Plots</a><a href=\"#machine\">Machine</a>"
+	fputs("<nav><a href=\"#study\">Study</a><a href=\"#summary\">Summary</a><a href=\"#plots\">Plots</a><a href=\"#machine\">Machine</a>"
 	      "<a href=\"#configurations\">Configurations</a></nav>\n",
 		out);
 }
@@ -281,22 +281,39 @@ static size_t split_tabs(char *line, char **fields, size_t max)
 	return n;
 }
 
-static int write_plots(FILE *out, const char *plots_dir, char *why, size_t len)
+/* Study figures (plot_study.h) open the page; their names say which they are. */
+static int is_study_figure(const char *name) { return strncmp(name, "study-", 6) == 0; }
+
+/*
+ * The figures plots.tsv lists as made, the study figures (study set) or the
+ * others; after the others, every figure not drawn with the reason.
+ */
+static int write_plots(FILE *out, const char *plots_dir, int study, char *why, size_t len)
 {
 	char path[PATH_BUF], line[2048];
 	snprintf(path, sizeof path, "%s/plots.tsv", plots_dir);
 	FILE *list = cy_input_open(path, "r", why, len);
 	if (!list)
 		return -1;
-	fputs("<h2 id=\"plots\">Plots</h2>\n", out);
-	fputs("<p>Drawn by <code>cyclab plot</code>; each figure's SVG, PNG, gnuplot script and data are in <code>", out);
-	html(out, plots_dir);
-	fputs("</code>.</p>\n", out);
+	if (study) {
+		fputs("<h2 id=\"study\">Study</h2>\n<p>Each main figure against each knob the cells vary, per workload: "
+		      "a line (or a bar) per combination of the other knobs that vary, so no point pools two "
+		      "configurations; each point is the median over the runs of one configuration, with the 95% "
+		      "interval of that median as error bars (min to max with 5 runs or fewer). The data of each "
+		      "is a table beside it, <code>NAME.dat</code>.</p>\n",
+			out);
+	} else {
+		fputs("<h2 id=\"plots\">Plots</h2>\n", out);
+		fputs("<p>Drawn by <code>cyclab plot</code>; each figure's SVG, PNG, gnuplot script and data are in <code>",
+			out);
+		html(out, plots_dir);
+		fputs("</code>.</p>\n", out);
+	}
 	size_t made = 0, skipped = 0;
 	while (fgets(line, sizeof line, list)) {
 		char *f[4];
 		size_t n = split_tabs(line, f, 4);
-		if (n < 4 || strcmp(f[0], "made") != 0)
+		if (n < 4 || strcmp(f[0], "made") != 0 || is_study_figure(f[1]) != study)
 			continue;
 		snprintf(path, sizeof path, "%s/%s.svg", plots_dir, f[1]);
 		fputs("<figure id=\"fig-", out);
@@ -318,6 +335,12 @@ static int write_plots(FILE *out, const char *plots_dir, char *why, size_t len)
 		html(out, f[1]);
 		fputs(".svg, .png)</span></figcaption>\n</figure>\n", out);
 		made++;
+	}
+	if (study) {
+		if (made == 0)
+			fputs("<p>No knob varies among the cells of any workload, or no figure had data.</p>\n", out);
+		fclose(list);
+		return 0;
 	}
 	rewind(list);
 	while (fgets(line, sizeof line, list)) {
@@ -562,8 +585,11 @@ static int write_page(const char *path, const cy_plot_input *in, const char *plo
 	}
 	write_head(out, in);
 	write_intro(out, in);
-	write_summary(out, in);
-	int err = write_plots(out, plots_dir, why, len);
+	int err = write_plots(out, plots_dir, 1, why, len);
+	if (err == 0) {
+		write_summary(out, in);
+		err = write_plots(out, plots_dir, 0, why, len);
+	}
 	if (err == 0) {
 		write_machines(out, in);
 		write_configurations(out, in);
