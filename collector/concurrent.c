@@ -164,7 +164,6 @@ static void collect(int gen, int automatic)
 		leave_mutators_a_slice(budget);
 		cy_gc_lock_offline();
 	}
-	conc->last_found = cy_gc_sliced_last_found();
 }
 
 static void *collector_main(void *arg)
@@ -184,10 +183,17 @@ static void *collector_main(void *arg)
 			break; /* exit, and nothing asked for */
 		int gen = conc->requested_gen;
 		conc->requested_gen = 0;
+		conc->running_waiter = conc->requested_waiter;
+		conc->requested_waiter = NULL;
 		conc->running = 1;
 		collect(gen, conc->requested_automatic);
 		conc->running = 0;
 		conc->finished++;
+		if (conc->running_waiter) {
+			conc->running_waiter->found = cy_gc_sliced_last_found();
+			conc->running_waiter->done = 1;
+			conc->running_waiter = NULL;
+		}
 		pthread_cond_broadcast(&conc->idle);
 	}
 	cy_gc_unlock();
@@ -239,14 +245,20 @@ static void stop(void)
 	cy_blocking_end();
 }
 
-/* Ask the collector thread for a collection of generations 0..gen (1 or 2) unless it is busy. */
-static void request(int gen, int automatic)
+/*
+ * Ask the collector thread for a collection of generations 0..gen (1 or 2)
+ * unless it is busy; waiter (explicit collections) receives its count.
+ * Returns whether it asked.
+ */
+static int request(int gen, int automatic, cy_gc_concurrent_waiter *waiter)
 {
 	if (!conc->alive || conc->exit || busy())
-		return;
+		return 0;
 	conc->requested_gen = gen;
 	conc->requested_automatic = automatic;
+	conc->requested_waiter = waiter;
 	pthread_cond_signal(&conc->wake);
+	return 1;
 }
 
 /*
@@ -272,7 +284,7 @@ static void collect_due(int gen)
 	if (gen > 0 && !busy() && fits_in_a_pause(gen))
 		cy_gc_collect_stw(gen, 1);
 	else if (gen > 0 && !busy())
-		request(gen, 1);
+		request(gen, 1, NULL);
 	else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
 		cy_gc_collect_stw(0, 1);
 }
@@ -285,11 +297,13 @@ static int64_t collect_now(int gen)
 	wait_idle();
 	if (!conc->alive || conc->exit)
 		return cy_gc_collect_stw(gen, 0); /* the mode is changing: no thread to ask */
-	uint64_t target = conc->finished + 1;
-	request(gen, 0);
-	while (conc->alive && conc->finished < target)
+	/* Several callers may wait at once: each is told the count of the collection it asked for. */
+	cy_gc_concurrent_waiter waiter = {0};
+	if (!request(gen, 0, &waiter))
+		return cy_gc_collect_stw(gen, 0);
+	while (conc->alive && !waiter.done)
 		wait_offline(&conc->idle);
-	return conc->last_found;
+	return waiter.done ? waiter.found : cy_gc_collect_stw(gen, 0);
 }
 
 /* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */

@@ -98,6 +98,12 @@ typedef struct cy_gc_sliced_state {
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
 } cy_gc_sliced_state;
 
+/* A caller of an explicit collection on the collector thread: done and found are set when it ends. */
+typedef struct cy_gc_concurrent_waiter {
+	int done;
+	int64_t found;
+} cy_gc_concurrent_waiter;
+
 /* The concurrent flavour's collector thread (concurrent.c); all under collect_lock. */
 typedef struct cy_gc_concurrent_state {
 	pthread_t thread;
@@ -107,7 +113,12 @@ typedef struct cy_gc_concurrent_state {
 	int requested_automatic;
 	int running;        /* the thread is running a collection */
 	uint64_t finished;  /* collections the thread finished */
-	int64_t last_found; /* what the last one found */
+	/*
+	 * The caller waiting for the requested (then the running) collection, if
+	 * an explicit one: the thread gives it that collection's own count, not
+	 * whatever collection finished last before the caller woke.
+	 */
+	struct cy_gc_concurrent_waiter *requested_waiter, *running_waiter;
 	pthread_cond_t wake; /* for the thread: a request or exit */
 	pthread_cond_t idle; /* for waiters: a collection finished, or the thread exited */
 } cy_gc_concurrent_state;

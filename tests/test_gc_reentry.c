@@ -603,6 +603,51 @@ static void long_old_chain_of_finalizers_freed_by_counting(void **state)
 	assert_int_equal(cy_objects_live(), 0);
 }
 
+/* ---- explicit collections from several threads ------------------------------------------ */
+
+enum { COLLECTING_THREADS = 2, CYCLES_PER_THREAD = 500, ROUNDS = 20 };
+
+typedef struct collecting_threads {
+	int64_t found[COLLECTING_THREADS]; /* what each thread's collections returned, summed */
+} collecting_threads;
+
+static void drop_cycles_and_collect(unsigned index, void *arg)
+{
+	collecting_threads *c = arg;
+	if (cy_thread_register(CY_ROLE_MUTATOR) != CY_THREAD_OK)
+		abort();
+	for (int round = 0; round < ROUNDS; round++) {
+		for (int i = 0; i < CYCLES_PER_THREAD; i++) {
+			box *b = box_new(NULL);
+			link_to(b, b);
+			cy_decref(&b->base);
+		}
+		c->found[index] += cy_gc_collect(2);
+	}
+	cy_thread_unregister();
+}
+
+/*
+ * Threads dropping garbage and collecting at the same time: each object is
+ * found by exactly one collection, so what the calls returned adds up to
+ * what was dropped, however the collections interleave (in concurrent mode
+ * several callers wait for the collector thread at once, and each must be
+ * told its own collection's count).
+ */
+static void explicit_collections_from_threads_count_each_object_once(void **state)
+{
+	(void)state;
+	if (CY_RC_MODE == CY_RC_NONATOMIC)
+		return; /* one mutator only */
+	collecting_threads c = {{0}};
+	cy_test_run_threads(COLLECTING_THREADS, drop_cycles_and_collect, &c);
+	int64_t total = cy_gc_collect(2);
+	for (int i = 0; i < COLLECTING_THREADS; i++)
+		total += c.found[i];
+	assert_int_equal(total, (int64_t)COLLECTING_THREADS * CYCLES_PER_THREAD * ROUNDS);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
 /* ---- the table -------------------------------------------------------------------------------------- */
 
 #define in_every_mode(fn) \
@@ -629,6 +674,7 @@ int main(void)
 		in_every_mode(incremental_collection_of_generation_2_takes_the_young_generation),
 		in_every_mode(explicit_collection_of_a_live_chain_keeps_it),
 		in_every_mode(long_old_chain_of_finalizers_freed_by_counting),
+		in_every_mode(explicit_collections_from_threads_count_each_object_once),
 	};
 	/* Nonatomic counting: the concurrent collector refuses it, so every third entry is left out. */
 	struct CMUnitTest tests[sizeof all / sizeof all[0]];
