@@ -98,6 +98,22 @@ __attribute__((unused)) static const cy_type resurrecting_box_type = {
 	.finalize = box_finalize_resurrect,
 };
 
+/* A box that cannot break a cycle: no clear (uncollectable in a garbage cycle); its dealloc still releases its item. */
+static inline void stuck_dealloc(cy_object *self)
+{
+	box_clear(self);
+	cy_object_free(self);
+}
+
+__attribute__((unused)) static const cy_type stuck_type = {
+	.name = "stuck",
+	.basic_size = sizeof(box),
+	.flags = CY_TYPE_CONTAINER,
+	.traverse = box_traverse,
+	.traverse_concurrent = box_traverse,
+	.dealloc = stuck_dealloc,
+};
+
 static inline void box_finalizer_record_reset(void)
 {
 	box_finalizer_record.finalized = 0;

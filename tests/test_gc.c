@@ -13,23 +13,6 @@
 #include "tests/gc_support.h"
 #include "tests/test_support.h"
 
-/* ---- test types ---------------------------------------------------------------- */
-
-/* A container that cannot break a cycle: no clear. Its dealloc still releases its item. */
-static void stuck_dealloc(cy_object *self)
-{
-	box_clear(self);
-	cy_object_free(self);
-}
-
-static const cy_type stuck_type = {
-	.name = "stuck",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.dealloc = stuck_dealloc,
-};
-
 /* ---- set-up ----------------------------------------------------------------------- */
 
 static int gc_setup(void **state)

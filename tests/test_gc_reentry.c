@@ -137,21 +137,6 @@ static const cy_type gc_calling_box_type = {
 	.finalize = finalize_calling_gc,
 };
 
-/* A container that cannot break a cycle: no clear; its dealloc still releases its item. */
-static void stuck_dealloc(cy_object *self)
-{
-	box_clear(self);
-	cy_object_free(self);
-}
-
-static const cy_type stuck_type = {
-	.name = "stuck",
-	.basic_size = sizeof(box),
-	.flags = CY_TYPE_CONTAINER,
-	.traverse = box_traverse,
-	.traverse_concurrent = box_traverse,
-	.dealloc = stuck_dealloc,
-};
 
 /* Two references: a pair can be in a cycle and point elsewhere too. */
 typedef struct pair {
