@@ -175,8 +175,8 @@ static void cell_path(const char *dir, const char *slug, char *path, size_t size
 	while ((e = readdir(d)) != NULL && !found) {
 		size_t n = strlen(e->d_name), k = strlen(suffix);
 		if (strncmp(e->d_name, "cell-", 5) == 0 && n > k && strcmp(e->d_name + n - k, suffix) == 0) {
-			snprintf(path, size, "%s/%s", dir, e->d_name);
-			found = 1;
+			int written = snprintf(path, size, "%s/%s", dir, e->d_name);
+			found = written > 0 && (size_t)written < size;
 		}
 	}
 	closedir(d);
