@@ -471,7 +471,7 @@ void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info)
 {
 	/* A callback may add or remove callbacks: run the ones installed when the collection got here. */
 	unsigned n = cy_gc.ncallbacks;
-	__typeof__(cy_gc.callbacks) installed;
+	cy_gc_callback_entry installed[sizeof cy_gc.callbacks / sizeof cy_gc.callbacks[0]];
 	memcpy(installed, cy_gc.callbacks, n * sizeof installed[0]);
 	for (unsigned i = 0; i < n; i++)
 		installed[i].fn(start, info, installed[i].arg);

@@ -132,6 +132,12 @@ typedef struct cy_gc_member_array {
 
 struct cy_gc_flavor;
 
+/* An installed gc callback. */
+typedef struct cy_gc_callback_entry {
+	cy_gc_callback fn;
+	void *arg;
+} cy_gc_callback_entry;
+
 typedef struct cy_gc_globals {
 	pthread_mutex_t collect_lock;
 
@@ -164,10 +170,7 @@ typedef struct cy_gc_globals {
 	cy_gc_pause *ring;
 	uint64_t pauses_recorded;
 
-	struct {
-		cy_gc_callback fn;
-		void *arg;
-	} callbacks[16];
+	cy_gc_callback_entry callbacks[16];
 	unsigned ncallbacks;
 
 	cy_gc_sliced_state sliced;
