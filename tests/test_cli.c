@@ -361,6 +361,7 @@ static void good_run_writes_json(void **state)
 		"runs[].gc.collections", "runs[].gc.collected", "runs[].gc.uncollectable", "runs[].gc.phase_ms.mark",
 		"runs[].rc.nonatomic_ops", "runs[].rc.atomic_ops", "runs[].rc.merges", "runs[].locks.acquisitions",
 		"runs[].locks.contended", "runs[].locks.wait_ns", "runs[].memory.peak_rss_bytes",
+		"runs[].memory.rss_start_bytes", "runs[].memory.peak_rss_growth_bytes",
 		"runs[].memory.pool_bytes_mapped", "runs[].memory.live_objects_end", "runs[].leaked_objects",
 		"runs[].metrics.kept_fraction", "runs[].series.time_s", "runs[].series.ops",
 		"runs[].series.heap_bytes", "runs[].series.live_objects", "runs[].noise.user_s", "runs[].noise.system_s",

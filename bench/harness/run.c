@@ -209,21 +209,29 @@ static void *sampler_main(void *p)
 	return NULL;
 }
 
+/* A "Name: N kB" line of /proc/self/status, in bytes; -1 if it cannot be read. */
+static int64_t status_bytes(const char *name)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return -1;
+	char line[256], format[40];
+	snprintf(format, sizeof format, "%s: %%lld kB", name);
+	long long kib = -1;
+	while (fgets(line, sizeof line, f)) {
+		if (sscanf(line, format, &kib) == 1)
+			break;
+	}
+	fclose(f);
+	return kib >= 0 ? (int64_t)kib * 1024 : -1;
+}
+
 /* Peak RSS since the last reset (VmHWM), else since the process started (ru_maxrss). */
 static int64_t peak_rss_bytes(void)
 {
-	FILE *f = fopen("/proc/self/status", "r");
-	if (f) {
-		char line[256];
-		long long kib = -1;
-		while (fgets(line, sizeof line, f)) {
-			if (sscanf(line, "VmHWM: %lld kB", &kib) == 1)
-				break;
-		}
-		fclose(f);
-		if (kib >= 0)
-			return (int64_t)kib * 1024;
-	}
+	int64_t peak = status_bytes("VmHWM");
+	if (peak >= 0)
+		return peak;
 	struct rusage u;
 	return getrusage(RUSAGE_SELF, &u) == 0 ? (int64_t)u.ru_maxrss * 1024 : 0;
 }
@@ -382,6 +390,7 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 		return -1;
 	}
 	rec->peak_rss_of_run = reset_peak_rss() == 0;
+	rec->rss_start_bytes = status_bytes("VmRSS");
 	if (c->trace_alloc_frames)
 		cy_memory_trace_mark_start();
 	if (c->find_leaks)
@@ -451,6 +460,9 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	rec->ops_per_s = rec->seconds > 0 ? (double)rec->ops / rec->seconds : 0;
 	cy_noise_finish(&rec->noise, &usage_before, &usage_after, load_average, run->threads, rec->seconds, runqueue_ns);
 	rec->peak_rss_bytes = peak_rss_bytes();
+	rec->peak_rss_growth_bytes = rec->rss_start_bytes >= 0 && rec->peak_rss_bytes > rec->rss_start_bytes
+					     ? rec->peak_rss_bytes - rec->rss_start_bytes
+					     : 0;
 	cy_pool_stats pool;
 	cy_pool_stats_get(&pool);
 	rec->pool_bytes_mapped = pool.bytes_mapped;

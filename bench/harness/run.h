@@ -114,8 +114,17 @@ typedef struct cy_run_record {
 	int64_t rc_nonatomic_ops, rc_atomic_ops, rc_merges, rc_merges_queued;
 	int64_t lock_acquisitions, lock_contended, lock_wait_ns;
 	int64_t objects_allocated, bytes_allocated;
+	/*
+	 * The process's peak RSS includes what it held before the run began
+	 * (code, libraries, memory kept from earlier runs in the same process),
+	 * which depends on the process's history, not on the run; the growth
+	 * (peak minus the RSS at the start) is what the run itself added, and
+	 * is the memory figure compared between configurations.
+	 */
 	int64_t peak_rss_bytes;
 	int peak_rss_of_run; /* 1: the peak was reset before this run; 0: it is the process's */
+	int64_t rss_start_bytes;       /* RSS when the peak was reset; -1 if unreadable */
+	int64_t peak_rss_growth_bytes; /* peak_rss_bytes - rss_start_bytes, at least 0 */
 	int64_t pool_bytes_mapped, live_objects_end, heap_bytes_end;
 	int64_t leaked_objects;
 	int leaks_by_design;

@@ -229,7 +229,8 @@ static void print_method(FILE *out, const comparison_set *s, const char *bullet)
 		"%smethod: B/A is the ratio of medians, its 95%% interval a percentile bootstrap (%d resamples, seed "
 		"%llu); p is the two-sided Mann-Whitney test, adjusted by %s's method over the %zu comparisons "
 		"tested; significant when p adjusted < %.2f and the interval excludes 1; unstable when a side's "
-		"robust CV (1.4826 MAD / median) exceeds %.2f\n",
+		"robust CV (1.4826 MAD / median) exceeds %.2f; peak_rss_bytes depends on the process's history, so it "
+		"is shown but not tested (peak_rss_growth_bytes is)\n",
 		bullet, CY_COMPARE_BOOTSTRAP, (unsigned long long)s->seed, CY_COMPARE_ADJUSTMENT, s->tested,
 		CY_COMPARE_ALPHA, CY_COMPARE_UNSTABLE_CV);
 }
@@ -543,7 +544,10 @@ static void print_usage(FILE *out)
 	      "A difference is significant when the adjusted p is below 0.05 and the interval\n"
 	      "excludes 1; a figure whose runs scatter too much (robust CV above 0.25) is marked\n"
 	      "unstable instead, and one with too few runs to reach the adjusted level says how\n"
-	      "many would do. Then the geometric mean of the ratios per figure over the cells.\n"
+	      "many would do. peak_rss_bytes includes what the process held before each run, which\n"
+	      "differs between two processes, so it is shown but not tested; the run's own growth of\n"
+	      "the peak, peak_rss_growth_bytes, is. Then the geometric mean of the ratios per figure\n"
+	      "over the cells.\n"
 	      "\n"
 	      "options:\n"
 	      "  --format F  text (default), csv, markdown or json (schema cyclab-compare/2)\n"
@@ -607,7 +611,10 @@ static int measure_all(comparison_set *s)
 			size_t n = pooled_samples(a, (cy_figure_id)f, va), m = pooled_samples(b, (cy_figure_id)f, vb);
 			/* Each comparison its own stream: the seed, the pair and the figure. */
 			uint64_t seed = s->seed * 0x9e3779b97f4a7c15ull + i * CY_FIGURE_COUNT + (uint64_t)f;
-			err = cy_comparison_measure(&s->rows[i * CY_FIGURE_COUNT + (size_t)f], va, n, vb, m, seed, 1) != 0;
+			cy_comparison *row = &s->rows[i * CY_FIGURE_COUNT + (size_t)f];
+			err = cy_comparison_measure(row, va, n, vb, m, seed, 1) != 0;
+			if (!err && cy_figures[f].scope == CY_SCOPE_PROCESS)
+				cy_comparison_exclude(row);
 		}
 		free(va);
 		free(vb);

@@ -220,6 +220,16 @@ static unsigned runs_for_effect(const cy_comparison *c, double level)
 	return n >= CY_COMPARE_RUNS_CAP ? CY_COMPARE_RUNS_CAP : (unsigned)ceil(n);
 }
 
+void cy_comparison_exclude(cy_comparison *c)
+{
+	if (c->verdict == CY_VERDICT_MISSING || c->verdict == CY_VERDICT_ZERO || c->verdict == CY_VERDICT_CONSTANT)
+		return;
+	c->tested = 0;
+	c->p_adjusted = NAN;
+	c->runs_needed = 0;
+	c->verdict = CY_VERDICT_PROCESS_LEVEL;
+}
+
 void cy_comparison_decide(cy_comparison *family, size_t count, double alpha)
 {
 	double *p = malloc((count ? count : 1) * sizeof *p), *adjusted = malloc((count ? count : 1) * sizeof *adjusted);
@@ -298,6 +308,7 @@ const char *cy_compare_verdict_name(cy_compare_verdict v)
 	case CY_VERDICT_MISSING: return "missing";
 	case CY_VERDICT_ZERO: return "zero";
 	case CY_VERDICT_CONSTANT: return "constant";
+	case CY_VERDICT_PROCESS_LEVEL: return "not tested (depends on the process)";
 	case CY_VERDICT_UNSTABLE: return "unstable";
 	case CY_VERDICT_TOO_FEW: return "too few runs";
 	case CY_VERDICT_NOT_SIGNIFICANT: return "not significant";

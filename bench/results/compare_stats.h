@@ -16,6 +16,9 @@
  *               which one wild run does not inflate as it does stddev/mean.
  * A figure zero in every run of both, or one value in every run of both
  * (a count fixed by the workload), is not tested: there is nothing to tell.
+ * Nor is a process-level figure (figures.h), whose runs on each side share
+ * one process and so cannot tell a difference between processes from an
+ * effect.
  *
  * A family is every tested comparison of one `cyclab compare` (every cell,
  * every figure): testing 72 figures at 5% each would find three or four
@@ -61,6 +64,7 @@ typedef enum cy_compare_verdict {
 	CY_VERDICT_MISSING,         /* a side has no sample */
 	CY_VERDICT_ZERO,            /* zero in every run of both */
 	CY_VERDICT_CONSTANT,        /* one value in every run of both */
+	CY_VERDICT_PROCESS_LEVEL,   /* a process-level figure (figures.h): shown, not tested */
 	CY_VERDICT_UNSTABLE,
 	CY_VERDICT_TOO_FEW,
 	CY_VERDICT_NOT_SIGNIFICANT,
@@ -88,6 +92,12 @@ int cy_comparison_measure(cy_comparison *c, const double *a, size_t n, const dou
 	int keep_resamples);
 
 void cy_comparison_free(cy_comparison *c);
+
+/*
+ * Take c out of the family: its ratio and interval stay, it gets no p-value
+ * adjustment and its verdict says it was not tested (a process-level figure).
+ */
+void cy_comparison_exclude(cy_comparison *c);
 
 /* Adjust the family's p-values (Holm) and give every comparison its verdict (above). */
 void cy_comparison_decide(cy_comparison *family, size_t count, double alpha);

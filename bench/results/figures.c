@@ -4,8 +4,8 @@
 #include "bench/results/figures.h"
 
 const cy_figure cy_figures[CY_FIGURE_COUNT] = {
-#define CY_FIGURE_ROW(id, name_, path, field, direction_, unit_) \
-	[CY_FIGURE_##id] = {.name = name_, .run_path = path, .direction = direction_, .unit = unit_},
+#define CY_FIGURE_ROW(id, name_, path, field, direction_, unit_, scope_) \
+	[CY_FIGURE_##id] = {.name = name_, .run_path = path, .direction = direction_, .unit = unit_, .scope = scope_},
 	CY_FIGURES(CY_FIGURE_ROW)
 #undef CY_FIGURE_ROW
 };

@@ -431,6 +431,8 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, 
 	cy_json_begin_object(j, "memory");
 	cy_json_int(j, "peak_rss_bytes", r->peak_rss_bytes);
 	cy_json_string(j, "peak_rss_scope", r->peak_rss_of_run ? "run" : "process");
+	cy_json_int(j, "rss_start_bytes", r->rss_start_bytes);
+	cy_json_int(j, "peak_rss_growth_bytes", r->peak_rss_growth_bytes);
 	cy_json_int(j, "pool_bytes_mapped", r->pool_bytes_mapped);
 	cy_json_int(j, "live_objects_end", r->live_objects_end);
 	cy_json_int(j, "heap_bytes_end", r->heap_bytes_end);
@@ -458,7 +460,7 @@ static void write_run(cy_json *j, const cy_run_record *r, unsigned interval_ms, 
 static double figure_of_record(cy_figure_id figure, const cy_run_record *r)
 {
 	switch (figure) {
-#define FIGURE_CASE(id, name, path, field, direction, unit) \
+#define FIGURE_CASE(id, name, path, field, direction, unit, scope) \
 	case CY_FIGURE_##id: return (double)r->field;
 		CY_FIGURES(FIGURE_CASE)
 #undef FIGURE_CASE
