@@ -40,6 +40,8 @@ const cy_study_figure cy_study_figures[] = {
 	{"collections", "Collections", "collections per run (all generations)"},
 	{"peak_rss_bytes", "Peak RSS", "peak resident set (bytes)"},
 	{"leaked_objects", "Leaked objects", "objects alive after teardown and a full collection"},
+	{"pause_p99_not_preempted_us", "Pause p99, not preempted", "pause p99 over pauses not preempted (us)"},
+	{"peak_rss_growth_bytes", "Peak RSS growth", "peak resident set minus that at the run's start (bytes)"},
 };
 const size_t cy_study_figure_count = sizeof cy_study_figures / sizeof cy_study_figures[0];
 enum { FIGURE_COUNT = sizeof cy_study_figures / sizeof cy_study_figures[0] };
@@ -130,6 +132,8 @@ static double run_figure(json_t *run, size_t f)
 	case 7: return sum_of(cy_plot_get(run, "gc.collections"));
 	case 8: return cy_plot_number(run, "memory.peak_rss_bytes", NAN);
 	case 9: return cy_plot_number(run, "leaked_objects", NAN);
+	case 10: return pauses > 0 ? cy_plot_number(run, "pauses.not_preempted.p99_us", NAN) : NAN;
+	case 11: return cy_plot_number(run, "memory.peak_rss_growth_bytes", NAN);
 	}
 	return NAN;
 }
