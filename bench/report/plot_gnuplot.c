@@ -302,6 +302,37 @@ static void quote_escaped(FILE *out, const char *text)
 	}
 }
 
+/*
+ * A subtitle in lines of at most SUBTITLE_LINE characters, broken at
+ * spaces: the title is centred over the plot area, which the key outside
+ * narrows, so one long line would run off the figure's left edge.
+ */
+enum { SUBTITLE_LINE = 72 };
+
+static void quote_wrapped(FILE *out, const char *text)
+{
+	size_t len = strlen(text), start = 0;
+	char line[SUBTITLE_LINE + 1];
+	while (start < len) {
+		size_t end = len;
+		if (len - start > SUBTITLE_LINE) {
+			end = start + SUBTITLE_LINE;
+			while (end > start && text[end] != ' ')
+				end--;
+			if (end == start) /* one word longer than a line: break it */
+				end = start + SUBTITLE_LINE;
+		}
+		memcpy(line, text + start, end - start);
+		line[end - start] = '\0';
+		if (start > 0)
+			fputs("\\n", out);
+		quote_escaped(out, line);
+		start = end;
+		while (start < len && text[start] == ' ')
+			start++;
+	}
+}
+
 static void unlink_figure_temps(const cy_gp *gp, const char *name)
 {
 	static const char *const temps[] = {".svg.tmp", ".png.tmp", ".gp.tmp", ".dat.tmp"};
@@ -349,7 +380,7 @@ int cy_gp_begin(cy_gp *gp, const char *name, const char *title, const char *subt
 	quote_escaped(s, e->title);
 	if (e->subtitle[0]) {
 		fputs("\\n", s);
-		quote_escaped(s, e->subtitle);
+		quote_wrapped(s, e->subtitle);
 	}
 	fputs("\"\n", s);
 	fputs("set grid back lc rgb '#dddddd'\n", s);
