@@ -192,10 +192,13 @@ typedef struct cy_gc_collection_info {
 	uint64_t wall_ns;     /* whole collection */
 	uint64_t pause_ns;    /* time the world was stopped */
 	/*
-	 * CPU time of the collecting thread(s) on this collection. A thread's
-	 * CPU clock is a system call, not a vDSO read (2% of linked-cycles at
-	 * 50k collections/s); every pause reads it twice, since its record
-	 * carries the stopping thread's CPU time (cy_gc_pause.cpu_ns).
+	 * CPU time of the collecting thread(s) on this collection, read with
+	 * cy_thread_cpu_ns: exact to within CY_THREAD_CPU_SLACK_NS (thread.h).
+	 * A thread's CPU clock is a system call, not a vDSO read (2 to 4 us on
+	 * a paravirtualised machine), and every pause reads it twice, since
+	 * its record carries the stopping thread's CPU time
+	 * (cy_gc_pause.cpu_ns); cy_thread_cpu_ns makes at most one system call
+	 * per slack of wall time and extrapolates between them.
 	 */
 	uint64_t cpu_ns;
 	uint64_t max_time_to_safepoint_ns;
@@ -233,10 +236,18 @@ typedef struct cy_gc_pause {
 	uint64_t duration_ns;
 	uint64_t max_time_to_safepoint_ns;
 	/*
-	 * CPU time of the stopping thread over the pause (CLOCK_THREAD_CPUTIME_ID,
+	 * CPU time of the stopping thread over the pause (cy_thread_cpu_ns,
 	 * read just before the stop request and just after the world resumes):
 	 * well below duration_ns, beyond the wait for safepoints, means the
 	 * operating system ran something else on its CPU during the pause.
+	 * Exact to within CY_THREAD_CPU_SLACK_NS (50 us): time off the CPU
+	 * within the pause longer than that is always seen whole; less may go
+	 * unseen, or time off the CPU just before the pause may be charged to
+	 * it. The slack is no longer than the 50 us a preempted pause needs
+	 * (bench/results/stats.h), so a pause that never left its CPU is never
+	 * counted preempted and one off its CPU for 50 us or more always is
+	 * (when that is over half of it). A short pause usually reads no clock
+	 * at all: its cpu_ns is then its duration between the two reads.
 	 */
 	uint64_t cpu_ns;
 	cy_gc_pause_kind kind;

@@ -116,7 +116,20 @@ void cy_world_resume(void);
 
 /* Monotonic clock in nanoseconds. */
 uint64_t cy_now_ns(void);
-/* CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID), in ns. */
+/*
+ * CPU time the calling thread has used (CLOCK_THREAD_CPUTIME_ID), in ns,
+ * read with at most one system call per CY_THREAD_CPU_SLACK_NS of wall
+ * time per thread: a read within that long of the thread's last exact one
+ * is that read plus the wall time since. Each value v satisfies
+ * true <= v < true + CY_THREAD_CPU_SLACK_NS (plus one system call's
+ * duration), and values strictly increase on a thread. So an interval
+ * measured with two reads is positive and exact to within the slack
+ * either way: less than the slack off the CPU may go unseen, or time off
+ * it just before the first read may be charged to the interval; but time
+ * off the CPU within the interval that is longer than the slack is always
+ * seen whole.
+ */
+#define CY_THREAD_CPU_SLACK_NS 50000u
 uint64_t cy_thread_cpu_ns(void);
 
 #endif

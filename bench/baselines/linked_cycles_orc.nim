@@ -14,7 +14,8 @@
 # Usage:
 #   linked_cycles_orc SECONDS [WARMUP_SECONDS [SEED]]
 #     prints one JSON object on a line: baseline, version, workload, ops,
-#     seconds, ops_per_s.
+#     seconds, ops_per_s, cpu_s (the process's CPU time over the measured
+#     part) and ops_per_cpu_s.
 #   linked_cycles_orc --ops N [SEED]
 #     exactly N operations; prints baseline, ops and kept.
 
@@ -116,9 +117,14 @@ proc main() =
   var elapsed = 0.0
   if warmup > 0:
     discard runFor(s, warmup, elapsed)
+  let cpuBefore = cpuTime()
   let ops = runFor(s, seconds, elapsed)
+  let cpu = cpuTime() - cpuBefore
+  let perCpu = if cpu > 0: float(ops) / cpu else: 0.0
   echo "{\"baseline\": \"nim-orc\", \"version\": \"", NimVersion, "\", \"workload\": \"linked-cycles\", ",
     "\"ops\": ", ops, ", \"seconds\": ", formatFloat(elapsed, ffDecimal, 6),
-    ", \"ops_per_s\": ", formatFloat(float(ops) / elapsed, ffDecimal, 1), "}"
+    ", \"ops_per_s\": ", formatFloat(float(ops) / elapsed, ffDecimal, 1),
+    ", \"cpu_s\": ", formatFloat(cpu, ffDecimal, 6),
+    ", \"ops_per_cpu_s\": ", formatFloat(perCpu, ffDecimal, 1), "}"
 
 main()
