@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "bench/results/results.h"
 #include "bench/harness/run.h"
+#include "bench/results/json_writer.h"
 #include "bench/results/stats.h"
 #include "runtime/runtime.h"
 
