@@ -13,7 +13,6 @@
  */
 #include "bench/harness/run_result.h"
 
-#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
