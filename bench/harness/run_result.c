@@ -14,6 +14,7 @@
 #include "bench/harness/run_result.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -385,7 +386,8 @@ static void write_summary(cy_json *j, const cy_run_report *report)
 	cy_json_end_object(j);
 }
 
-int cy_results_print(FILE *out, const cy_run_report *report)
+/* The whole document to out; 0, or -1 if writing failed. */
+static int print_report(FILE *out, const cy_run_report *report)
 {
 	cy_json j;
 	cy_json_init(&j, out);
@@ -427,7 +429,7 @@ int cy_results_print(FILE *out, const cy_run_report *report)
 int cy_results_write(const char *path, const cy_run_report *report, char *why, size_t len)
 {
 	if (strcmp(path, "-") == 0) {
-		if (cy_results_print(stdout, report) != 0 || fflush(stdout) != 0) {
+		if (print_report(stdout, report) != 0 || fflush(stdout) != 0) {
 			snprintf(why, len, "cannot write the result to standard output");
 			return -1;
 		}
@@ -437,6 +439,6 @@ int cy_results_write(const char *path, const cy_run_report *report, char *why, s
 	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, len);
 	if (!out)
 		return -1;
-	int failed = cy_results_print(out, report) != 0;
+	int failed = print_report(out, report) != 0;
 	return cy_atomic_commit(out, tmp, path, failed, why, len);
 }

@@ -10,8 +10,8 @@
 #ifndef CY_BENCH_RUN_RESULT_H
 #define CY_BENCH_RUN_RESULT_H
 
+#include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "bench/harness/machine.h"
 #include "bench/harness/run.h"
@@ -36,9 +36,6 @@ typedef struct cy_run_report {
 	const char *status;       /* "ok", or what went wrong */
 	const cy_run_interleave *interleave; /* NULL unless an interleaved suite ran these runs */
 } cy_run_report;
-
-/* Write the whole document to out. Returns 0, or -1 if writing failed. */
-int cy_results_print(FILE *out, const cy_run_report *report);
 
 /* Write to path ("-": stdout) through path.tmp and a rename; -1 with why. */
 int cy_results_write(const char *path, const cy_run_report *report, char *why, size_t len);
