@@ -6,6 +6,7 @@
 #ifndef CY_TEST_BOX_H
 #define CY_TEST_BOX_H
 
+#include "runtime/atomics.h"
 #include "runtime/variant.h"
 #include "tests/test_support.h"
 
@@ -18,7 +19,7 @@ typedef struct box {
 static inline int box_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	/* Acquire, and atomic stores by every writer: the concurrent collector traverses boxes while tests run. */
-	cy_object *item = __atomic_load_n(&((box *)self)->item, __ATOMIC_ACQUIRE);
+	cy_object *item = cy_atomic_load_acquire(&((box *)self)->item);
 	return item ? visit(item, arg) : 0;
 }
 
@@ -26,7 +27,7 @@ static inline void box_clear(cy_object *self)
 {
 	box *b = (box *)self;
 	cy_object *item = b->item;
-	__atomic_store_n(&b->item, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&b->item, NULL);
 	cy_xdecref(item);
 }
 

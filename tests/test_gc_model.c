@@ -64,6 +64,7 @@
 #include <unistd.h>
 
 #include "collector/gc.h"
+#include "runtime/atomics.h"
 #include "runtime/variant.h"
 #include "runtime/weakref.h"
 #include "tests/gc_model.h"
@@ -104,7 +105,7 @@ static int model_object_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	model_object *m = (model_object *)self;
 	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
-		cy_object *t = __atomic_load_n(&m->edge[e], __ATOMIC_ACQUIRE);
+		cy_object *t = cy_atomic_load_acquire(&m->edge[e]);
 		if (t) {
 			int r = visit(t, arg);
 			if (r)
@@ -120,7 +121,7 @@ static void release_edges(cy_object *self)
 	cy_object *old[MODEL_MAX_EDGES];
 	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
 		old[e] = m->edge[e];
-		__atomic_store_n(&m->edge[e], NULL, __ATOMIC_RELAXED);
+		cy_atomic_store_relaxed(&m->edge[e], NULL);
 	}
 	for (int e = 0; e < MODEL_MAX_EDGES; e++)
 		cy_xdecref(old[e]);
@@ -226,7 +227,7 @@ static int edges_intact(const model_object *o)
 {
 	const model_node *v = &run.graph->node[o->id];
 	for (int e = 0; e < MODEL_MAX_EDGES; e++) {
-		cy_object *t = __atomic_load_n(&o->edge[e], __ATOMIC_ACQUIRE);
+		cy_object *t = cy_atomic_load_acquire(&o->edge[e]);
 		if (t != (v->edge[e] >= 0 ? run.objects[v->edge[e]] : NULL))
 			return 0;
 	}
@@ -265,7 +266,7 @@ static void model_finalize(cy_object *self)
 		target = self;
 	} else if (v->kind == MODEL_RESURRECT_NEIGHBOUR) {
 		for (int e = 0; e < MODEL_MAX_EDGES && !target; e++)
-			target = __atomic_load_n(&m->edge[e], __ATOMIC_ACQUIRE);
+			target = cy_atomic_load_acquire(&m->edge[e]);
 	}
 	if (target) {
 		int id = lookup_find(target);

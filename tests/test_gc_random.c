@@ -27,6 +27,7 @@
 #include <stdlib.h>
 
 #include "collector/gc.h"
+#include "runtime/atomics.h"
 #include "runtime/types.h"
 #include "runtime/variant.h"
 #include "tests/test_support.h"
@@ -157,7 +158,7 @@ static void work(unsigned index, world *w)
 	for (int op = 0;; op++) {
 		if (op >= OPERATIONS &&
 		    (!w->until_overlap || op >= OPERATIONS * (MAX_EXTRA_ROUNDS + 1) ||
-		     __atomic_load_n(&w->operations_during_old_collections, __ATOMIC_RELAXED) > 0))
+		     cy_atomic_load_relaxed(&w->operations_during_old_collections) > 0))
 			break;
 		mutate(w, roots, &rng);
 		/* Staggered: workers that all waited for the same collection would never run beside one. */
@@ -168,7 +169,7 @@ static void work(unsigned index, world *w)
 		else if (w->incremental && op % 97 == 0)
 			cy_gc_incremental_slice();
 		cy_safepoint();
-		__atomic_fetch_add(&w->operations, 1, __ATOMIC_RELAXED);
+		cy_atomic_fetch_add_relaxed(&w->operations, 1);
 	}
 	for (unsigned i = 0; i < ROOTS; i++)
 		w->roots[index][i] = roots[i];
@@ -244,11 +245,11 @@ static void note_old_collection(int start, const cy_gc_collection_info *info, vo
 	world *w = arg;
 	if (info->generation == 0)
 		return;
-	int64_t now = __atomic_load_n(&w->operations, __ATOMIC_RELAXED);
+	int64_t now = cy_atomic_load_relaxed(&w->operations);
 	if (start)
 		w->operations_at_start = now;
 	else
-		__atomic_fetch_add(&w->operations_during_old_collections, now - w->operations_at_start, __ATOMIC_RELAXED);
+		cy_atomic_fetch_add_relaxed(&w->operations_during_old_collections, now - w->operations_at_start);
 }
 
 /*

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "collector/gc.h"
+#include "runtime/atomics.h"
 #include "runtime/types.h"
 #include "runtime/variant.h"
 #include "runtime/weakref.h"
@@ -147,8 +148,8 @@ typedef struct pair {
 static int pair_traverse(cy_object *self, cy_visit_fn visit, void *arg)
 {
 	pair *p = (pair *)self;
-	cy_object *first = __atomic_load_n(&p->first, __ATOMIC_ACQUIRE);
-	cy_object *second = __atomic_load_n(&p->second, __ATOMIC_ACQUIRE);
+	cy_object *first = cy_atomic_load_acquire(&p->first);
+	cy_object *second = cy_atomic_load_acquire(&p->second);
 	if (first && visit(first, arg))
 		return 1;
 	return second ? visit(second, arg) : 0;
@@ -158,8 +159,8 @@ static void pair_clear(cy_object *self)
 {
 	pair *p = (pair *)self;
 	cy_object *first = p->first, *second = p->second;
-	__atomic_store_n(&p->first, NULL, __ATOMIC_RELAXED);
-	__atomic_store_n(&p->second, NULL, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&p->first, NULL);
+	cy_atomic_store_relaxed(&p->second, NULL);
 	cy_xdecref(first);
 	cy_xdecref(second);
 }

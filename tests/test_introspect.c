@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "collector/gc.h"
+#include "runtime/atomics.h"
 #include "runtime/introspect.h"
 #include "runtime/types.h"
 #include "runtime/variant.h"
@@ -371,13 +372,13 @@ static void *churn_thread(void *arg)
 {
 	churn *c = arg;
 	if (cy_thread_register(CY_ROLE_MUTATOR) != CY_THREAD_OK) {
-		__atomic_fetch_add(&c->failures, 1, __ATOMIC_RELAXED);
+		cy_atomic_fetch_add_relaxed(&c->failures, 1);
 		return NULL;
 	}
-	while (!__atomic_load_n(&c->stop, __ATOMIC_RELAXED)) {
+	while (!cy_atomic_load_relaxed(&c->stop)) {
 		cy_object *list = cy_list_new();
 		if (!list || cy_list_append(list, c->target) != 0)
-			__atomic_fetch_add(&c->failures, 1, __ATOMIC_RELAXED);
+			cy_atomic_fetch_add_relaxed(&c->failures, 1);
 		cy_safepoint();
 		cy_xdecref(list);
 	}
@@ -415,7 +416,7 @@ static void referrers_while_threads_churn(void **state)
 		cy_object_array_release(&referrers);
 		cy_safepoint();
 	}
-	__atomic_store_n(&c.stop, 1, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&c.stop, 1);
 	cy_blocking_begin();
 	for (int k = 0; k < CHURN_THREADS; k++)
 		pthread_join(threads[k], NULL);

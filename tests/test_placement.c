@@ -29,7 +29,7 @@
 
 #include "bench/harness/machine.h"
 #include "bench/harness/placement.h"
-#include "bench/results/results.h"
+#include "bench/results/json_writer.h"
 #include "tests/cyclab_binary.h"
 
 static char scratch[1024];

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "runtime/atomics.h"
 #include "runtime/pool.h"
 #include "tests/test_support.h"
 
@@ -107,7 +108,7 @@ static void release(void *block, uint64_t *rng)
 		return;
 	uint64_t r = next_random(rng);
 	if (r % 4 == 0)
-		block = __atomic_exchange_n(&transfer[(r >> 8) % TRANSFERS], block, __ATOMIC_ACQ_REL);
+		block = cy_atomic_exchange_acq_rel(&transfer[(r >> 8) % TRANSFERS], block);
 	check_and_free(block);
 }
 
@@ -137,7 +138,7 @@ static void stress_thread(unsigned index, void *arg)
 	/* Half of what is left goes to the transfer array, to outlive this thread. */
 	for (unsigned i = 0; i < SLOTS; i++) {
 		if (slots[i] && i % 2 == 0) {
-			void *out = __atomic_exchange_n(&transfer[(i * 7 + index) % TRANSFERS], slots[i], __ATOMIC_ACQ_REL);
+			void *out = cy_atomic_exchange_acq_rel(&transfer[(i * 7 + index) % TRANSFERS], slots[i]);
 			check_and_free(out);
 		} else {
 			check_and_free(slots[i]);
@@ -155,7 +156,7 @@ static void stress_and_check(unsigned rounds)
 	for (args.round = 0; args.round < rounds; args.round++)
 		cy_test_run_threads(THREADS, stress_thread, &args);
 	for (unsigned t = 0; t < TRANSFERS; t++)
-		check_and_free(__atomic_exchange_n(&transfer[t], NULL, __ATOMIC_ACQ_REL));
+		check_and_free(cy_atomic_exchange_acq_rel(&transfer[t], NULL));
 	assert_int_equal(cy_atomic_load_relaxed(&corrupted), 0);
 	cy_pool_stats s;
 	cy_pool_stats_get(&s);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "runtime/atomics.h"
 #include "runtime/variant.h"
 #include "tests/box.h"
 #include "tests/test_support.h"
@@ -227,12 +228,12 @@ static void spinner(unsigned index, void *arg)
 		/* One thread sits in a blocking region: it counts as stopped. */
 		cy_blocking_begin();
 		sem_post(&s->started);
-		while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE))
+		while (!cy_atomic_load_acquire(&s->stop))
 			sched_yield();
 		cy_blocking_end();
 	} else {
 		sem_post(&s->started);
-		while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
+		while (!cy_atomic_load_acquire(&s->stop)) {
 			cy_atomic_add_owner(&s->progress[index], 1);
 			cy_safepoint();
 		}
@@ -259,7 +260,7 @@ static void *stopper(void *p)
 	for (int i = 0; i < SPINNERS; i++)
 		a->after[i] = cy_atomic_load_relaxed(&a->spin->progress[i]);
 	cy_world_resume();
-	__atomic_store_n(&a->spin->stop, 1, __ATOMIC_RELEASE);
+	cy_atomic_store_release(&a->spin->stop, 1);
 	return NULL;
 }
 
@@ -308,7 +309,7 @@ static void note_death(cy_object *weakref, void *data)
 {
 	(void)weakref;
 	weak_race *r = data;
-	__atomic_fetch_add(&r->callbacks, 1, __ATOMIC_RELAXED);
+	cy_atomic_fetch_add_relaxed(&r->callbacks, 1);
 }
 
 static void weak_racer(unsigned index, void *arg)

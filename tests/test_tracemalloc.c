@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "collector/gc.h"
+#include "runtime/atomics.h"
 #include "runtime/tracemalloc.h"
 #include "runtime/types.h"
 #include "runtime/variant.h"
@@ -285,21 +286,21 @@ static void *exchange_worker(void *arg)
 {
 	exchange *x = arg;
 	if (cy_thread_register(CY_ROLE_MUTATOR) != CY_THREAD_OK) {
-		__atomic_fetch_add(&x->failures, 1, __ATOMIC_RELAXED);
-		__atomic_fetch_add(&x->done, 1, __ATOMIC_RELEASE);
+		cy_atomic_fetch_add_relaxed(&x->failures, 1);
+		cy_atomic_fetch_add_release(&x->done, 1);
 		return NULL;
 	}
 	for (int n = 0; n < ROUNDS; n++) {
 		cy_object *i = cy_int_new(n);
 		if (!i || cy_list_append(x->list, i) != 0)
-			__atomic_fetch_add(&x->failures, 1, __ATOMIC_RELAXED);
+			cy_atomic_fetch_add_relaxed(&x->failures, 1);
 		cy_xdecref(i);
 		if (n % 3 != 0)
 			cy_xdecref(cy_list_pop(x->list));
 		cy_safepoint();
 	}
 	cy_thread_unregister();
-	__atomic_fetch_add(&x->done, 1, __ATOMIC_RELEASE);
+	cy_atomic_fetch_add_release(&x->done, 1);
 	return NULL;
 }
 
@@ -319,7 +320,7 @@ static void threads_allocate_and_free_during_snapshots(void **state)
 	for (int k = 0; k < WORKERS; k++)
 		assert_int_equal(pthread_create(&threads[k], NULL, exchange_worker, &x), 0);
 	int snapshots = 0;
-	while (__atomic_load_n(&x.done, __ATOMIC_ACQUIRE) < WORKERS || snapshots == 0) {
+	while (cy_atomic_load_acquire(&x.done) < WORKERS || snapshots == 0) {
 		cy_tracemalloc_snapshot *s = cy_tracemalloc_take_snapshot();
 		assert_non_null(s);
 		cy_tracemalloc_stats stats;

@@ -24,8 +24,8 @@
 
 #include <cmocka.h>
 
-#include "bench/results/results.h"
 #include "bench/harness/run.h"
+#include "bench/results/json_writer.h"
 #include "bench/results/stats.h"
 #include "runtime/runtime.h"
 
@@ -268,6 +268,38 @@ static void json_strings_escaped(void **state)
 	free(text);
 }
 
+/* Compact objects: each a line of its own, nesting included, the way JSON lines are written. */
+static void json_compact_objects_are_lines(void **state)
+{
+	(void)state;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	assert_non_null(f);
+	for (int line = 0; line < 2; line++) {
+		cy_json j;
+		cy_json_init(&j, f);
+		cy_json_begin_compact_object(&j, NULL);
+		cy_json_int(&j, "n", line);
+		cy_json_begin_object(&j, "inner");
+		cy_json_bool(&j, "t", 1);
+		cy_json_null(&j, "z");
+		cy_json_end_object(&j);
+		cy_json_uint(&j, "u", UINT64_MAX);
+		cy_json_end_object(&j);
+		assert_int_equal(cy_json_finish(&j), 0);
+	}
+	cy_json open;
+	cy_json_init(&open, f);
+	cy_json_begin_array(&open, NULL, 1);
+	assert_int_equal(cy_json_finish(&open), -1); /* a level left open is not a document */
+	fclose(f);
+	assert_string_equal(text, "{\"n\": 0, \"inner\": {\"t\": true, \"z\": null}, \"u\": 18446744073709551615}\n"
+				  "{\"n\": 1, \"inner\": {\"t\": true, \"z\": null}, \"u\": 18446744073709551615}\n"
+				  "[");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +313,7 @@ int main(void)
 		cmocka_unit_test(percentiles_by_nearest_rank),
 		cmocka_unit_test(mmu_of_known_pauses),
 		cmocka_unit_test(json_strings_escaped),
+		cmocka_unit_test(json_compact_objects_are_lines),
 	};
 	return cmocka_run_group_tests_name("test_workloads", tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /*
  * linked_cycles_boehm.c: cyclab's linked-cycles workload on its defaults,
- * written for the Boehm-Demers-Weiser collector (libgc), the baseline the
- * issue's throughput target names.
+ * written for the Boehm-Demers-Weiser collector (libgc), a tracing
+ * collector to set cyclab's throughput beside (`ninja baselines`).
  *
  * The same operation as workloads/linked_cycles.c: make a ring of two nodes,
  * each pointing at the other; with probability 1/20 (live = 0.05) store it

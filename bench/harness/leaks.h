@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "bench/results/results.h"
+#include "bench/results/json_writer.h"
 
 #define CY_LEAKS_MAX_OBJECTS ((size_t)1 << 24)
 #define CY_LEAKS_MAX_CHAIN 32

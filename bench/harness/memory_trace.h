@@ -19,7 +19,7 @@
 
 #include <stdint.h>
 
-#include "bench/results/results.h"
+#include "bench/results/json_writer.h"
 #include "runtime/tracemalloc.h"
 
 #define CY_MEMORY_TOP 25

@@ -37,7 +37,7 @@
 #include <unistd.h>
 
 #include "bench/results/atomic_file.h"
-#include "bench/results/results.h"
+#include "bench/results/json_writer.h"
 
 #define SEEN_MAX 8 /* distinct CPUs recorded per thread; a thread is seen twice */
 #define THREADS_MAX 65536u
@@ -65,30 +65,6 @@ static _Thread_local struct {
 	int saved;
 	cpu_set_t before;
 } thread_binding;
-
-static const char *const policy_names[] = {
-	[CY_PIN_NONE] = "none",
-	[CY_PIN_COMPACT] = "compact",
-	[CY_PIN_SCATTER] = "scatter",
-};
-
-int cy_pin_policy_parse(const char *text, cy_pin_policy *out)
-{
-	for (size_t i = 0; text && i < sizeof policy_names / sizeof policy_names[0]; i++) {
-		if (strcmp(text, policy_names[i]) == 0) {
-			*out = (cy_pin_policy)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-const char *cy_pin_policy_name(cy_pin_policy policy)
-{
-	if ((unsigned)policy < sizeof policy_names / sizeof policy_names[0])
-		return policy_names[policy];
-	return "unknown";
-}
 
 /* ---- ordering the usable PUs ------------------------------------------------ */
 

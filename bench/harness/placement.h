@@ -34,13 +34,9 @@
 
 #include <stddef.h>
 
-typedef struct cy_json cy_json; /* the streaming writer, bench/results/results.h */
+#include "bench/harness/value_parse.h" /* cy_pin_policy, the knob this plans for */
 
-typedef enum cy_pin_policy { CY_PIN_NONE, CY_PIN_COMPACT, CY_PIN_SCATTER } cy_pin_policy;
-
-/* "none", "compact", "scatter": 0 and *out set; anything else: -1, *out untouched. */
-int cy_pin_policy_parse(const char *text, cy_pin_policy *out);
-const char *cy_pin_policy_name(cy_pin_policy policy);
+typedef struct cy_json cy_json; /* the streaming writer, bench/results/json_writer.h */
 
 typedef struct cy_placement cy_placement;
 

@@ -60,6 +60,7 @@
 #include "bench/harness/leaks.h"
 #include "bench/harness/memory_trace.h"
 #include "bench/harness/run_internal.h"
+#include "runtime/atomics.h"
 #include "runtime/pool.h"
 #include "runtime/runtime.h"
 
@@ -142,7 +143,7 @@ static int64_t total_ops(const cy_workload_run *run)
 {
 	int64_t sum = 0;
 	for (unsigned i = 0; i < run->threads; i++)
-		sum += __atomic_load_n(&run->progress[i].ops, __ATOMIC_RELAXED);
+		sum += cy_atomic_load_relaxed(&run->progress[i].ops);
 	return sum;
 }
 
@@ -173,7 +174,7 @@ static void sleep_until(runner *r, uint64_t ns)
 {
 	struct timespec t = {.tv_sec = (time_t)(ns / 1000000000u), .tv_nsec = (long)(ns % 1000000000u)};
 	pthread_mutex_lock(&r->gate_lock);
-	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE) && pthread_cond_timedwait(&r->wake, &r->gate_lock, &t) == 0)
+	while (!cy_atomic_load_acquire(&r->done) && pthread_cond_timedwait(&r->wake, &r->gate_lock, &t) == 0)
 		;
 	pthread_mutex_unlock(&r->gate_lock);
 }
@@ -190,11 +191,11 @@ static void *sampler_main(void *p)
 	take_sample(r, r->start_ns);
 	uint64_t next = r->start_ns + interval;
 	int stopped = 0;
-	while (!__atomic_load_n(&r->done, __ATOMIC_ACQUIRE)) {
+	while (!cy_atomic_load_acquire(&r->done)) {
 		sleep_until(r, !stopped && deadline < next ? deadline : next);
 		uint64_t now = cy_now_ns();
 		if (!stopped && now >= deadline) {
-			__atomic_store_n(&r->run->stop, 1, __ATOMIC_RELAXED);
+			cy_atomic_store_relaxed(&r->run->stop, 1);
 			stopped = 1;
 		}
 		if (now >= next) {
@@ -419,7 +420,7 @@ static int measure(const cy_run_config *c, runner *r, cy_run_record *rec, char *
 	uint64_t end_ns = cy_now_ns();
 	cy_noise_mark_now(&usage_after);
 	pthread_mutex_lock(&r->gate_lock);
-	__atomic_store_n(&r->done, 1, __ATOMIC_RELEASE);
+	cy_atomic_store_release(&r->done, 1);
 	pthread_cond_signal(&r->wake);
 	pthread_mutex_unlock(&r->gate_lock);
 	pthread_join(sampler, NULL);

@@ -5,7 +5,7 @@
  * A configuration holds every knob of a run, defaults included; a
  * repetition runs the workload once under it and fills a record with what
  * was measured (the fields of the "runs" entries of the JSON result,
- * bench/results/results.c). The command line is a thin layer over both: it parses
+ * bench/harness/run_result.c). The command line is a thin layer over both: it parses
  * options into a configuration, runs warm-up and measured repetitions,
  * prints a summary and writes the result.
  */

@@ -8,7 +8,7 @@
  * --topology-xml file included), then runs the warm-up repetitions
  * (discarded: pyperf's and hyperfine's convention) and the measured ones
  * (run.c), prints a line per run and the summary (run_summary.c), and
- * writes the JSON result (bench/results/results.c). --show-config stops after the
+ * writes the JSON result (run_result.c). --show-config stops after the
  * checks and prints the configuration instead.
  *
  * Exit status: 0 ok; 1 a workload check failed or objects leaked (the
@@ -25,6 +25,7 @@
 
 #include "bench/harness/leaks.h"
 #include "bench/harness/machine.h"
+#include "bench/harness/run_result.h"
 #include "bench/results/results.h"
 
 extern char **environ;

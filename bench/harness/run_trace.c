@@ -21,8 +21,9 @@
  * Only when the ring is full (the sampler fell RING_SIZE collections
  * behind) does the collecting thread drain it itself, so records are
  * never lost or reordered. Lines reach stderr in batches, one write per
- * batch; JSON lines go through the file's 64 KiB stdio buffer: never a
- * system call per record or per field. Nothing here touches a runtime
+ * batch; JSON lines, an object on a line written by the one JSON writer
+ * (bench/results/json_writer.h), go through the file's 64 KiB stdio
+ * buffer: never a system call per record or per field. Nothing here touches a runtime
  * object or allocates in a callback. The ring (about 800 KiB) is made
  * resident when the trace is opened, so it moves no run's peak RSS, only
  * the baseline of all of them.
@@ -45,9 +46,11 @@
  */
 #include "bench/harness/run_internal.h"
 #include "bench/results/atomic_file.h"
+#include "bench/results/json_writer.h"
 
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +58,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "runtime/atomics.h"
 #include "runtime/counters.h"
 
 #define GCTRACE_SCHEMA "cyclab-gctrace/1"
@@ -64,7 +68,7 @@ enum {
 	RING_SIZE = 4096,        /* records taken and not yet written (a power of two) */
 	JSON_BUFFER = 64 * 1024, /* bytes of the JSON file's stdio buffer */
 	TEXT_BUFFER = 64 * 1024, /* bytes of text gathered before one write to stderr */
-	LINE_MAX_BYTES = 2048,   /* one record, text or JSON */
+	LINE_MAX_BYTES = 2048,   /* one record as a line of text */
 };
 
 typedef struct heap_figures {
@@ -174,33 +178,44 @@ static size_t format_text(const cy_gc_trace *t, const trace_record *r, char *buf
 	return used < len ? used : 0;
 }
 
-static size_t format_json(const cy_gc_trace *t, const trace_record *r, char *buf, size_t len)
+/* One record as one JSON line, through the results room's writer; 0, or -1 if it did not go out whole. */
+static int write_json(const cy_gc_trace *t, const trace_record *r)
 {
 	const cy_gc_collection_info *info = &r->info;
-	double at_s = ((double)info->start_ns - (double)t->origin_ns) / 1e9;
-	heap_figures before = r->before, after = r->after;
-	size_t used = 0;
-	append(buf, len, &used,
-		"{\"schema\": \"%s\", \"warmup\": %s, \"repetition\": %u, \"collection\": %" PRIu64 ", \"t_s\": %.6f, "
-		"\"generation\": %d, \"automatic\": %s, \"pause_ns\": %" PRIu64 ", \"wall_ns\": %" PRIu64
-		", \"cpu_ns\": %" PRIu64 ", \"max_time_to_safepoint_ns\": %" PRIu64 ", \"phase_ns\": {",
-		GCTRACE_SCHEMA, t->warmup ? "true" : "false", t->repetition, info->number, at_s, info->generation,
-		info->automatic ? "true" : "false", info->pause_ns, info->wall_ns, info->cpu_ns,
-		info->max_time_to_safepoint_ns);
+	/* Microseconds are the clock's useful resolution here: t_s is rounded to them. */
+	double at_s = round(((double)info->start_ns - (double)t->origin_ns) / 1e3) / 1e6;
+	cy_json j;
+	cy_json_init(&j, t->json);
+	cy_json_begin_compact_object(&j, NULL);
+	cy_json_string(&j, "schema", GCTRACE_SCHEMA);
+	cy_json_bool(&j, "warmup", t->warmup);
+	cy_json_uint(&j, "repetition", t->repetition);
+	cy_json_uint(&j, "collection", info->number);
+	cy_json_double(&j, "t_s", at_s);
+	cy_json_int(&j, "generation", info->generation);
+	cy_json_bool(&j, "automatic", info->automatic);
+	cy_json_uint(&j, "pause_ns", info->pause_ns);
+	cy_json_uint(&j, "wall_ns", info->wall_ns);
+	cy_json_uint(&j, "cpu_ns", info->cpu_ns);
+	cy_json_uint(&j, "max_time_to_safepoint_ns", info->max_time_to_safepoint_ns);
+	cy_json_begin_object(&j, "phase_ns");
 	for (int p = 0; p < CY_GC_PHASE_COUNT; p++)
-		append(buf, len, &used, "%s\"%s\": %" PRIu64, p ? ", " : "", cy_gc_phase_name((cy_gc_phase)p),
-			info->phase_ns[p]);
-	append(buf, len, &used,
-		"}, \"examined\": %" PRId64 ", \"collected\": %" PRId64 ", \"uncollectable\": %" PRId64 ", ",
-		info->examined, info->collected, info->uncollectable);
-	if (r->before_known)
-		append(buf, len, &used, "\"heap_bytes_before\": %" PRId64 ", \"live_objects_before\": %" PRId64 ", ",
-			before.bytes, before.objects);
-	else
-		append(buf, len, &used, "\"heap_bytes_before\": null, \"live_objects_before\": null, ");
-	append(buf, len, &used, "\"heap_bytes_after\": %" PRId64 ", \"live_objects_after\": %" PRId64 "}\n",
-		after.bytes, after.objects);
-	return used < len ? used : 0;
+		cy_json_uint(&j, cy_gc_phase_name((cy_gc_phase)p), info->phase_ns[p]);
+	cy_json_end_object(&j);
+	cy_json_int(&j, "examined", info->examined);
+	cy_json_int(&j, "collected", info->collected);
+	cy_json_int(&j, "uncollectable", info->uncollectable);
+	if (r->before_known) {
+		cy_json_int(&j, "heap_bytes_before", r->before.bytes);
+		cy_json_int(&j, "live_objects_before", r->before.objects);
+	} else {
+		cy_json_null(&j, "heap_bytes_before");
+		cy_json_null(&j, "live_objects_before");
+	}
+	cy_json_int(&j, "heap_bytes_after", r->after.bytes);
+	cy_json_int(&j, "live_objects_after", r->after.objects);
+	cy_json_end_object(&j);
+	return cy_json_finish(&j);
 }
 
 static void flush_text(cy_gc_trace *t)
@@ -214,7 +229,7 @@ static void flush_text(cy_gc_trace *t)
 static void drain(cy_gc_trace *t)
 {
 	char line[LINE_MAX_BYTES];
-	uint64_t head = __atomic_load_n(&t->head, __ATOMIC_ACQUIRE); /* pairs with on_collection's release */
+	uint64_t head = cy_atomic_load_acquire(&t->head); /* pairs with on_collection's release */
 	for (uint64_t i = t->tail; i < head; i++) {
 		const trace_record *r = &t->ring[i & (RING_SIZE - 1)];
 		if (t->text) {
@@ -224,13 +239,10 @@ static void drain(cy_gc_trace *t)
 			memcpy(t->text_buffer + t->text_used, line, n);
 			t->text_used += n;
 		}
-		if (t->json) {
-			size_t n = format_json(t, r, line, sizeof line);
-			if (n == 0 || fwrite(line, 1, n, t->json) != n)
-				t->write_failed = 1;
-		}
+		if (t->json && write_json(t, r) != 0)
+			t->write_failed = 1;
 	}
-	__atomic_store_n(&t->tail, head, __ATOMIC_RELEASE); /* pairs with on_collection's acquire */
+	cy_atomic_store_release(&t->tail, head); /* pairs with on_collection's acquire */
 	if (t->text)
 		flush_text(t);
 }
@@ -242,8 +254,8 @@ static void on_collection(int start, const cy_gc_collection_info *info, void *ar
 		note_opened(t, info->number);
 		return;
 	}
-	uint64_t head = __atomic_load_n(&t->head, __ATOMIC_RELAXED); /* only callbacks write it */
-	if (head - __atomic_load_n(&t->tail, __ATOMIC_ACQUIRE) == RING_SIZE) {
+	uint64_t head = cy_atomic_load_relaxed(&t->head); /* only callbacks write it */
+	if (head - cy_atomic_load_acquire(&t->tail) == RING_SIZE) {
 		/* Full: the sampler is behind (or not running). Drain here, in order. */
 		pthread_mutex_lock(&t->write_lock);
 		drain(t);
@@ -253,7 +265,7 @@ static void on_collection(int start, const cy_gc_collection_info *info, void *ar
 	r->info = *info;
 	r->after = heap_now();
 	r->before_known = take_opened(t, info->number, &r->before) == 0;
-	__atomic_store_n(&t->head, head + 1, __ATOMIC_RELEASE); /* pairs with drain's acquire */
+	cy_atomic_store_release(&t->head, head + 1); /* pairs with drain's acquire */
 }
 
 void cy_gc_trace_drain(cy_gc_trace *t)

@@ -1,5 +1,6 @@
 /*
- * value_parse.c: strict numbers (value_parse.h).
+ * value_parse.c: strict numbers, and the names of the pin policies
+ * (value_parse.h).
  *
  * The text is checked against the grammar character by character first;
  * only then is it converted, integers digit by digit with an overflow check
@@ -134,4 +135,28 @@ int cy_value_double(const char *name, const char *text, double min, int min_open
 		return cy_value_refuse(why, len, name, valid, text);
 	*out = v;
 	return 0;
+}
+
+static const char *const pin_policy_names[] = {
+	[CY_PIN_NONE] = "none",
+	[CY_PIN_COMPACT] = "compact",
+	[CY_PIN_SCATTER] = "scatter",
+};
+
+int cy_pin_policy_parse(const char *text, cy_pin_policy *out)
+{
+	for (size_t i = 0; text && i < sizeof pin_policy_names / sizeof pin_policy_names[0]; i++) {
+		if (strcmp(text, pin_policy_names[i]) == 0) {
+			*out = (cy_pin_policy)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+const char *cy_pin_policy_name(cy_pin_policy policy)
+{
+	if ((unsigned)policy < sizeof pin_policy_names / sizeof pin_policy_names[0])
+		return pin_policy_names[policy];
+	return "unknown";
 }

@@ -1,7 +1,8 @@
 /*
  * value_parse.h: the one parser of every number cyclab is given, wherever
  * it comes from: an option, a CYCLAB_* variable, a suite file (whose values
- * become options), a workload parameter, --seed, --shard.
+ * become options), a workload parameter, --seed, --shard; and of the one
+ * knob whose named values belong to the harness, --pin.
  *
  * The grammar is strict and the same everywhere, so a value means one thing
  * in every place it can be written:
@@ -47,5 +48,16 @@ int cy_value_double(const char *name, const char *text, double min, int min_open
 
 /* The common refusal: why = "NAME=TEXT: not valid (valid: VALID)"; returns -1. */
 int cy_value_refuse(char *why, size_t len, const char *name, const char *valid, const char *text);
+
+/*
+ * The values of --pin (bench/harness/placement.h places threads by them).
+ * The other named knobs' values are parsed beside what they name:
+ * cy_rc_mode_parse, cy_gc_mode_parse, cy_alloc_parse.
+ */
+typedef enum cy_pin_policy { CY_PIN_NONE, CY_PIN_COMPACT, CY_PIN_SCATTER } cy_pin_policy;
+
+/* "none", "compact", "scatter": 0 and *out set; anything else: -1, *out untouched. */
+int cy_pin_policy_parse(const char *text, cy_pin_policy *out);
+const char *cy_pin_policy_name(cy_pin_policy policy);
 
 #endif

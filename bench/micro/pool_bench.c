@@ -35,6 +35,7 @@
 #include "bench/micro/harness.h"
 #include "bench/version.h"
 #include "runtime/alloc.h"
+#include "runtime/atomics.h"
 #include "runtime/pool.h"
 #include "runtime/sysalloc.h"
 
@@ -119,23 +120,23 @@ static void wait_a_little(unsigned *spins)
 
 static inline __attribute__((always_inline)) void producer_body(cy_bench_state *s, ring *r, alloc_fn *alloc)
 {
-	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_RELAXED);
-	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = cy_atomic_load_relaxed(&r->tail);
+	uint64_t head = cy_atomic_load_acquire(&r->head);
 	while (cy_bench_keep_running_batch(s, BATCH)) {
 		for (int i = 0; i < BATCH; i++) {
 			void *p = alloc(batch_sizes[i]);
 			ESCAPE(p);
 			unsigned spins = 0;
 			while (tail - head == RING_SLOTS) {
-				__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
-				head = __atomic_load_n(&r->head, __ATOMIC_ACQUIRE); /* paired with the consumer's release */
+				cy_atomic_store_release(&r->tail, tail);
+				head = cy_atomic_load_acquire(&r->head); /* paired with the consumer's release */
 				if (tail - head == RING_SLOTS)
 					wait_a_little(&spins);
 			}
 			r->slots[tail % RING_SLOTS] = p;
 			tail++;
 			if (tail % PUBLISH == 0 || i == BATCH - 1)
-				__atomic_store_n(&r->tail, tail, __ATOMIC_RELEASE);
+				cy_atomic_store_release(&r->tail, tail);
 		}
 	}
 	cy_bench_set_items_processed(s, cy_bench_iterations(s));
@@ -143,24 +144,24 @@ static inline __attribute__((always_inline)) void producer_body(cy_bench_state *
 
 static inline __attribute__((always_inline)) void consumer_body(cy_bench_state *s, ring *r, free_fn *release)
 {
-	uint64_t head = __atomic_load_n(&r->head, __ATOMIC_RELAXED);
-	uint64_t tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE);
+	uint64_t head = cy_atomic_load_relaxed(&r->head);
+	uint64_t tail = cy_atomic_load_acquire(&r->tail);
 	while (cy_bench_keep_running_batch(s, BATCH)) {
 		for (int i = 0; i < BATCH; i++) {
 			unsigned spins = 0;
 			while (head == tail) {
-				__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
-				tail = __atomic_load_n(&r->tail, __ATOMIC_ACQUIRE); /* paired with the producer's release */
+				cy_atomic_store_release(&r->head, head);
+				tail = cy_atomic_load_acquire(&r->tail); /* paired with the producer's release */
 				if (head == tail)
 					wait_a_little(&spins);
 			}
 			release(r->slots[head % RING_SLOTS], batch_sizes[i]);
 			head++;
 			if (head % PUBLISH == 0)
-				__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+				cy_atomic_store_release(&r->head, head);
 		}
 	}
-	__atomic_store_n(&r->head, head, __ATOMIC_RELEASE);
+	cy_atomic_store_release(&r->head, head);
 }
 
 /* ---- one copy of each loop per allocator -------------------------------- */

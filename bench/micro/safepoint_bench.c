@@ -61,6 +61,7 @@
 
 #include "bench/micro/harness.h"
 #include "bench/version.h"
+#include "runtime/atomics.h"
 #include "runtime/runtime.h"
 
 enum {
@@ -90,11 +91,11 @@ static void *mutator_main(void *arg)
 	mutator *m = arg;
 	int err = cy_thread_register(CY_ROLE_MUTATOR);
 	m->register_error = err;
-	__atomic_fetch_add(&world.ready, 1, __ATOMIC_RELEASE);
+	cy_atomic_fetch_add_release(&world.ready, 1);
 	if (err != CY_THREAD_OK)
 		return NULL;
 	uint64_t x = (uint64_t)(uintptr_t)m | 1;
-	while (!__atomic_load_n(&world.stop, __ATOMIC_RELAXED)) {
+	while (!cy_atomic_load_relaxed(&world.stop)) {
 		for (int i = 0; i < WORK_PER_POLL; i++) {
 			x ^= x << 13;
 			x ^= x >> 7;
@@ -102,7 +103,7 @@ static void *mutator_main(void *arg)
 		}
 		OPAQUE(x);
 		cy_safepoint();
-		__atomic_store_n(&m->polls, m->polls + 1, __ATOMIC_RELAXED);
+		cy_atomic_store_relaxed(&m->polls, m->polls + 1);
 	}
 	cy_thread_unregister();
 	return NULL;
@@ -111,7 +112,7 @@ static void *mutator_main(void *arg)
 /* Stop and join the first n mutators. */
 static void stop_mutators(int n)
 {
-	__atomic_store_n(&world.stop, 1, __ATOMIC_RELAXED);
+	cy_atomic_store_relaxed(&world.stop, 1);
 	for (int i = 0; i < n; i++)
 		pthread_join(world.mutators[i].thread, NULL);
 	world.count = 0;
@@ -136,7 +137,7 @@ static const char *stw_setup(cy_bench_state *s, void *context)
 		}
 	}
 	world.count = n;
-	while (__atomic_load_n(&world.ready, __ATOMIC_ACQUIRE) < n)
+	while (cy_atomic_load_acquire(&world.ready) < n)
 		sched_yield();
 	for (int i = 0; i < n; i++) {
 		if (world.mutators[i].register_error != CY_THREAD_OK) {
@@ -158,7 +159,7 @@ static void stw_teardown(cy_bench_state *s, void *context)
 static void wait_until_running(const uint64_t *since, int n)
 {
 	for (int i = 0; i < n; i++) {
-		while (__atomic_load_n(&world.mutators[i].polls, __ATOMIC_RELAXED) == since[i])
+		while (cy_atomic_load_relaxed(&world.mutators[i].polls) == since[i])
 			sched_yield();
 	}
 }
@@ -171,7 +172,7 @@ static void stw_run(cy_bench_state *s, void *context)
 	double ttsp_ns = 0, ttsp_max_ns = 0, thread_ttsp_ns = 0, waited_for = 0, stop_ns = 0, resume_ns = 0;
 	uint64_t arrivals = 0;
 	for (int i = 0; i < n; i++)
-		since[i] = __atomic_load_n(&world.mutators[i].polls, __ATOMIC_RELAXED);
+		since[i] = cy_atomic_load_relaxed(&world.mutators[i].polls);
 	wait_until_running(since, n);
 	while (cy_bench_keep_running(s)) {
 		cy_stw_report report;
@@ -184,7 +185,7 @@ static void stw_run(cy_bench_state *s, void *context)
 		stop_ns += (double)(t1 - t0);
 		resume_ns += (double)(t2 - t1);
 		for (int i = 0; i < n; i++)
-			since[i] = __atomic_load_n(&world.mutators[i].polls, __ATOMIC_RELAXED);
+			since[i] = cy_atomic_load_relaxed(&world.mutators[i].polls);
 		double ttsp = (double)(report.stopped_ns - report.requested_ns);
 		ttsp_ns += ttsp;
 		ttsp_max_ns = ttsp > ttsp_max_ns ? ttsp : ttsp_max_ns;

@@ -8,9 +8,10 @@
  * One measured run's groups (the last, or --run N), in the order the
  * result keeps them (biggest change of size first), as text, CSV or JSON.
  * Sizes are live bytes at the end of the run's timed part; the changes are
- * from its start (bench/memory_trace.h). The result is read with jansson;
- * anything it does not hold as expected is one line on stderr and exit
- * status 2.
+ * from its start (bench/harness/memory_trace.h). The result is read with
+ * jansson, and the JSON format written with the one JSON writer
+ * (bench/results/json_writer.h); anything the result does not hold as
+ * expected is one line on stderr and exit status 2.
  */
 #include "bench/report/memory_command.h"
 
@@ -20,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/results/json_writer.h"
 #include "runtime/tracemalloc.h"
 
 typedef enum output_format { FORMAT_TEXT, FORMAT_CSV, FORMAT_JSON } output_format;
@@ -185,6 +187,34 @@ static void print_csv_key(const char *key)
 	putchar('"');
 }
 
+/* A value read from the result, written back as it is (absent: null). */
+static void write_value(cy_json *j, const char *key, const json_t *v)
+{
+	const char *name;
+	json_t *item;
+	size_t i;
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT:
+		cy_json_begin_object(j, key);
+		json_object_foreach((json_t *)v, name, item)
+			write_value(j, name, item);
+		cy_json_end_object(j);
+		break;
+	case JSON_ARRAY:
+		cy_json_begin_array(j, key, 0);
+		json_array_foreach(v, i, item)
+			write_value(j, NULL, item);
+		cy_json_end_array(j);
+		break;
+	case JSON_STRING: cy_json_string(j, key, json_string_value(v)); break;
+	case JSON_INTEGER: cy_json_int(j, key, json_integer_value(v)); break;
+	case JSON_REAL: cy_json_double(j, key, json_real_value(v)); break;
+	case JSON_TRUE: cy_json_bool(j, key, 1); break;
+	case JSON_FALSE: cy_json_bool(j, key, 0); break;
+	case JSON_NULL: cy_json_null(j, key); break;
+	}
+}
+
 static int print_groups(json_t *root, json_t *trace, long run, long runs, const memory_options *o)
 {
 	json_t *groups = json_object_get(trace, cy_tracemalloc_key_name(o->by));
@@ -195,21 +225,22 @@ static int print_groups(json_t *root, json_t *trace, long run, long runs, const 
 	}
 	size_t shown = json_array_size(groups) < (size_t)o->top ? json_array_size(groups) : (size_t)o->top;
 	if (o->format == FORMAT_JSON) {
-		json_t *out = json_pack("{s:O?, s:i, s:s, s:O?, s:O?, s:O?, s:O?, s:[]}", "workload",
-					json_object_get(root, "workload"), "run", (json_int_t)run, "by",
-					cy_tracemalloc_key_name(o->by), "frames", json_object_get(trace, "frames"),
-					"traced_bytes_start", json_object_get(trace, "traced_bytes_start"),
-					"traced_bytes_end", json_object_get(trace, "traced_bytes_end"), "dropped",
-					json_object_get(trace, "dropped"), "groups");
-		if (!out)
-			return 2;
-		json_t *array = json_object_get(out, "groups");
+		cy_json j;
+		cy_json_init(&j, stdout);
+		cy_json_begin_object(&j, NULL);
+		write_value(&j, "workload", json_object_get(root, "workload"));
+		cy_json_int(&j, "run", run);
+		cy_json_string(&j, "by", cy_tracemalloc_key_name(o->by));
+		write_value(&j, "frames", json_object_get(trace, "frames"));
+		write_value(&j, "traced_bytes_start", json_object_get(trace, "traced_bytes_start"));
+		write_value(&j, "traced_bytes_end", json_object_get(trace, "traced_bytes_end"));
+		write_value(&j, "dropped", json_object_get(trace, "dropped"));
+		cy_json_begin_array(&j, "groups", 0);
 		for (size_t i = 0; i < shown; i++)
-			json_array_append(array, json_array_get(groups, i));
-		json_dumpf(out, stdout, JSON_INDENT(2));
-		putchar('\n');
-		json_decref(out);
-		return 0;
+			write_value(&j, NULL, json_array_get(groups, i));
+		cy_json_end_array(&j);
+		cy_json_end_object(&j);
+		return cy_json_finish(&j) == 0 ? 0 : 2;
 	}
 	if (o->format == FORMAT_CSV) {
 		printf("%s,size,size_diff,count,count_diff,average\n", cy_tracemalloc_key_name(o->by));

@@ -23,11 +23,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <jansson.h>
-
 #include "bench/results/aggregate.h"
 #include "bench/results/atomic_file.h"
 #include "bench/results/figures.h"
+#include "bench/results/json_writer.h"
 #include "bench/results/result_read.h"
 #include "bench/results/results.h"
 #include "bench/results/summary_table.h"
@@ -410,123 +409,147 @@ static void print_markdown(FILE *out, const comparison_set *s)
 
 /* ---- JSON ------------------------------------------------------------------------------------ */
 
-static json_t *number(double v)
+/* Whether group g of side s has no partner on the other side (only directories can leave one out). */
+static int unmatched(const side *s, const side *other, size_t g)
 {
-	return isfinite(v) ? json_real(v) : json_null();
+	return s->set.is_directory && !find_group(other, s->groups[g].key);
 }
 
-static json_t *paths_of(const cell_group *g)
+static void write_paths(cy_json *j, const char *key, const cell_group *g)
 {
-	json_t *list = json_array();
-	for (size_t i = 0; list && i < g->count; i++)
-		json_array_append_new(list, json_string(g->members[i]->path));
-	return list;
+	cy_json_begin_array(j, key, 0);
+	for (size_t i = 0; i < g->count; i++)
+		cy_json_string(j, NULL, g->members[i]->path);
+	cy_json_end_array(j);
 }
 
-static json_t *cell_json(const comparison_set *s, size_t pair)
+static void write_cell(cy_json *j, const comparison_set *s, size_t pair)
 {
 	const cell_group *a = s->pairs[2 * pair], *b = s->pairs[2 * pair + 1];
-	json_t *cell = json_object(), *figures = json_array();
-	if (!cell || !figures) {
-		json_decref(cell);
-		json_decref(figures);
-		return NULL;
-	}
-	json_object_set_new(cell, "key", json_string(a->key));
+	cy_json_begin_object(j, NULL);
+	cy_json_string(j, "key", a->key);
 	if (strcmp(a->key, b->key) != 0)
-		json_object_set_new(cell, "b_key", json_string(b->key));
-	json_object_set_new(cell, "a_results", paths_of(a));
-	json_object_set_new(cell, "b_results", paths_of(b));
-	json_object_set_new(cell, "a_runs", json_integer((json_int_t)a->runs));
-	json_object_set_new(cell, "b_runs", json_integer((json_int_t)b->runs));
+		cy_json_string(j, "b_key", b->key);
+	write_paths(j, "a_results", a);
+	write_paths(j, "b_results", b);
+	cy_json_uint(j, "a_runs", a->runs);
+	cy_json_uint(j, "b_runs", b->runs);
+	cy_json_begin_array(j, "figures", 0);
 	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
 		const cy_comparison *c = row_of(s, pair, f);
-		json_t *o = json_object();
-		if (!o)
-			break;
 		char verdict[96];
 		verdict_text(f, c, verdict, sizeof verdict);
-		json_object_set_new(o, "metric", json_string(cy_figures[f].name));
-		json_object_set_new(o, "figure", json_string(cy_figures[f].name));
-		json_object_set_new(o, "unit", json_string(cy_figures[f].unit));
-		json_object_set_new(o, "better", json_string(cy_figure_direction_name(cy_figures[f].direction)));
-		json_object_set_new(o, "a_n", json_integer((json_int_t)c->n_a));
-		json_object_set_new(o, "b_n", json_integer((json_int_t)c->n_b));
-		json_object_set_new(o, "a_median", number(c->median_a));
-		json_object_set_new(o, "b_median", number(c->median_b));
-		json_object_set_new(o, "a_cv", number(c->cv_a));
-		json_object_set_new(o, "b_cv", number(c->cv_b));
-		json_object_set_new(o, "ratio", number(c->ratio));
-		json_object_set_new(o, "ci_low", number(c->ci_low));
-		json_object_set_new(o, "ci_high", number(c->ci_high));
-		json_object_set_new(o, "u", number(c->u));
-		json_object_set_new(o, "p", number(c->p));
-		json_object_set_new(o, "min_p", number(c->min_p));
-		json_object_set_new(o, "p_adjusted", number(c->p_adjusted));
-		json_object_set_new(o, "significant", json_boolean(c->verdict == CY_VERDICT_SIGNIFICANT));
-		json_object_set_new(o, "status", json_string(cy_compare_verdict_name(c->verdict)));
-		json_object_set_new(o, "verdict", json_string(verdict));
-		json_object_set_new(o, "runs_needed", json_integer(c->runs_needed));
-		json_array_append_new(figures, o);
+		cy_json_begin_object(j, NULL);
+		cy_json_string(j, "metric", cy_figures[f].name);
+		cy_json_string(j, "figure", cy_figures[f].name);
+		cy_json_string(j, "unit", cy_figures[f].unit);
+		cy_json_string(j, "better", cy_figure_direction_name(cy_figures[f].direction));
+		cy_json_uint(j, "a_n", c->n_a);
+		cy_json_uint(j, "b_n", c->n_b);
+		cy_json_double(j, "a_median", c->median_a);
+		cy_json_double(j, "b_median", c->median_b);
+		cy_json_double(j, "a_cv", c->cv_a);
+		cy_json_double(j, "b_cv", c->cv_b);
+		cy_json_double(j, "ratio", c->ratio);
+		cy_json_double(j, "ci_low", c->ci_low);
+		cy_json_double(j, "ci_high", c->ci_high);
+		cy_json_double(j, "u", c->u);
+		cy_json_double(j, "p", c->p);
+		cy_json_double(j, "min_p", c->min_p);
+		cy_json_double(j, "p_adjusted", c->p_adjusted);
+		cy_json_bool(j, "significant", c->verdict == CY_VERDICT_SIGNIFICANT);
+		cy_json_string(j, "status", cy_compare_verdict_name(c->verdict));
+		cy_json_string(j, "verdict", verdict);
+		cy_json_int(j, "runs_needed", c->runs_needed);
+		cy_json_end_object(j);
 	}
-	json_object_set_new(cell, "figures", figures);
-	return cell;
+	cy_json_end_array(j);
+	cy_json_end_object(j);
 }
 
-static json_t *method_json(const comparison_set *s)
+static void write_method(cy_json *j, const comparison_set *s)
 {
-	json_t *m = json_object();
-	if (!m)
-		return NULL;
-	json_object_set_new(m, "ratio", json_string("median(B) / median(A)"));
-	json_object_set_new(m, "interval", json_string(CY_COMPARE_CI_METHOD));
-	json_object_set_new(m, "interval_level", json_real(0.95));
-	json_object_set_new(m, "bootstrap_resamples", json_integer(CY_COMPARE_BOOTSTRAP));
-	json_object_set_new(m, "seed", json_integer((json_int_t)s->seed));
-	json_object_set_new(m, "test", json_string("two-sided Mann-Whitney"));
-	json_object_set_new(m, "adjustment", json_string(CY_COMPARE_ADJUSTMENT));
-	json_object_set_new(m, "comparisons", json_integer((json_int_t)s->tested));
-	json_object_set_new(m, "unstable_cv", json_real(CY_COMPARE_UNSTABLE_CV));
-	return m;
+	cy_json_begin_object(j, "method");
+	cy_json_string(j, "ratio", "median(B) / median(A)");
+	cy_json_string(j, "interval", CY_COMPARE_CI_METHOD);
+	cy_json_double(j, "interval_level", 0.95);
+	cy_json_int(j, "bootstrap_resamples", CY_COMPARE_BOOTSTRAP);
+	cy_json_uint(j, "seed", s->seed);
+	cy_json_string(j, "test", "two-sided Mann-Whitney");
+	cy_json_string(j, "adjustment", CY_COMPARE_ADJUSTMENT);
+	cy_json_uint(j, "comparisons", s->tested);
+	cy_json_double(j, "unstable_cv", CY_COMPARE_UNSTABLE_CV);
+	cy_json_end_object(j);
 }
 
-static json_t *geometric_means_json(const comparison_set *s)
+static void write_geometric_means(cy_json *j, const comparison_set *s)
 {
-	json_t *list = json_array();
-	for (int f = 0; list && f < CY_FIGURE_COUNT; f++) {
+	cy_json_begin_array(j, "geometric_means", 0);
+	for (int f = 0; f < CY_FIGURE_COUNT; f++) {
 		if (!s->geo_cells[f])
 			continue;
-		json_t *o = json_object();
-		json_object_set_new(o, "metric", json_string(cy_figures[f].name));
-		json_object_set_new(o, "ratio", number(s->geo_mean[f]));
-		json_object_set_new(o, "ci_low", number(s->geo_low[f]));
-		json_object_set_new(o, "ci_high", number(s->geo_high[f]));
-		json_object_set_new(o, "cells", json_integer((json_int_t)s->geo_cells[f]));
-		json_array_append_new(list, o);
+		cy_json_begin_object(j, NULL);
+		cy_json_string(j, "metric", cy_figures[f].name);
+		cy_json_double(j, "ratio", s->geo_mean[f]);
+		cy_json_double(j, "ci_low", s->geo_low[f]);
+		cy_json_double(j, "ci_high", s->geo_high[f]);
+		cy_json_uint(j, "cells", s->geo_cells[f]);
+		cy_json_end_object(j);
 	}
-	return list;
+	cy_json_end_array(j);
 }
 
-static json_t *side_json(const side *s)
+static void write_side(cy_json *j, const char *key, const side *s)
 {
-	json_t *o = json_object();
-	if (o) {
-		json_object_set_new(o, "path", json_string(s->path));
-		json_object_set_new(o, "kind", json_string(s->set.is_directory ? "directory" : "file"));
-		json_object_set_new(o, "results", json_integer((json_int_t)s->set.count));
-	}
-	return o;
+	cy_json_begin_object(j, key);
+	cy_json_string(j, "path", s->path);
+	cy_json_string(j, "kind", s->set.is_directory ? "directory" : "file");
+	cy_json_uint(j, "results", s->set.count);
+	cy_json_end_object(j);
 }
 
-/* Write document to path through path.tmp and a rename; -1 with why. */
-static int write_json_file(const char *path, const json_t *document, char *why, size_t len)
+static void write_unmatched(cy_json *j, const char *key, const side *s, const side *other)
+{
+	cy_json_begin_array(j, key, 0);
+	for (size_t g = 0; g < s->group_count; g++) {
+		if (unmatched(s, other, g))
+			cy_json_string(j, NULL, s->groups[g].key);
+	}
+	cy_json_end_array(j);
+}
+
+/* The whole cyclab-compare/2 document to out; 0, or -1 if writing failed. */
+static int write_document(FILE *out, const comparison_set *set, const side *a, const side *b)
+{
+	cy_json j;
+	cy_json_init(&j, out);
+	cy_json_begin_object(&j, NULL);
+	cy_json_string(&j, "schema", CY_COMPARE_SCHEMA);
+	cy_json_double(&j, "alpha", CY_COMPARE_ALPHA);
+	write_method(&j, set);
+	write_side(&j, "a", a);
+	write_side(&j, "b", b);
+	cy_json_begin_array(&j, "cells", 0);
+	for (size_t i = 0; i < set->count; i++)
+		write_cell(&j, set, i);
+	cy_json_end_array(&j);
+	write_geometric_means(&j, set);
+	cy_json_uint(&j, "significant", set->significant);
+	write_unmatched(&j, "only_in_a", a, b);
+	write_unmatched(&j, "only_in_b", b, a);
+	cy_json_end_object(&j);
+	return cy_json_finish(&j);
+}
+
+/* Write the document to path through path.tmp and a rename; -1 with why. */
+static int write_document_file(const char *path, const comparison_set *set, const side *a, const side *b, char *why,
+	size_t len)
 {
 	char tmp[4096];
 	FILE *out = cy_atomic_open(path, tmp, sizeof tmp, why, len);
 	if (!out)
 		return -1;
-	int failed = json_dumpf(document, out, JSON_INDENT(2) | JSON_REAL_PRECISION(15)) != 0;
-	failed |= fputc('\n', out) == EOF;
+	int failed = write_document(out, set, a, b) != 0;
 	return cy_atomic_commit(out, tmp, path, failed, why, len);
 }
 
@@ -643,10 +666,9 @@ static int run_compare(const char *prog, side *a, side *b, output_format format,
 	comparison_set set = {.seed = seed};
 	/* Pairs of groups: for files the one cell of each, whatever the keys; for directories by key. */
 	set.pairs = calloc(2 * (a->group_count ? a->group_count : 1), sizeof *set.pairs);
-	json_t *cells = json_array(), *only_a = json_array(), *only_b = json_array(), *root = json_object();
 	char why[1024];
 	int status = 0;
-	if (!set.pairs || !cells || !only_a || !only_b || !root) {
+	if (!set.pairs) {
 		fprintf(stderr, "%s: out of memory\n", prog);
 		status = 1;
 		goto done;
@@ -657,13 +679,7 @@ static int run_compare(const char *prog, side *a, side *b, output_format format,
 			set.pairs[2 * set.count] = &a->groups[g];
 			set.pairs[2 * set.count + 1] = match;
 			set.count++;
-		} else {
-			json_array_append_new(only_a, json_string(a->groups[g].key));
 		}
-	}
-	for (size_t g = 0; a->set.is_directory && g < b->group_count; g++) {
-		if (!find_group(a, b->groups[g].key))
-			json_array_append_new(only_b, json_string(b->groups[g].key));
 	}
 	warn_machines(prog, set.pairs, set.count);
 	if (measure_all(&set) != 0) {
@@ -677,7 +693,6 @@ static int run_compare(const char *prog, side *a, side *b, output_format format,
 		for (int f = 0; f < CY_FIGURE_COUNT; f++)
 			any |= row_of(&set, i, f)->verdict == CY_VERDICT_TOO_FEW;
 		too_few += any;
-		json_array_append_new(cells, cell_json(&set, i));
 	}
 	if (format == FORMAT_TEXT) {
 		printf("A: %s (%zu result%s)\nB: %s (%zu result%s)\n", a->path, a->set.count, a->set.count == 1 ? "" : "s",
@@ -690,34 +705,25 @@ static int run_compare(const char *prog, side *a, side *b, output_format format,
 		print_markdown(stdout, &set);
 	}
 	if (format == FORMAT_TEXT || format == FORMAT_MARKDOWN) {
-		size_t index;
-		json_t *key;
-		if (json_array_size(only_a) || json_array_size(only_b))
+		int any = 0;
+		for (size_t g = 0; g < a->group_count; g++)
+			any |= unmatched(a, b, g);
+		for (size_t g = 0; g < b->group_count; g++)
+			any |= unmatched(b, a, g);
+		if (any)
 			putchar('\n');
-		json_array_foreach(only_a, index, key)
-		{
-			printf("only in A: %s\n", json_string_value(key));
+		for (size_t g = 0; g < a->group_count; g++) {
+			if (unmatched(a, b, g))
+				printf("only in A: %s\n", a->groups[g].key);
 		}
-		json_array_foreach(only_b, index, key)
-		{
-			printf("only in B: %s\n", json_string_value(key));
+		for (size_t g = 0; g < b->group_count; g++) {
+			if (unmatched(b, a, g))
+				printf("only in B: %s\n", b->groups[g].key);
 		}
 	}
-	json_object_set_new(root, "schema", json_string(CY_COMPARE_SCHEMA));
-	json_object_set_new(root, "alpha", json_real(CY_COMPARE_ALPHA));
-	json_object_set_new(root, "method", method_json(&set));
-	json_object_set_new(root, "a", side_json(a));
-	json_object_set_new(root, "b", side_json(b));
-	json_object_set(root, "cells", cells);
-	json_object_set_new(root, "geometric_means", geometric_means_json(&set));
-	json_object_set_new(root, "significant", json_integer((json_int_t)set.significant));
-	json_object_set(root, "only_in_a", only_a);
-	json_object_set(root, "only_in_b", only_b);
-	if (format == FORMAT_JSON) {
-		json_dumpf(root, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(15));
-		putchar('\n');
-	}
-	if (output && write_json_file(output, root, why, sizeof why) != 0) {
+	if (format == FORMAT_JSON)
+		write_document(stdout, &set, a, b);
+	if (output && write_document_file(output, &set, a, b, why, sizeof why) != 0) {
 		fprintf(stderr, "%s: %s\n", prog, why);
 		status = 2;
 		goto done;
@@ -736,10 +742,6 @@ done:
 		cy_comparison_free(&set.rows[k]);
 	free(set.rows);
 	free(set.pairs);
-	json_decref(cells);
-	json_decref(only_a);
-	json_decref(only_b);
-	json_decref(root);
 	return status;
 }
 

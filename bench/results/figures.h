@@ -6,7 +6,7 @@
  * for each: its name (the key of its aggregate in a result's "summary" and
  * its label in `cyclab compare`), where it sits inside each entry of the
  * result's "runs" array (a dotted path: what bench/results/result_read.c reads
- * back), where it sits in the runner's cy_run_record (what bench/results/results.c
+ * back), where it sits in the runner's cy_run_record (what bench/harness/run_result.c
  * aggregates when it writes the summary), whether a higher value is better,
  * and its unit. Writer and reader expand the same list, so they cannot
  * disagree on a name.

@@ -1,5 +1,5 @@
 /*
- * result_read.h: reading cyclab-result/1 files back (bench/results/results.c
+ * result_read.h: reading cyclab-result/1 files back (bench/harness/run_result.c
  * writes them), one file or a `cyclab suite` output directory.
  *
  * A loaded result keeps the whole parsed document (jansson) and offers the

@@ -47,7 +47,7 @@
 
 #include "bench/harness/machine.h"
 #include "bench/harness/run_internal.h"
-#include "bench/results/results.h"
+#include "bench/harness/run_result.h"
 
 /* ---- signals ------------------------------------------------------------------------ */
 
