@@ -74,7 +74,7 @@ enum {
 };
 
 static const char *const knob_names[] = {
-	"threads", "rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
+	"threads", "rc", "shared-rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
 	"sample-ms", "pin",
 };
 enum { KNOB_COUNT = sizeof knob_names / sizeof knob_names[0] };
