@@ -49,6 +49,7 @@ typedef struct slot_state {
 	uint32_t reserved; /* tickets in reserve */
 	uint32_t reserve[TICKET_BLOCK];
 	int64_t published; /* written by the slot's thread (relaxed), read by anyone */
+	uint32_t uncounted; /* publishes not yet counted toward generation 0 */
 } slot_state;
 
 cy_shared_rc_scheme cy_shared_rc_running = CY_SHARED_RC_OFF;
@@ -61,6 +62,17 @@ static uint32_t ticket_end = 1; /* under registry_lock: the lowest ticket never 
 static uint32_t *released_tickets; /* under registry_lock: capacity is ticket_end - 1, so a push always fits */
 static uint32_t released_count;
 static int64_t released_total; /* objects the collector freed (relaxed, written with the world stopped) */
+/*
+ * Publishes per allocation counted toward generation 0 (relaxed; set by
+ * settling). Settling passes over every published object, so a collection
+ * per threshold0 publishes would cost, per publish, a share of the whole
+ * registry; counting one allocation per `stride` publishes, stride growing
+ * with what the last settling left published, keeps that share bounded,
+ * as CPython delays a full collection until a quarter of the long-lived
+ * objects are new.
+ */
+static uint32_t publish_stride = 1;
+#define OBJECTS_PER_STRIDE 1000
 
 static const char *const scheme_names[CY_SHARED_RC_SCHEME_COUNT] = {"off", "deferred", "per-thread"};
 
@@ -153,8 +165,11 @@ int cy_shared_rc_publish(cy_object *o)
 	/* The caller shares o afterwards (with release), which orders this for its readers. */
 	cy_atomic_fetch_or_relaxed(&o->ob_flags, ticket << CY_SHARED_RC_TICKET_SHIFT);
 	cy_atomic_add_owner(&s->published, 1);
-	/* Only a collection frees it: it counts toward generation 0 like a new container. */
-	cy_gc_count_young(1);
+	/* Only a collection frees it: it counts toward generation 0, one allocation per stride. */
+	if (++s->uncounted >= cy_atomic_load_relaxed(&publish_stride)) {
+		s->uncounted = 0;
+		cy_gc_count_young(1);
+	}
 	return 1;
 }
 
@@ -231,5 +246,6 @@ int64_t cy_shared_rc_settle(void)
 		cy_decref_any(o); /* the bias, the last reference */
 	}
 	cy_atomic_store_relaxed(&released_total, cy_atomic_load_relaxed(&released_total) + freed);
+	cy_atomic_store_relaxed(&publish_stride, (uint32_t)(1 + cy_shared_rc_live() / OBJECTS_PER_STRIDE));
 	return freed;
 }

@@ -37,8 +37,9 @@
  * low bits): ticket 0 is an object never published. Only leaves are
  * published: the bias would read to trial deletion as a reference from
  * outside, so a cycle through a published container could never be found.
- * A published object counts as an allocation toward the collector's
- * generation-0 threshold (only a collection frees it).
+ * Published objects count toward the collector's generation-0 threshold
+ * (only a collection frees them), one allocation per stride of publishes,
+ * the stride growing with how many stay published (shared_rc.c).
  *
  * Invariants: a published object's true count is at least one (the bias)
  * until the collector releases it; its ticket is live in the registry and
