@@ -43,8 +43,9 @@
 #define CHUNK_COUNT ((CY_SHARED_RC_MAX_TICKETS + CHUNK) / CHUNK)
 #define TICKET_BLOCK 64
 
+/* A line of its own or more: two threads' publishes must not write one line. */
 typedef struct slot_state {
-	int64_t *entries; /* per-thread scheme: this slot's deltas, by ticket - 1 */
+	_Alignas(64) int64_t *entries; /* per-thread scheme: this slot's deltas, by ticket - 1 */
 	uint32_t cap;
 	uint32_t reserved; /* tickets in reserve */
 	uint32_t reserve[TICKET_BLOCK];
