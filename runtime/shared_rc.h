@@ -41,6 +41,13 @@
  * (only a collection frees them), one allocation per stride of publishes,
  * the stride growing with how many stay published (shared_rc.c).
  *
+ * Settling runs wherever the collector makes counts exact with the world
+ * stopped (collect.c's settle_threads): every stop-the-world collection,
+ * young collections in every mode, and the verify pauses of a sliced one.
+ * A concurrent full collection that finds no candidate has no such pause,
+ * so cyclab run refuses --shared-rc with --gc concurrent, and --gc off,
+ * under which nothing would ever free a published object.
+ *
  * Invariants: a published object's true count is at least one (the bias)
  * until the collector releases it; its ticket is live in the registry and
  * in no other object; every thread's entry for a released ticket is zero.

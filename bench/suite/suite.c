@@ -74,8 +74,8 @@ enum {
 };
 
 static const char *const knob_names[] = {
-	"threads", "rc", "shared-rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
-	"sample-ms", "pin",
+	"threads", "rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
+	"sample-ms", "pin", "shared-rc",
 };
 enum { KNOB_COUNT = sizeof knob_names / sizeof knob_names[0] };
 
