@@ -46,6 +46,7 @@
 
 #include "collector/gc_internal.h"
 #include "runtime/refcount.h"
+#include "runtime/shared_rc.h"
 #include "runtime/thread_internal.h"
 #include "runtime/weakref.h"
 
@@ -167,6 +168,8 @@ static void settle_threads(void)
 		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)
 			cy_brc_drain(t);
 	}
+	/* Counts spread over threads (--shared-rc) become exact; published objects nothing refers to are freed. */
+	cy_shared_rc_settle();
 	for (unsigned i = 0; i < end; i++) {
 		cy_thread *t = &cy_threads[i];
 		if (cy_atomic_load_acquire(&t->state) != CY_THREAD_FREE)

@@ -106,6 +106,24 @@ static void merge_queued(cy_object *o)
 		cy_object_dealloc(o);
 }
 
+void cy_rc_fold_stopped(cy_object *o, int64_t delta)
+{
+	if (delta == 0 || cy_object_is_immortal(o))
+		return;
+	switch (cy_rc_mode_running) {
+	case CY_RC_NONATOMIC:
+		o->ob_ref_local = (uint32_t)((int64_t)o->ob_ref_local + delta);
+		return;
+	case CY_RC_ATOMIC:
+		cy_atomic_fetch_add_relaxed(&o->ob_ref_shared, delta * CY_SHARED_ONE);
+		return;
+	case CY_RC_BIASED:
+		/* Every claim is held and every queue drained: we may write ob_ref_local. */
+		merge_counts(o, delta);
+		return;
+	}
+}
+
 void cy_rc_merge_zero(cy_object *o)
 {
 	/* Acquire pairs with the release of non-owners' compare-and-swaps. */

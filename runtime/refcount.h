@@ -178,6 +178,14 @@ CY_INLINE void cy_rc_init_one(cy_object *o)
 }
 
 /*
+ * Add delta references to o's count (delta may be negative; the result
+ * stays above zero), with the world stopped and every thread's local claim
+ * held (the collector's settling, shared_rc.c). In biased mode this merges
+ * o, as its owner would: the count lives in the shared word from then on.
+ */
+void cy_rc_fold_stopped(cy_object *o, int64_t delta);
+
+/*
  * Biased mode: record that weak references to o exist (state WEAKREFS), so
  * that its owner merges instead of freeing on the spot when its local count
  * ends, and cy_try_incref_any can tell a dead object. The caller holds a

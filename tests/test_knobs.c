@@ -274,6 +274,7 @@ static void show_config_lists_every_knob_and_its_source(void **state)
 	char *show = show_config(env, "linked-cycles", "--threads", "2", "-o", result);
 	expect_row(show, "threads", "2", "command-line");
 	expect_row(show, "rc", "atomic", "environment");
+	expect_row(show, "shared-rc", "off", "default");
 	expect_row(show, "gc", "stw", "default");
 	expect_row(show, "threshold", "700,10,10", "default");
 	expect_row(show, "pause-budget-us", "200", "default");
@@ -289,11 +290,20 @@ static void show_config_lists_every_knob_and_its_source(void **state)
 	expect_row(show, "param.live", "0.5", "environment");
 	expect_row(show, "param.live_size", "1000", "default");
 	expect_row(show, "param.payload", "0", "default");
-	/* A header and one row per knob and parameter: 13 knobs, 4 parameters. */
-	assert_int_equal(cy_test_count_lines(show), 2 + 13 + 4);
+	/* A header and one row per knob and parameter: 14 knobs, 4 parameters. */
+	assert_int_equal(cy_test_count_lines(show), 2 + 14 + 4);
 	assert_non_null(strstr(show, "CYCLAB_PAUSE_BUDGET_US"));
 	free(show);
 	file_is_absent(result); /* nothing ran, nothing was written */
+	/* --shared-rc: a scheme by name, and not where no collection would free what it publishes. */
+	cy_test_expect_refusal(run_with_env(NULL, "run", "caches", "--show-config", "--shared-rc", "perthread", NULL),
+		"unknown --shared-rc 'perthread'", "valid: off, deferred, per-thread");
+	cy_test_expect_refusal(run_with_env(NULL, "run", "caches", "--show-config", "--shared-rc", "deferred", "--gc",
+				       "off", NULL),
+		"--shared-rc deferred needs a collector", NULL);
+	cy_test_expect_refusal(run_with_env(NULL, "run", "caches", "--show-config", "--shared-rc", "per-thread", "--gc",
+				       "concurrent", NULL),
+		"--shared-rc per-thread is not available with --gc concurrent", NULL);
 	/* An invalid configuration is refused before it is shown. */
 	cy_test_expect_refusal(
 		run_with_env(NULL, "run", "linked-cycles", "--show-config", "--threads", "x", NULL), "--threads", NULL);

@@ -69,6 +69,14 @@
  * for threads that did not overlap in time). The tolerance allows for the
  * cold start (the first `size` misses fill the cache) and sampling noise.
  *
+ * Counting hot values (--shared-rc, runtime/shared_rc.h). A hit's
+ * reference is a stack reference, given up before the thread's next
+ * safepoint (the end of its batch); every value filed in the cache is
+ * published, so under the deferred or per-thread scheme a hit on a hot key
+ * writes nothing on the value's cache line, and a value evicted from the
+ * cache is freed by the collector once nothing refers to it. With the
+ * scheme off a stack reference is an ordinary counted one.
+ *
  * Sharing: segments under their locks, cy_oblocks (lock.h): they spin
  * briefly before sleeping, and a segment is held for a few hundred
  * nanoseconds, far less than a sleeping waiter takes to wake (a mutex that
@@ -90,6 +98,7 @@
 #include "runtime/alloc.h"
 #include "runtime/hash.h"
 #include "runtime/lock.h"
+#include "runtime/shared_rc.h"
 #include "runtime/types.h"
 #include "runtime/variant.h"
 #include "workloads/scenarios.h"
@@ -264,7 +273,7 @@ static cy_object *locked_get(caches_state *s, int64_t key, uint64_t hash)
 			lru_push_recent(g, e);
 		}
 		v = e->value;
-		cy_incref(v);
+		cy_stackref_take_in(CY_RC_MODE, v);
 	}
 	cy_oblock_unlock(&g->lock);
 	return v;
@@ -332,7 +341,7 @@ static cy_object *rcu_get(caches_state *s, int64_t key, uint64_t hash)
 		cache_entry *e = caa_container_of(node, cache_entry, node);
 		v = cy_atomic_load_acquire(&e->value);
 		if (!s->borrow)
-			cy_incref(v); /* the entry's reference outlives every reader that can reach it */
+			cy_stackref_take_in(CY_RC_MODE, v); /* the entry's reference outlives every reader that can reach it */
 		if (!cy_atomic_load_relaxed(&e->referenced))
 			cy_atomic_store_relaxed(&e->referenced, 1u);
 	}
@@ -506,6 +515,7 @@ static int cache_put(caches_state *s, int64_t key, uint64_t hash, cy_object *val
 	if (!e)
 		return -1;
 	cy_incref(value);
+	cy_shared_rc_publish(value); /* before any other thread can reach it */
 	cy_atomic_store_relaxed(&e->key, key);
 	cy_atomic_store_release(&e->value, value);
 	PUBLISHED(e);
@@ -538,10 +548,11 @@ static void caches_thread(cy_workload_run *run, unsigned index)
 			int64_t key = (int64_t)zipf_sample(s, &rng);
 			uint64_t hash = key_hash(key);
 			cy_object *v = cache_get(s, key, hash);
-			int borrowed = 0;
+			int borrowed = 0, stack = 0;
 			if (v) {
 				hits++;
 				borrowed = s->borrow;
+				stack = s->variant != CACHE_WEAK; /* a stack reference (shared_rc.h); weak hits are counted */
 			} else if (!(v = value_new(s, key)) || cache_put(s, key, hash, v, &worker) != 0) {
 				cy_xdecref(v);
 				bad++;
@@ -557,6 +568,8 @@ static void caches_thread(cy_workload_run *run, unsigned index)
 				ring[ring_next] = v;
 				ring_next = (ring_next + 1) % ring_size;
 				cy_xdecref(old);
+			} else if (stack) {
+				cy_stackref_drop_in(CY_RC_MODE, v);
 			} else {
 				cy_decref(v);
 			}

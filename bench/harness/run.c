@@ -495,6 +495,10 @@ int cy_run_repetition(const cy_run_config *c, cy_run_record *rec, char *why, siz
 		snprintf(why, len, "cannot initialise the runtime: %s", cy_runtime_strerror(err));
 		return CY_RUN_FAILED;
 	}
+	if (cy_shared_rc_select(c->shared_rc) != 0) {
+		snprintf(why, len, "cannot select --shared-rc %s: the runtime is in use", cy_shared_rc_name(c->shared_rc));
+		return CY_RUN_FAILED;
+	}
 	if (cy_gc_start(c->gc) != 0) {
 		snprintf(why, len,
 			"the %s collector is not available with --rc %s (valid: --gc off, stw, incremental, or concurrent "

@@ -21,6 +21,7 @@
 #include "collector/gc.h"
 #include "runtime/alloc.h"
 #include "runtime/refcount.h"
+#include "runtime/shared_rc.h"
 #include "workloads/workload.h"
 
 /*
@@ -31,6 +32,7 @@
 typedef enum cy_run_knob {
 	CY_KNOB_THREADS,
 	CY_KNOB_RC,
+	CY_KNOB_SHARED_RC,
 	CY_KNOB_GC,
 	CY_KNOB_THRESHOLD,
 	CY_KNOB_PAUSE_BUDGET_US,
@@ -62,6 +64,7 @@ typedef struct cy_run_config {
 	const cy_workload_def *workload;
 	unsigned threads;
 	cy_rc_mode rc;
+	cy_shared_rc_scheme shared_rc; /* how published objects are counted (runtime/shared_rc.h) */
 	cy_gc_mode gc;
 	int64_t threshold[CY_GC_GENERATIONS];
 	int64_t pause_budget_us; /* recorded; only the concurrent collector uses it */

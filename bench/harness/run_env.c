@@ -282,6 +282,7 @@ static void format_knob(const cy_run_config *c, cy_run_knob knob, char *out, siz
 	switch (knob) {
 	case CY_KNOB_THREADS: snprintf(out, len, "%u", c->threads); return;
 	case CY_KNOB_RC: snprintf(out, len, "%s", cy_rc_mode_name(c->rc)); return;
+	case CY_KNOB_SHARED_RC: snprintf(out, len, "%s", cy_shared_rc_name(c->shared_rc)); return;
 	case CY_KNOB_GC: snprintf(out, len, "%s", cy_gc_mode_name(c->gc)); return;
 	case CY_KNOB_THRESHOLD:
 		snprintf(out, len, "%" PRId64 ",%" PRId64 ",%" PRId64, c->threshold[0], c->threshold[1], c->threshold[2]);

@@ -48,6 +48,7 @@ enum {
 static const char *const knob_keys[CY_KNOB_COUNT] = {
 	[CY_KNOB_THREADS] = "threads",
 	[CY_KNOB_RC] = "rc",
+	[CY_KNOB_SHARED_RC] = "shared_rc",
 	[CY_KNOB_GC] = "gc",
 	[CY_KNOB_THRESHOLD] = "threshold",
 	[CY_KNOB_PAUSE_BUDGET_US] = "pause_budget_us",
@@ -159,6 +160,7 @@ void cy_run_config_init(cy_run_config *c, const cy_workload_def *w)
 	c->workload = w;
 	c->threads = 1;
 	c->rc = CY_RC_BIASED;
+	c->shared_rc = CY_SHARED_RC_OFF;
 	c->gc = CY_GC_MODE_STW;
 	c->threshold[0] = 700; /* CPython's */
 	c->threshold[1] = 10;
@@ -217,6 +219,23 @@ int cy_run_validate(const cy_run_config *c, char *why, size_t len)
 			"or concurrent with --rc atomic or biased)");
 		return -1;
 	}
+	if (c->shared_rc != CY_SHARED_RC_OFF && c->gc == CY_GC_MODE_OFF) {
+		/* Published objects are freed only by a collection. */
+		snprintf(why, len, "--shared-rc %s needs a collector, which alone frees published objects (valid: --shared-rc "
+			"off with --gc off, or --gc stw, incremental or concurrent)", cy_shared_rc_name(c->shared_rc));
+		return -1;
+	}
+	if (c->shared_rc != CY_SHARED_RC_OFF && c->gc == CY_GC_MODE_CONCURRENT) {
+		/*
+		 * Published objects are freed where counts are made exact with the
+		 * world stopped; a concurrent full collection does that only in its
+		 * verify pauses, which it skips when it finds no candidate, so an
+		 * explicit collection could leave them.
+		 */
+		snprintf(why, len, "--shared-rc %s is not available with --gc concurrent (valid: --gc stw or incremental, "
+			"or --shared-rc off)", cy_shared_rc_name(c->shared_rc));
+		return -1;
+	}
 	if (c->workload->single_thread_only && c->threads > 1) {
 		snprintf(why, len, "%s runs on one thread only (valid: --threads 1)", c->workload->name);
 		return -1;
@@ -257,6 +276,17 @@ static int opt_rc(cli_state *s, const char *value, char *why, size_t len)
 		return -1;
 	}
 	s->config->rc = (cy_rc_mode)mode;
+	return 0;
+}
+
+static int opt_shared_rc(cli_state *s, const char *value, char *why, size_t len)
+{
+	int scheme = cy_shared_rc_parse(value);
+	if (scheme < 0) {
+		snprintf(why, len, "unknown --shared-rc '%s' (valid: off, deferred, per-thread)", value);
+		return -1;
+	}
+	s->config->shared_rc = (cy_shared_rc_scheme)scheme;
 	return 0;
 }
 
@@ -470,6 +500,10 @@ static int opt_topology_xml(cli_state *s, const char *value, char *why, size_t l
 static const run_option option_table[] = {
 	{"--threads", "N", CY_KNOB_THREADS, "workload threads (default 1)", opt_threads},
 	{"--rc", "MODE", CY_KNOB_RC, "reference counting: nonatomic, atomic or biased (default biased)", opt_rc},
+	{"--shared-rc", "SCHEME", CY_KNOB_SHARED_RC,
+		"counting of objects many threads read: off (default), deferred (freed\n"
+		"                           only by the collector) or per-thread (counts per thread, merged by it)",
+		opt_shared_rc},
 	{"--gc", "MODE", CY_KNOB_GC, "cycle collector: off, stw, incremental or concurrent (default stw)", opt_gc},
 	{"--threshold", "A,B,C", CY_KNOB_THRESHOLD, "collection thresholds per generation (default 700,10,10)",
 		opt_threshold},

@@ -44,6 +44,9 @@ static void write_config(cy_json *j, const cy_run_config *c)
 	cy_json_string(j, "workload", c->workload->name);
 	cy_json_int(j, "threads", c->threads);
 	cy_json_string(j, "rc", cy_rc_mode_name(c->rc));
+	/* Only when on: results without it (off) keep the cell key they had before the knob existed. */
+	if (c->shared_rc != CY_SHARED_RC_OFF)
+		cy_json_string(j, "shared_rc", cy_shared_rc_name(c->shared_rc));
 	cy_json_string(j, "gc", cy_gc_mode_name(c->gc));
 	cy_json_begin_array(j, "threshold", 1);
 	for (int g = 0; g < CY_GC_GENERATIONS; g++)

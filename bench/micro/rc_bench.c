@@ -19,6 +19,15 @@
  *             admits one mutator thread.
  *   immortal  a static object with the immortal count: the pair is two
  *             loads and compares, never a store (what PEP 683 buys).
+ *   shared_deferred, shared_per_thread
+ *             shared, 2 threads, but the object is published under the
+ *             --shared-rc scheme of that name (runtime/shared_rc.h) and
+ *             the pair is a stack reference taken and dropped
+ *             (cy_stackref_take_in, cy_stackref_drop_in): deferred writes
+ *             nothing, per-thread adds to the thread's own entry, so
+ *             against `shared` these show what the schemes save on a
+ *             header line two cores count at once. Teardown drops the
+ *             object and collects, which alone frees a published object.
  *
  * The pair is cy_incref then cy_decref, the mode's inline fast paths as
  * every container uses them, event counters included when ./configure
@@ -63,7 +72,9 @@
 #include <time.h>
 
 #include "bench/micro/micro.h"
+#include "collector/gc.h"
 #include "runtime/runtime.h"
+#include "runtime/shared_rc.h"
 #include "runtime/variant.h"
 
 enum { PAIRS_PER_BATCH = 1000 };
@@ -82,12 +93,14 @@ typedef enum rc_case_kind {
 	RC_PRIVATE,
 	RC_SHARED,
 	RC_IMMORTAL,
+	RC_STACKREF, /* published under `scheme`, counted by stack references */
 } rc_case_kind;
 
 typedef struct rc_case {
 	const char *name;
 	rc_case_kind kind;
 	int threads;
+	cy_shared_rc_scheme scheme;
 	/* Written by setup (thread 0), read by every thread of the run after the setup gate. */
 	cy_object *object;
 } rc_case;
@@ -96,6 +109,8 @@ static rc_case rc_cases[] = {
 	{.name = "private", .kind = RC_PRIVATE, .threads = 1},
 	{.name = "shared", .kind = RC_SHARED, .threads = 2},
 	{.name = "immortal", .kind = RC_IMMORTAL, .threads = 1},
+	{.name = "shared_deferred", .kind = RC_STACKREF, .threads = 2, .scheme = CY_SHARED_RC_DEFERRED},
+	{.name = "shared_per_thread", .kind = RC_STACKREF, .threads = 2, .scheme = CY_SHARED_RC_PER_THREAD},
 };
 
 static const cy_type rc_bench_type = {
@@ -123,6 +138,20 @@ RC_BENCH_LOOP void CY_SYM(cy_rc_pair_loop)(cy_bench_state *state, cy_object *o)
 	}
 }
 
+/* The same batches of stack references, each batch ending at a safepoint (which a deferred one may not outlive). */
+RC_BENCH_LOOP static void CY_SYM(cy_rc_stackref_loop)(cy_bench_state *state, cy_object *o)
+{
+	while (cy_bench_keep_running_batch(state, PAIRS_PER_BATCH)) {
+		for (int i = 0; i < PAIRS_PER_BATCH; i++) {
+			rc_bench_opaque(o);
+			cy_stackref_take_in(CY_RC_MODE, o);
+			rc_bench_opaque(o);
+			cy_stackref_drop_in(CY_RC_MODE, o);
+		}
+		cy_safepoint();
+	}
+}
+
 #if CY_RC_BENCH_HARDWIRED
 /* Hard-wired: this copy's loop, called by name. */
 static cy_rc_pair_loop_fn *rc_pair_loop_for_run(void) { return CY_SYM(cy_rc_pair_loop); }
@@ -144,6 +173,8 @@ static const char *rc_pair_setup(cy_bench_state *state, void *context)
 	int err = cy_runtime_init(CY_RC_MODE, CY_ALLOC_MALLOC);
 	if (err != CY_RUNTIME_OK)
 		return cy_runtime_strerror(err);
+	if (cy_shared_rc_select(c->kind == RC_STACKREF ? c->scheme : CY_SHARED_RC_OFF) != 0)
+		return "cannot select the --shared-rc scheme: the runtime is in use";
 	err = cy_thread_register(CY_ROLE_MUTATOR);
 	if (err != CY_THREAD_OK)
 		return cy_thread_strerror(err);
@@ -156,6 +187,11 @@ static const char *rc_pair_setup(cy_bench_state *state, void *context)
 		cy_thread_unregister();
 		return "out of memory creating the benchmark's object";
 	}
+	if (c->kind == RC_STACKREF && !cy_shared_rc_publish(c->object)) {
+		cy_decref(c->object);
+		cy_thread_unregister();
+		return "cannot publish the benchmark's object";
+	}
 	return NULL;
 }
 
@@ -164,8 +200,11 @@ static void rc_pair_teardown(cy_bench_state *state, void *context)
 	rc_case *c = context;
 	if (c->kind != RC_IMMORTAL)
 		cy_decref(c->object);
+	if (c->kind == RC_STACKREF)
+		cy_gc_collect(0); /* frees the published object */
 	c->object = NULL;
 	cy_thread_unregister();
+	cy_shared_rc_select(CY_SHARED_RC_OFF);
 }
 
 static void rc_pair_run(cy_bench_state *state, void *context)
@@ -180,7 +219,7 @@ static void rc_pair_run(cy_bench_state *state, void *context)
 			return;
 		}
 	}
-	cy_rc_pair_loop_fn *loop = rc_pair_loop_for_run();
+	cy_rc_pair_loop_fn *loop = c->kind == RC_STACKREF ? CY_SYM(cy_rc_stackref_loop) : rc_pair_loop_for_run();
 	uint64_t wall_start = cy_now_ns(), cpu_start = thread_cpu_ns();
 	loop(state, c->object);
 	uint64_t cpu_ns = thread_cpu_ns() - cpu_start, wall_ns = cy_now_ns() - wall_start;

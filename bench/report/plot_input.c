@@ -135,10 +135,11 @@ static const struct knob {
 	{"pause_budget_us", "config.pause_budget_us"},
 	{"duration_s", "config.duration_s"},
 	{"ops", "config.ops"},
+	{"shared_rc", "config.shared_rc"}, /* absent: off */
 };
 enum {
 	KNOB_RC, KNOB_GC, KNOB_THREADS, KNOB_ALLOC, KNOB_THRESHOLD, KNOB_PAUSE_BUDGET, KNOB_DURATION, KNOB_OPS,
-	KNOB_COUNT
+	KNOB_SHARED_RC, KNOB_COUNT
 };
 
 size_t cy_plot_workloads(const cy_plot_input *in, const char **out, size_t max)

@@ -48,7 +48,7 @@ enum { FIGURE_COUNT = sizeof cy_study_figures / sizeof cy_study_figures[0] };
 
 const char *const cy_study_fixed_knobs[] = {
 	"workload", "threshold0", "threshold1", "threshold2", "threads", "rc", "gc", "alloc", "pause_budget_us",
-	"duration_s", "ops", "pin",
+	"duration_s", "ops", "pin", "shared_rc",
 };
 const size_t cy_study_fixed_knob_count = sizeof cy_study_fixed_knobs / sizeof cy_study_fixed_knobs[0];
 enum { FIXED_KNOBS = sizeof cy_study_fixed_knobs / sizeof cy_study_fixed_knobs[0], KNOB_WORKLOAD = 0 };
@@ -57,6 +57,7 @@ enum { FIXED_KNOBS = sizeof cy_study_fixed_knobs / sizeof cy_study_fixed_knobs[0
 static const char *const fixed_paths[FIXED_KNOBS] = {
 	"workload", "config.threshold", "config.threshold", "config.threshold", "config.threads", "config.rc",
 	"config.gc", "config.alloc", "config.pause_budget_us", "config.duration_s", "config.ops", "config.pin",
+	"config.shared_rc",
 };
 
 typedef struct study_knob {

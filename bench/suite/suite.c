@@ -75,7 +75,7 @@ enum {
 
 static const char *const knob_names[] = {
 	"threads", "rc", "gc", "threshold", "pause-budget-us", "alloc", "duration", "ops", "seed", "warmup", "repeat",
-	"sample-ms", "pin",
+	"sample-ms", "pin", "shared-rc",
 };
 enum { KNOB_COUNT = sizeof knob_names / sizeof knob_names[0] };
 

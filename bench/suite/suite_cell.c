@@ -41,6 +41,12 @@ static int format_knob(const cy_run_config *c, cy_run_knob knob, char *out, size
 	switch (knob) {
 	case CY_KNOB_THREADS: snprintf(out, len, "%u", c->threads); return 1;
 	case CY_KNOB_RC: snprintf(out, len, "%s", cy_rc_mode_name(c->rc)); return 1;
+	case CY_KNOB_SHARED_RC:
+		/* Off is left out, so cells made before the knob keep their ids. */
+		if (c->shared_rc == CY_SHARED_RC_OFF)
+			return 0;
+		snprintf(out, len, "%s", cy_shared_rc_name(c->shared_rc));
+		return 1;
 	case CY_KNOB_GC: snprintf(out, len, "%s", cy_gc_mode_name(c->gc)); return 1;
 	case CY_KNOB_THRESHOLD:
 		snprintf(out, len, "%" PRId64 ",%" PRId64 ",%" PRId64, c->threshold[0], c->threshold[1], c->threshold[2]);
