@@ -182,7 +182,20 @@ static void gc_auto_run(cy_bench_state *state, void *context)
 	cy_bench_set_counter(state, "max_pause_us", (double)totals.max_pause_ns / 1000.0, 0);
 }
 
-static const int64_t full_sizes[] = {10000, 100000, 1000000};
+/* Shared by the three copies: defined in the first (variant 0), declared in all. */
+extern const int64_t *cy_gc_bench_full_sizes;
+extern unsigned cy_gc_bench_full_count;
+#if CY_RC_VARIANT == 0
+static const int64_t default_full_sizes[] = {10000, 100000, 1000000};
+const int64_t *cy_gc_bench_full_sizes = default_full_sizes;
+unsigned cy_gc_bench_full_count = sizeof default_full_sizes / sizeof default_full_sizes[0];
+
+void cy_gc_bench_set_full_sizes(const int64_t *cycles, unsigned count)
+{
+	cy_gc_bench_full_sizes = cycles;
+	cy_gc_bench_full_count = count;
+}
+#endif
 
 int CY_SYM(cy_gc_bench_register)(void)
 {
@@ -193,8 +206,8 @@ int CY_SYM(cy_gc_bench_register)(void)
 		.run = gc_full_run,
 		.setup = gc_setup,
 		.teardown = gc_teardown,
-		.args = full_sizes,
-		.arg_count = sizeof full_sizes / sizeof full_sizes[0],
+		.args = cy_gc_bench_full_sizes,
+		.arg_count = cy_gc_bench_full_count,
 		.arg_name = "cycles",
 		.use_real_time = 1,
 	};
