@@ -116,10 +116,12 @@ static void wait_offline(pthread_cond_t *cond)
 	cy_blocking_end();
 }
 
-/* Between verify slices the mutators get at least as long as a slice may take. */
-static void leave_mutators_a_slice(uint64_t budget_ns)
+/* Between stops the mutators get what pacing owes them (sliced.c's gap: up to the pause budget). */
+static void leave_mutators_a_slice(uint64_t gap_ns)
 {
-	struct timespec ts = {.tv_sec = (time_t)(budget_ns / 1000000000u), .tv_nsec = (long)(budget_ns % 1000000000u)};
+	if (gap_ns == 0)
+		return;
+	struct timespec ts = {.tv_sec = (time_t)(gap_ns / 1000000000u), .tv_nsec = (long)(gap_ns % 1000000000u)};
 	cy_blocking_begin();
 	nanosleep(&ts, NULL);
 	cy_blocking_end();
@@ -144,11 +146,12 @@ static void collect(int gen, int automatic)
 		if (result == CY_GC_MARK_NEEDS_STW) {
 			cy_gc_lock_offline();
 			stw_slice();
-			uint64_t budget = cy_gc.pause_budget_ns;
+			uint64_t gap = cy_gc_sliced_gap_ns();
+			int marking = cy_gc_sliced_marking();
 			cy_gc_unlock();
-			if (!cy_gc_sliced_marking())
+			if (!marking)
 				break;
-			leave_mutators_a_slice(budget);
+			leave_mutators_a_slice(gap);
 		}
 		/* Between chunks: no pointer to a non-member is held. */
 		cy_mem_reader_quiescent();
@@ -159,9 +162,9 @@ static void collect(int gen, int automatic)
 	cy_atomic_store_release(&cy_gc_collector_reading, 0);
 	cy_mem_reader_quiescent();
 	while (stw_slice()) {
-		uint64_t budget = cy_gc.pause_budget_ns;
+		uint64_t gap = cy_gc_sliced_gap_ns();
 		cy_gc_unlock();
-		leave_mutators_a_slice(budget);
+		leave_mutators_a_slice(gap);
 		cy_gc_lock_offline();
 	}
 }

@@ -44,11 +44,10 @@ enum cy_gc_components_stage {
 
 typedef struct cy_gc_components {
 	enum cy_gc_components_stage stage;
-	size_t n, cap, nslots, cursor;
-	cy_gc_head **heads;  /* candidate i, NULL once forgotten */
+	size_t n, cap, cursor;
+	cy_gc_head **heads;  /* candidate i, NULL once forgotten; candidate i's refs word holds i */
 	uint32_t *parent;    /* union-find forest */
 	uint32_t *chain_next, *chain_head; /* members of each root's component */
-	uint32_t *slots;     /* open addressing: head -> index */
 } cy_gc_components;
 
 int cy_gc_components_begin(cy_gc_components *c, size_t expected); /* -1 without memory */
@@ -59,6 +58,7 @@ int cy_gc_components_step(cy_gc_components *c, uint64_t deadline);
 void cy_gc_components_forget(cy_gc_components *c, cy_gc_head *g);
 /* Move whole groups into batch, at least one, until it holds max objects; returns how many moved. */
 size_t cy_gc_components_take(cy_gc_components *c, cy_gc_head *batch, size_t max);
+/* The grouping is over (its arrays are kept for the next collection). */
 void cy_gc_components_end(cy_gc_components *c);
 
 
@@ -249,6 +249,12 @@ int cy_gc_sliced_active(void);
 void cy_gc_sliced_begin(int gen, int automatic, int concurrent);
 /* One stop of the world for up to the pause budget of the next work, unless too early; returns nonzero if it stopped. */
 int cy_gc_sliced_slice(int even_if_early);
+/*
+ * How long the mutators are owed between two slices (pacing, sliced.c):
+ * the pause budget, less as the young collections' promotions catch up
+ * with the collection; 0 when none is running.
+ */
+uint64_t cy_gc_sliced_gap_ns(void);
 /* Finish the collection in progress in one stop, without a budget. */
 void cy_gc_sliced_finish(void);
 /* Concurrent marking (collector thread, world running, no lock): is the estimate still being computed? */

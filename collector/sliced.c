@@ -497,13 +497,45 @@ static void finish(void)
 	after_last_pause();
 }
 
+/*
+ * Pacing: how long the mutators are owed between two slices. Young
+ * collections go on while a sliced collection runs and promote into
+ * generation 1, outside it; what they promote is the next collection's
+ * work. A collection that leaves the mutators a whole budget between slices
+ * can fall behind them: the next collection is bigger, takes longer, lets
+ * more be promoted meanwhile, and the old generations grow without bound.
+ * So the gap shrinks as the promotions catch up with the collection: a
+ * whole budget while the young collections have promoted at most half of
+ * what the collection has taken (examined so far, plus one young
+ * generation's worth so that small collections are not rushed), none once
+ * they have promoted as much, linearly in between. The next collection is
+ * then at most about twice the last one's size plus what the thresholds let
+ * in, and every slice is still bounded by the budget: falling behind costs
+ * the mutators time between pauses, never a longer pause.
+ */
+static uint64_t gap_ns(void)
+{
+	uint64_t budget = cy_gc.pause_budget_ns;
+	int64_t promoted = cy_gc.generation1_promoted - inc->taken_generation1;
+	int64_t young = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
+	int64_t high = inc->info.examined + (young > 0 ? young : 0);
+	int64_t low = high / 2;
+	if (promoted <= low)
+		return budget;
+	if (promoted >= high)
+		return 0;
+	return (uint64_t)((double)budget * (double)(high - promoted) / (double)(high - low));
+}
+
+uint64_t cy_gc_sliced_gap_ns(void) { return inc->gen ? gap_ns() : 0; }
+
 /* One stop of the world for the next budget's worth of work; returns whether it stopped. */
 static int step(int even_if_early)
 {
 	if (!inc->gen)
 		return 0;
-	/* Leave the mutators at least as long as a slice may take. */
-	if (!even_if_early && cy_now_ns() - inc->last_slice_end < cy_gc.pause_budget_ns)
+	/* Leave the mutators the time pacing owes them since the last slice. */
+	if (!even_if_early && cy_now_ns() - inc->last_slice_end < gap_ns())
 		return 0;
 	cy_gc_pause_kind kind = inc->phase >= CY_GC_SLICED_GROUP || inc->marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	uint64_t cpu_start = cy_thread_cpu_ns();
