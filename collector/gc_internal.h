@@ -93,6 +93,8 @@ typedef struct cy_gc_sliced_state {
 	int64_t survivors;       /* promoted so far */
 	int64_t last_found;      /* unreachable objects the last finished collection found */
 	int marked;              /* the concurrent marking finished: the next slices verify */
+	uint64_t marking_cpu_start;    /* the collector thread's CPU clock when the concurrent marking began */
+	uint64_t marking_cpu_in_stops; /* info.cpu_ns then: stops during the marking count themselves */
 	int concurrent;          /* driven by the collector thread (concurrent.c), not by mutators' safepoints */
 	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
@@ -112,6 +114,7 @@ typedef struct cy_gc_concurrent_state {
 	int requested_gen;  /* a collection of 0..requested_gen is asked for; 0: none */
 	int requested_automatic;
 	int running;        /* the thread is running a collection */
+	int verifying;      /* its marking is over: the slices left stop the world, and mutators may run them */
 	uint64_t finished;  /* collections the thread finished */
 	/*
 	 * The caller waiting for the requested (then the running) collection, if
@@ -157,6 +160,8 @@ typedef struct cy_gc_globals {
 	int64_t generation1_promoted;
 	/* Stop-the-world collections' pause per object examined, a moving average (concurrent mode's policy). */
 	uint64_t stw_ns_per_object;
+	/* The same in the collecting thread's CPU time (gc.c), which preemption does not stretch. */
+	uint64_t stw_cpu_ns_per_object;
 
 	cy_gc_generation_stats stats[CY_GC_GENERATIONS];
 	cy_gc_totals totals;
@@ -202,7 +207,7 @@ void cy_gc_api_unlock(int taken);
 
 /* Append a reference to gc.garbage (the caller's reference moves into the list). */
 void cy_gc_garbage_append(cy_object *o);
-/* Run the callbacks. */
+/* Run the callbacks (after a collection, start = 0: and note its cost per object). */
 void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info);
 
 /* ---- the flavours: stw.c, incremental.c, concurrent.c ------------------------------------- */
@@ -264,6 +269,8 @@ enum { CY_GC_MARK_MORE, CY_GC_MARKED, CY_GC_MARK_NEEDS_STW };
 int cy_gc_sliced_mark_concurrently(uint64_t ns);
 /* Unreachable objects found by the last finished collection. */
 int64_t cy_gc_sliced_last_found(void);
+/* Is a collection of generations 0..gen estimated to fit in one pause of the budget (then it runs stop-the-world)? */
+int cy_gc_fits_in_a_pause(int gen);
 
 /* ---- collect.c: the phases of one collection ------------------------------------------------------ */
 

@@ -183,11 +183,14 @@ static const cy_type serial_box_type = {
 /*
  * Objects whose type has no traverse_concurrent are marked by the collector
  * thread in slices with the world stopped, and the same garbage is found.
+ * The pause budget is 1 us, so that the collection does not fit in one
+ * pause and goes to the thread.
  */
 static void types_without_concurrent_traverse_are_marked_with_the_world_stopped(void **state)
 {
 	(void)state;
 	enum { CYCLES = 100 };
+	cy_gc_set_pause_budget_us(1);
 	cy_object *holder = cy_list_new();
 	for (int i = 0; i < CYCLES; i++) {
 		box *a = box_new_of(&serial_box_type, NULL, i), *b = box_new_of(&finalizing_box_type, NULL, -i);
