@@ -94,7 +94,7 @@ typedef struct cy_gc_sliced_state {
 	int64_t last_found;      /* unreachable objects the last finished collection found */
 	int marked;              /* the concurrent marking finished: the next slices verify */
 	uint64_t marking_cpu_start;    /* the collector thread's CPU clock when the concurrent marking began */
-	uint64_t marking_cpu_in_stops; /* info.cpu_ns then: stops during the marking count themselves */
+	uint64_t marking_cpu_in_stops; /* the collector thread's stops' CPU time then (they count themselves) */
 	int concurrent;          /* driven by the collector thread (concurrent.c), not by mutators' safepoints */
 	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
@@ -114,7 +114,7 @@ typedef struct cy_gc_concurrent_state {
 	int requested_gen;  /* a collection of 0..requested_gen is asked for; 0: none */
 	int requested_automatic;
 	int running;        /* the thread is running a collection */
-	int verifying;      /* its marking is over: the slices left stop the world, and mutators may run them */
+	int assistable;     /* atomic: a collection of the thread's is past its snapshot; mutators may run its slices */
 	uint64_t finished;  /* collections the thread finished */
 	/*
 	 * The caller waiting for the requested (then the running) collection, if

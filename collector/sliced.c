@@ -244,10 +244,14 @@ static int mark_until(uint64_t deadline, int concurrent)
  * stopper's own return to running may wait behind the next thread's stop,
  * which is that stop's pause.
  */
+/* CPU time of the stops this thread made (the concurrent marking's CPU time is the rest of the collector thread's). */
+static _Thread_local uint64_t own_stops_cpu_ns;
+
 static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start, uint64_t end)
 {
 	uint64_t cpu = cy_thread_cpu_ns() - cpu_start;
 	inc->info.cpu_ns += cpu;
+	own_stops_cpu_ns += cpu;
 	cy_gc_record_pause(inc->info.number, stop, end, cpu, kind);
 	inc->info.pause_ns += end - stop->requested_ns;
 	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
@@ -328,7 +332,7 @@ static void begin(int gen, int automatic, int concurrent)
 	if (concurrent) {
 		/* The concurrent marking's CPU time counts from here (see cy_gc_sliced_mark_concurrently). */
 		inc->marking_cpu_start = cy_thread_cpu_ns();
-		inc->marking_cpu_in_stops = inc->info.cpu_ns;
+		inc->marking_cpu_in_stops = own_stops_cpu_ns;
 	}
 }
 
@@ -602,16 +606,18 @@ int cy_gc_sliced_marking(void) { return inc->gen && inc->phase < CY_GC_SLICED_GR
 
 int cy_gc_sliced_mark_concurrently(uint64_t ns)
 {
-	switch (mark_until(cy_now_ns() + ns, 1)) {
+	/* A mutator's slice (concurrent.c's assist) may have finished the marking, or the whole collection. */
+	int result = inc->gen && inc->phase < CY_GC_SLICED_GROUP ? mark_until(cy_now_ns() + ns, 1) : MARK_DONE;
+	switch (result) {
 	case MARK_DONE:
 		inc->marked = 1;
 		/*
 		 * The collection's CPU time is its stops' and the marking's: the
-		 * collector thread's clock since the snapshot, less the stops
-		 * (marking slices) that record_stop has counted already.
+		 * collector thread's clock since the snapshot, less the stops it
+		 * made meanwhile, which record_stop has counted already.
 		 */
 		inc->info.cpu_ns += cy_thread_cpu_ns() - inc->marking_cpu_start -
-			(inc->info.cpu_ns - inc->marking_cpu_in_stops);
+			(own_stops_cpu_ns - inc->marking_cpu_in_stops);
 		return CY_GC_MARKED;
 	case MARK_NEEDS_STW: return CY_GC_MARK_NEEDS_STW;
 	default: return CY_GC_MARK_MORE;
