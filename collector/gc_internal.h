@@ -98,6 +98,7 @@ typedef struct cy_gc_sliced_state {
 	int concurrent;          /* driven by the collector thread (concurrent.c), not by mutators' safepoints */
 	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
+	int64_t taken_estimate;        /* objects the collection took, estimated when it began (pacing) */
 } cy_gc_sliced_state;
 
 /* A caller of an explicit collection on the collector thread: done and found are set when it ends. */

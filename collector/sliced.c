@@ -281,6 +281,20 @@ static void take_young_lists(void)
 	}
 }
 
+/*
+ * Objects in generations 0..gen (collect_lock held), estimated from what
+ * collections moved into them, frees ignored: the generation-0 count,
+ * what young collections promoted since generation 1 was last collected,
+ * and for a full collection the long-lived objects (CPython's counts).
+ */
+static int64_t estimated_objects(int gen)
+{
+	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
+	if (gen == CY_GC_GENERATIONS - 1)
+		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
+	return objects;
+}
+
 static void begin(int gen, int automatic, int concurrent)
 {
 	inc->info = (cy_gc_collection_info){0};
@@ -315,6 +329,7 @@ static void begin(int gen, int automatic, int concurrent)
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc->work, &cy_gc_old[g]);
 	inc->taken_generation1 = cy_gc.generation1_promoted;
+	inc->taken_estimate = estimated_objects(gen);
 	take_young_lists();
 	inc->cursor = inc->work.next;
 	cy_atomic_store_relaxed(&cy_gc_incremental_epoch, inc->start_epoch);
@@ -518,8 +533,10 @@ static void finish(void)
  * more be promoted meanwhile, and the old generations grow without bound.
  * So the gap shrinks as the promotions catch up with the collection: a
  * whole budget while the young collections have promoted at most half of
- * what the collection has taken (examined so far, plus one young
- * generation's worth so that small collections are not rushed), none once
+ * what the collection took (estimated when it began, as
+ * cy_gc_fits_in_a_pause estimates, not counted by the marking, which the
+ * collector thread does without the lock; plus one young generation's
+ * worth so that small collections are not rushed), none once
  * they have promoted as much, linearly in between. The next collection is
  * then at most about twice the last one's size plus what the thresholds let
  * in, and every slice is still bounded by the budget: falling behind costs
@@ -530,7 +547,7 @@ static uint64_t gap_ns(void)
 	uint64_t budget = cy_gc.pause_budget_ns;
 	int64_t promoted = cy_gc.generation1_promoted - inc->taken_generation1;
 	int64_t young = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
-	int64_t high = inc->info.examined + (young > 0 ? young : 0);
+	int64_t high = inc->taken_estimate + (young > 0 ? young : 0);
 	int64_t low = high / 2;
 	if (promoted <= low)
 		return budget;
@@ -549,11 +566,12 @@ static int step(int even_if_early)
 	/* Leave the mutators the time pacing owes them since the last slice. */
 	if (!even_if_early && cy_now_ns() - inc->last_slice_end < gap_ns())
 		return 0;
-	cy_gc_pause_kind kind = inc->phase >= CY_GC_SLICED_GROUP || inc->marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
+	/* Read with the world stopped: the concurrent marking moves the phase on without the lock. */
+	cy_gc_pause_kind kind = inc->phase >= CY_GC_SLICED_GROUP || inc->marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	/* The budget counts from the stop request: time spent waiting for safepoints is pause too. */
 	int done = work_until(stop.requested_ns + cy_gc.pause_budget_ns);
 	if (CY_UNLIKELY(cy_gc_verify_enabled))
@@ -578,6 +596,7 @@ static int step(int even_if_early)
  */
 int cy_gc_fits_in_a_pause(int gen)
 {
+	int64_t objects = estimated_objects(gen);
 	/*
 	 * Until a stop-the-world collection has measured it, the cost per
 	 * object is taken to be a typical one of a current core (young
@@ -586,9 +605,6 @@ int cy_gc_fits_in_a_pause(int gen)
 	 * measure it.
 	 */
 	uint64_t ns_per_object = cy_gc.stw_cpu_ns_per_object ? cy_gc.stw_cpu_ns_per_object : 50;
-	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
-	if (gen == CY_GC_GENERATIONS - 1)
-		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
 	return objects >= 0 && (uint64_t)objects * ns_per_object <= cy_gc.pause_budget_ns;
 }
 
