@@ -29,69 +29,84 @@
  * references between slices; that can only merge or split components of
  * live objects, which verification keeps whatever their grouping.
  *
- * Data. Candidates get indices 0..n-1 as they are added; an open-addressing
- * table maps a candidate's head to its index; parent[] is a union-find
- * forest (union by smaller index, path halving). Once every edge is united,
- * each candidate is pushed on its root's chain (chain_head, chain_next), and
- * groups are taken root by root in index order. A candidate freed meanwhile
- * is forgotten (heads[i] = NULL) and skipped. Memory: about 28 bytes per
- * candidate, given back when the collection ends. Without memory, grouping
- * reports failure and the caller confirms all candidates as one group.
+ * Data. Candidates get indices 0..n-1 as they are added, and a candidate's
+ * index is written into its GC head's refs word: the estimate that word
+ * held is finished with once grouping starts, and until the candidate is
+ * verified nothing else writes it (young collections write only their own
+ * members' words, verification only its batch's). A head g is candidate i
+ * exactly when heads[i] == g for i = g->refs, so any object's word can be
+ * looked up, candidate or not, with one comparison and no table. parent[]
+ * is a union-find forest (union by smaller index, path halving). Once every
+ * edge is united, each candidate is pushed on its root's chain (chain_head,
+ * chain_next), and groups are taken root by root in index order. A
+ * candidate freed meanwhile is forgotten (heads[i] = NULL) and skipped.
+ * Memory: 20 bytes per candidate, kept from one collection to the next (a
+ * collector that falls into page faults on every collection pays more for
+ * them than for the grouping) and reallocated when a collection needs more,
+ * or less than a quarter. Without memory, grouping reports failure and the
+ * caller confirms all candidates as one group.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector/gc_internal.h"
-#include "runtime/hash.h"
 #include "runtime/weakref.h"
 
 #define NONE UINT32_MAX
 
-/* Slot of head g in the table, or of the empty slot where it would go. */
-static size_t slot_of(const cy_gc_components *c, const cy_gc_head *g)
-{
-	size_t mask = c->nslots - 1;
-	size_t i = (size_t)cy_hash_pointer(g) & mask;
-	while (c->slots[i] != NONE && c->heads[c->slots[i]] != g)
-		i = (i + 1) & mask;
-	return i;
-}
-
+/* g's index among the candidates, or NONE: any head may be asked (see "Data" above). */
 static uint32_t index_of(const cy_gc_components *c, const cy_gc_head *g)
 {
-	return c->slots[slot_of(c, g)];
+	uint32_t i = (uint32_t)g->refs;
+	return i < c->n && c->heads[i] == g ? i : NONE;
+}
+
+/* Room for cap candidates in every array; returns -1, having freed them all, without memory. */
+static int reserve(cy_gc_components *c, size_t cap)
+{
+	cy_gc_head **heads = realloc(c->heads, cap * sizeof *heads);
+	if (heads)
+		c->heads = heads;
+	uint32_t *parent = realloc(c->parent, cap * sizeof *parent);
+	if (parent)
+		c->parent = parent;
+	uint32_t *chain_next = realloc(c->chain_next, cap * sizeof *chain_next);
+	if (chain_next)
+		c->chain_next = chain_next;
+	uint32_t *chain_head = realloc(c->chain_head, cap * sizeof *chain_head);
+	if (chain_head)
+		c->chain_head = chain_head;
+	if (!heads || !parent || !chain_next || !chain_head) {
+		free(c->heads);
+		free(c->parent);
+		free(c->chain_next);
+		free(c->chain_head);
+		memset(c, 0, sizeof *c);
+		return -1;
+	}
+	c->cap = cap;
+	return 0;
 }
 
 int cy_gc_components_begin(cy_gc_components *c, size_t expected)
 {
-	memset(c, 0, sizeof *c);
-	size_t nslots = 16;
-	while (nslots < 2 * expected + 2)
-		nslots *= 2;
-	c->cap = expected + 1;
-	c->nslots = nslots;
-	c->heads = malloc(c->cap * sizeof *c->heads);
-	c->parent = malloc(c->cap * sizeof *c->parent);
-	c->chain_next = malloc(c->cap * sizeof *c->chain_next);
-	c->chain_head = malloc(c->cap * sizeof *c->chain_head);
-	c->slots = malloc(nslots * sizeof *c->slots);
-	if (!c->heads || !c->parent || !c->chain_next || !c->chain_head || !c->slots) {
-		cy_gc_components_end(c);
+	size_t need = expected + 1;
+	if ((c->cap < need || c->cap / 4 > need) && reserve(c, need) != 0)
 		return -1;
-	}
-	memset(c->slots, 0xff, nslots * sizeof *c->slots);
+	c->n = 0;
+	c->cursor = 0;
 	c->stage = CY_GC_COMPONENTS_ADDING;
 	return 0;
 }
 
 int cy_gc_components_add(cy_gc_components *c, cy_gc_head *g)
 {
-	if (c->n == c->cap || c->n >= NONE - 1)
+	if (c->n == c->cap || c->n >= NONE - 1 || c->n > INT32_MAX)
 		return -1; /* more candidates than begin was told */
 	uint32_t i = (uint32_t)c->n++;
 	c->heads[i] = g;
 	c->parent[i] = i;
-	c->slots[slot_of(c, g)] = i;
+	g->refs = (int32_t)i;
 	return 0;
 }
 
@@ -201,10 +216,8 @@ size_t cy_gc_components_take(cy_gc_components *c, cy_gc_head *batch, size_t max)
 
 void cy_gc_components_end(cy_gc_components *c)
 {
-	free(c->heads);
-	free(c->parent);
-	free(c->chain_next);
-	free(c->chain_head);
-	free(c->slots);
-	memset(c, 0, sizeof *c);
+	/* The arrays stay for the next collection (see "Data" above). */
+	c->stage = CY_GC_COMPONENTS_OFF;
+	c->n = 0;
+	c->cursor = 0;
 }

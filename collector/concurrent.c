@@ -21,13 +21,17 @@
  *   4. verify    slices with the world stopped, each about the pause
  *                budget, confirm the candidates and dispose of the garbage
  *                exactly as a stop-the-world collection would.
- * Mutators never run a slice themselves: a mutator whose count check finds
- * an old generation due wakes the thread (request),
- * unless the generations are estimated to fit in one pause of the budget;
- * then the mutator collects them stop-the-world, as the thread's snapshot
- * and verify pauses would cost as much (gc.c, fits_in_a_pause). An
- * explicit cy_gc_collect of generation 1 or 2 always runs on the thread,
- * the caller waiting, and returns the exact number it found.
+ * A mutator whose count check finds an old generation due wakes the thread
+ * (request), unless the generations are estimated to fit in one pause of
+ * the budget; then the mutator collects them stop-the-world, as the
+ * thread's snapshot and verify pauses would cost as much (sliced.c,
+ * cy_gc_fits_in_a_pause). An explicit cy_gc_collect of generation 1 or 2
+ * follows the same rule: stop-the-world on the caller if it fits, else on
+ * the thread, the caller waiting, having first handed its own young list to
+ * generation 1 with the world running (hand_in_own_young_list); either way
+ * it returns the exact number it found. Mutators run slices of the
+ * thread's collection only as assists, when pacing says the collection is
+ * falling behind them (collect_due).
  *
  * Counts are read while mutators change them, so nonatomic counting
  * (plain loads and stores, one thread) is refused (cy_gc_start).
@@ -81,16 +85,19 @@
  *
  * Pacing: after each stop (a verify slice, or a marking slice for a type
  * without traverse_concurrent) the collector thread sleeps, offline, for
- * the pause budget, so mutators keep at least half of the time while an
- * old collection is being confirmed. A mutator whose young collection
- * finds collect_lock held by the collector thread waits for it instead of
- * giving up (gc.c).
+ * the gap pacing owes the mutators (sliced.c: the pause budget while the
+ * collection keeps ahead of the young collections' promotions, down to
+ * none as they catch up), so mutators keep at least half of the time while
+ * an old collection is being confirmed and the collection still keeps up
+ * with them. A mutator whose young collection finds collect_lock held by
+ * the collector thread waits for it instead of giving up (gc.c).
  *
  * Thread and locks: collect_lock serialises collections as in the other
  * modes. The collector thread holds it for the snapshot and for each slice,
  * not while it marks, so young collections run then; the state of the
- * collection (incremental.c's) is touched only by the collector thread
- * meanwhile. Whoever needs the collection finished (an explicit collection
+ * collection (sliced.c's) is touched meanwhile only by the collector
+ * thread, or by a mutator's assist slice with the world stopped, while the
+ * thread is parked between chunks. Whoever needs the collection finished (an explicit collection
  * of an old generation, get_objects, freeze, a mode change) waits for the
  * thread to be idle, offline, with collect_lock released.
  */
@@ -101,9 +108,13 @@
 #include "collector/gc_internal.h"
 #include "runtime/alloc.h"
 #include "runtime/refcount.h"
+#include "runtime/thread_internal.h"
 
 /* Marking work between two safepoints of the collector thread. */
 #define CHUNK_NS 50000
+
+/* Young objects the caller of an explicit collection hands to generation 1 per hold of the locks. */
+#define HAND_IN_CHUNK 4096
 
 /* The collector thread's state: cy_gc's, all under collect_lock. */
 static cy_gc_concurrent_state *const conc = &cy_gc.concurrent;
@@ -116,10 +127,12 @@ static void wait_offline(pthread_cond_t *cond)
 	cy_blocking_end();
 }
 
-/* Between verify slices the mutators get at least as long as a slice may take. */
-static void leave_mutators_a_slice(uint64_t budget_ns)
+/* Between stops the mutators get what pacing owes them (sliced.c's gap: up to the pause budget). */
+static void leave_mutators_a_slice(uint64_t gap_ns)
 {
-	struct timespec ts = {.tv_sec = (time_t)(budget_ns / 1000000000u), .tv_nsec = (long)(budget_ns % 1000000000u)};
+	if (gap_ns == 0)
+		return;
+	struct timespec ts = {.tv_sec = (time_t)(gap_ns / 1000000000u), .tv_nsec = (long)(gap_ns % 1000000000u)};
 	cy_blocking_begin();
 	nanosleep(&ts, NULL);
 	cy_blocking_end();
@@ -136,6 +149,7 @@ static int stw_slice(void)
 static void collect(int gen, int automatic)
 {
 	cy_gc_sliced_begin(gen, automatic, 1);
+	cy_atomic_store_relaxed(&conc->assistable, 1);
 	cy_gc_unlock();
 	for (;;) {
 		int result = cy_gc_sliced_mark_concurrently(CHUNK_NS);
@@ -144,11 +158,12 @@ static void collect(int gen, int automatic)
 		if (result == CY_GC_MARK_NEEDS_STW) {
 			cy_gc_lock_offline();
 			stw_slice();
-			uint64_t budget = cy_gc.pause_budget_ns;
+			uint64_t gap = cy_gc_sliced_gap_ns();
+			int marking = cy_gc_sliced_marking();
 			cy_gc_unlock();
-			if (!cy_gc_sliced_marking())
+			if (!marking)
 				break;
-			leave_mutators_a_slice(budget);
+			leave_mutators_a_slice(gap);
 		}
 		/* Between chunks: no pointer to a non-member is held. */
 		cy_mem_reader_quiescent();
@@ -158,12 +173,14 @@ static void collect(int gen, int automatic)
 	/* Paired with the acquire on the free path: frees from now on come after all our reads. */
 	cy_atomic_store_release(&cy_gc_collector_reading, 0);
 	cy_mem_reader_quiescent();
+	/* A mutator may finish the collection between two of our slices (assist). */
 	while (stw_slice()) {
-		uint64_t budget = cy_gc.pause_budget_ns;
+		uint64_t gap = cy_gc_sliced_gap_ns();
 		cy_gc_unlock();
-		leave_mutators_a_slice(budget);
+		leave_mutators_a_slice(gap);
 		cy_gc_lock_offline();
 	}
+	cy_atomic_store_relaxed(&conc->assistable, 0);
 }
 
 static void *collector_main(void *arg)
@@ -262,26 +279,26 @@ static int request(int gen, int automatic, cy_gc_concurrent_waiter *waiter)
 }
 
 /*
- * Would a collection of generations
- * 0..gen fit in one pause? Then the collector thread is not worth waking
- * (its snapshot and verify pauses alone would cost as much). The size is
- * estimated from what collections moved into the generations, frees
- * ignored; the cost per object from recent stop-the-world collections.
+ * Old generations are the collector thread's, unless small; young
+ * collections stay here, beside it. Assist: while the thread's collection
+ * runs and pacing owes the mutators less than a whole budget (the young
+ * collections' promotions are catching up with it, sliced.c), a mutator
+ * whose safepoint finds work due runs the next slice itself, marking or
+ * verifying, the world stopped and bounded by the budget like the thread's
+ * own. Without it a mutator that stops the world for young collections
+ * back to back starves the thread: each stop parks it between chunks, and
+ * the next comes before the operating system has run it again (a test
+ * allocated 200 million objects while one collection of 100,000 marked).
+ * Stopping the world is what makes it safe: the thread is then parked
+ * between chunks of marking, or waiting offline between slices, and holds
+ * no pointer into the collection's state (the marking resumes from the
+ * cursor, which slices keep valid).
  */
-static int fits_in_a_pause(int gen)
-{
-	if (!cy_gc.stw_ns_per_object)
-		return 0;
-	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
-	if (gen == CY_GC_GENERATIONS - 1)
-		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
-	return objects >= 0 && (uint64_t)objects * cy_gc.stw_ns_per_object <= cy_gc.pause_budget_ns;
-}
-
-/* Old generations are the collector thread's, unless small; young collections stay here, beside it. */
 static void collect_due(int gen)
 {
-	if (gen > 0 && !busy() && fits_in_a_pause(gen))
+	if (cy_atomic_load_relaxed(&conc->assistable) && cy_gc_sliced_gap_ns() < cy_gc.pause_budget_ns)
+		cy_gc_sliced_slice(0);
+	if (gen > 0 && !busy() && cy_gc_fits_in_a_pause(gen))
 		cy_gc_collect_stw(gen, 1);
 	else if (gen > 0 && !busy())
 		request(gen, 1, NULL);
@@ -289,7 +306,71 @@ static void collect_due(int gen)
 		cy_gc_collect_stw(0, 1);
 }
 
-/* A whole collection of 0..gen on the collector thread, the caller waiting; a young one here, beside it. */
+/*
+ * The caller of an explicit collection hands its own young list to
+ * generation 1 before it asks the thread: the collection takes generation 1
+ * whole, at once, so the snapshot does not relabel these objects one by one
+ * with the world stopped (a young list grows without bound while automatic
+ * collection is disabled, and 2 million objects took 120 ms to relabel).
+ * The caller owns its young list, so it relabels with the world running,
+ * as a thread that exits does (gc_track.c): under its remote_lock, so that
+ * a thread freeing one of these objects either pushes it on the remote list
+ * before the relabelling (taken and unlinked here first) or sees its new
+ * state and unlinks it from generation 1 under old_lock, which is held
+ * too. A chunk at a time, so that other threads wait for old_lock at most
+ * a chunk's worth. The objects stay counted in generation 0 until the
+ * collection, which resets the counts, and are reported as promoted to
+ * generation 1 for the pacing and the fits-in-a-pause estimate.
+ */
+static void hand_in_own_young_list(void)
+{
+	cy_thread *t = cy_thread_self();
+	if (!t)
+		return;
+	cy_gc_flush_count();
+	int64_t moved = 0;
+	while (!cy_gc_list_is_empty(&t->young)) {
+		pthread_mutex_lock(&t->remote_lock);
+		/* Objects other threads freed: still linked in our young list, not to be handed on. */
+		cy_object *freed = t->remote;
+		t->remote = NULL;
+		for (cy_object *o = freed; o; o = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&o->ob_owner))
+			cy_gc_list_remove(cy_gc_head_of(o));
+		pthread_mutex_lock(&cy_gc_old_lock);
+		uint32_t old1 = cy_gc_old_state(1);
+		cy_gc_head *first = t->young.next, *g = first;
+		size_t n = 0;
+		for (; g != &t->young && n < HAND_IN_CHUNK; g = g->next, n++)
+			cy_gc_set_state(g, old1);
+		if (n > 0) {
+			/* Cut first..last out of the young list and append it to generation 1. */
+			cy_gc_head *last = g->prev;
+			t->young.next = g;
+			g->prev = &t->young;
+			cy_gc_head *tail = cy_gc_old[1].prev;
+			tail->next = first;
+			first->prev = tail;
+			last->next = &cy_gc_old[1];
+			cy_gc_old[1].prev = last;
+		}
+		pthread_mutex_unlock(&cy_gc_old_lock);
+		pthread_mutex_unlock(&t->remote_lock);
+		while (freed) {
+			cy_object *next = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&freed->ob_owner);
+			cy_object_release_storage(freed);
+			freed = next;
+		}
+		moved += (int64_t)n;
+	}
+	cy_gc.generation1_promoted += moved;
+}
+
+/*
+ * An explicit collection of 0..gen: a young one here, beside the collector
+ * thread, and one estimated to fit in a pause too (stop-the-world, as the
+ * thread's snapshot and verify pauses alone would cost as much); any other
+ * on the thread, the caller waiting.
+ */
 static int64_t collect_now(int gen)
 {
 	if (gen == 0)
@@ -297,6 +378,10 @@ static int64_t collect_now(int gen)
 	wait_idle();
 	if (!conc->alive || conc->exit)
 		return cy_gc_collect_stw(gen, 0); /* the mode is changing: no thread to ask */
+	cy_gc_flush_count();
+	if (cy_gc_fits_in_a_pause(gen))
+		return cy_gc_collect_stw(gen, 0);
+	hand_in_own_young_list();
 	/* Several callers may wait at once: each is told the count of the collection it asked for. */
 	cy_gc_concurrent_waiter waiter = {0};
 	if (!request(gen, 0, &waiter))
@@ -305,6 +390,9 @@ static int64_t collect_now(int gen)
 		wait_offline(&conc->idle);
 	return waiter.done ? waiter.found : cy_gc_collect_stw(gen, 0);
 }
+
+/* Mutators' count check, without the lock: while the thread collects, an assist may be due. */
+static int assist_due(void) { return cy_atomic_load_relaxed(&conc->assistable); }
 
 /* The collector thread reads counts while mutators run: nonatomic counts allow one thread only. */
 static int available(void) { return cy_rc_mode_running != CY_RC_NONATOMIC; }
@@ -318,5 +406,6 @@ const cy_gc_flavor cy_gc_flavor_concurrent = {
 	.collect_automatic = collect_due,
 	.collect_explicit = collect_now,
 	.finish = wait_idle,
+	.work_due = assist_due,
 	.young_waits_for_lock = 1,
 };

@@ -467,8 +467,27 @@ void cy_gc_callback_remove(cy_gc_callback fn, void *arg)
 	cy_gc_api_unlock(taken);
 }
 
+/*
+ * The cost per object of stop-the-world collections in CPU time of the
+ * collecting thread, a moving average over those of 256 objects or more
+ * (sliced.c's fits-in-a-pause estimate). CPU time, not the pause: a pause
+ * the operating system stretched by preempting the collector says nothing
+ * of the work, and one such outlier would send every later collection to
+ * the sliced path, where no stop-the-world collection measures it again.
+ */
+static void note_cost_per_object(const cy_gc_collection_info *info)
+{
+	if (info == &cy_gc.sliced.info || info->examined < 256)
+		return;
+	uint64_t per_object = info->cpu_ns / (uint64_t)info->examined + 1;
+	uint64_t average = cy_gc.stw_cpu_ns_per_object;
+	cy_gc.stw_cpu_ns_per_object = average ? (7 * average + per_object) / 8 : per_object;
+}
+
 void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info)
 {
+	if (!start)
+		note_cost_per_object(info);
 	/* A callback may add or remove callbacks: run the ones installed when the collection got here. */
 	unsigned n = cy_gc.ncallbacks;
 	cy_gc_callback_entry installed[sizeof cy_gc.callbacks / sizeof cy_gc.callbacks[0]];

@@ -58,11 +58,13 @@
  * (the world stops for the whole collection), incremental (incremental.c:
  * collections of the old generations are marked, then confirmed batch by
  * batch, in slices that each stop the world for about the pause budget;
- * young collections stay stop-the-world, they are small).
+ * young collections stay stop-the-world, they are small, and so do old ones
+ * estimated to fit in the pause budget).
  * concurrent (concurrent.c: a collector thread marks the old generations
  * while the mutators run, then confirms the garbage in slices of the pause
- * budget like incremental; young collections stay stop-the-world, and so do
- * automatic old ones small enough to fit in the pause budget).
+ * budget like incremental, mutators running slices too when the collection
+ * falls behind them; young collections stay stop-the-world, and so do old
+ * ones, automatic or explicit, estimated to fit in the pause budget).
  */
 #ifndef CY_GC_H
 #define CY_GC_H
@@ -102,7 +104,8 @@ cy_gc_mode cy_gc_running_mode(void);
 /*
  * gc.collect(generation): collect generations 0..generation now, on the
  * calling thread (in concurrent mode, generations above 0 on the collector
- * thread while the caller waits), and return the number of unreachable
+ * thread while the caller waits, unless they fit in the pause budget), and
+ * return the number of unreachable
  * objects found (collected plus uncollectable). -1 for a bad generation;
  * 0, collecting nothing, when called from user code of a collection.
  */

@@ -44,11 +44,10 @@ enum cy_gc_components_stage {
 
 typedef struct cy_gc_components {
 	enum cy_gc_components_stage stage;
-	size_t n, cap, nslots, cursor;
-	cy_gc_head **heads;  /* candidate i, NULL once forgotten */
+	size_t n, cap, cursor;
+	cy_gc_head **heads;  /* candidate i, NULL once forgotten; candidate i's refs word holds i */
 	uint32_t *parent;    /* union-find forest */
 	uint32_t *chain_next, *chain_head; /* members of each root's component */
-	uint32_t *slots;     /* open addressing: head -> index */
 } cy_gc_components;
 
 int cy_gc_components_begin(cy_gc_components *c, size_t expected); /* -1 without memory */
@@ -59,6 +58,7 @@ int cy_gc_components_step(cy_gc_components *c, uint64_t deadline);
 void cy_gc_components_forget(cy_gc_components *c, cy_gc_head *g);
 /* Move whole groups into batch, at least one, until it holds max objects; returns how many moved. */
 size_t cy_gc_components_take(cy_gc_components *c, cy_gc_head *batch, size_t max);
+/* The grouping is over (its arrays are kept for the next collection). */
 void cy_gc_components_end(cy_gc_components *c);
 
 
@@ -93,9 +93,12 @@ typedef struct cy_gc_sliced_state {
 	int64_t survivors;       /* promoted so far */
 	int64_t last_found;      /* unreachable objects the last finished collection found */
 	int marked;              /* the concurrent marking finished: the next slices verify */
+	uint64_t marking_cpu_start;    /* the collector thread's CPU clock when the concurrent marking began */
+	uint64_t marking_cpu_in_stops; /* the collector thread's stops' CPU time then (they count themselves) */
 	int concurrent;          /* driven by the collector thread (concurrent.c), not by mutators' safepoints */
 	uint64_t verify_ns_per_object; /* a moving average over batches, to size them to the budget */
 	int64_t taken_generation1;     /* cy_gc.generation1_promoted when the collection took generation 1 */
+	int64_t taken_estimate;        /* objects the collection took, estimated when it began (pacing) */
 } cy_gc_sliced_state;
 
 /* A caller of an explicit collection on the collector thread: done and found are set when it ends. */
@@ -112,6 +115,7 @@ typedef struct cy_gc_concurrent_state {
 	int requested_gen;  /* a collection of 0..requested_gen is asked for; 0: none */
 	int requested_automatic;
 	int running;        /* the thread is running a collection */
+	int assistable;     /* atomic: a collection of the thread's is past its snapshot; mutators may run its slices */
 	uint64_t finished;  /* collections the thread finished */
 	/*
 	 * The caller waiting for the requested (then the running) collection, if
@@ -157,6 +161,8 @@ typedef struct cy_gc_globals {
 	int64_t generation1_promoted;
 	/* Stop-the-world collections' pause per object examined, a moving average (concurrent mode's policy). */
 	uint64_t stw_ns_per_object;
+	/* The same in the collecting thread's CPU time (gc.c), which preemption does not stretch. */
+	uint64_t stw_cpu_ns_per_object;
 
 	cy_gc_generation_stats stats[CY_GC_GENERATIONS];
 	cy_gc_totals totals;
@@ -202,7 +208,7 @@ void cy_gc_api_unlock(int taken);
 
 /* Append a reference to gc.garbage (the caller's reference moves into the list). */
 void cy_gc_garbage_append(cy_object *o);
-/* Run the callbacks. */
+/* Run the callbacks (after a collection, start = 0: and note its cost per object). */
 void cy_gc_run_callbacks(int start, const cy_gc_collection_info *info);
 
 /* ---- the flavours: stw.c, incremental.c, concurrent.c ------------------------------------- */
@@ -249,6 +255,12 @@ int cy_gc_sliced_active(void);
 void cy_gc_sliced_begin(int gen, int automatic, int concurrent);
 /* One stop of the world for up to the pause budget of the next work, unless too early; returns nonzero if it stopped. */
 int cy_gc_sliced_slice(int even_if_early);
+/*
+ * How long the mutators are owed between two slices (pacing, sliced.c):
+ * the pause budget, less as the young collections' promotions catch up
+ * with the collection; 0 when none is running.
+ */
+uint64_t cy_gc_sliced_gap_ns(void);
 /* Finish the collection in progress in one stop, without a budget. */
 void cy_gc_sliced_finish(void);
 /* Concurrent marking (collector thread, world running, no lock): is the estimate still being computed? */
@@ -258,6 +270,8 @@ enum { CY_GC_MARK_MORE, CY_GC_MARKED, CY_GC_MARK_NEEDS_STW };
 int cy_gc_sliced_mark_concurrently(uint64_t ns);
 /* Unreachable objects found by the last finished collection. */
 int64_t cy_gc_sliced_last_found(void);
+/* Is a collection of generations 0..gen estimated to fit in one pause of the budget (then it runs stop-the-world)? */
+int cy_gc_fits_in_a_pause(int gen);
 
 /* ---- collect.c: the phases of one collection ------------------------------------------------------ */
 

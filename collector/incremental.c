@@ -2,7 +2,9 @@
  * incremental.c: the incremental collector mode (--gc incremental) as a
  * flavour table, and its part of the gc module's interface.
  *
- * Young collections stay stop-the-world: they are small. A collection of
+ * Young collections stay stop-the-world: they are small, and so does a
+ * collection of old generations estimated to fit in one pause of the
+ * budget (sliced.c's cy_gc_fits_in_a_pause). A bigger collection of
  * the old generations (0..gen, gen >= 1) runs as a sliced collection
  * (sliced.c): its first stop takes the generations and marks for the pause
  * budget, and every later safepoint at which a slice is due (at most one
@@ -27,6 +29,8 @@ static void collect_due(int gen)
 			cy_gc_collect_stw(0, 1);
 	} else if (gen == 0) {
 		cy_gc_collect_stw(0, 1);
+	} else if (gen > 0 && cy_gc_fits_in_a_pause(gen)) {
+		cy_gc_collect_stw(gen, 1); /* one pause within the budget: slicing would only cost more */
 	} else if (gen > 0) {
 		cy_gc_sliced_begin(gen, 1, 0);
 	}

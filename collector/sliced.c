@@ -193,6 +193,8 @@ static int mark_until(uint64_t deadline, int concurrent)
 			inc->cursor = inc->phase == CY_GC_SLICED_SCAN ? inc->reachable.next : inc->work.next;
 			continue;
 		}
+		/* Start the load of the object after next while this one is worked on (the list is circular). */
+		__builtin_prefetch(g->next->next);
 		cy_object *o = cy_gc_object_of(g);
 		int (*traverse)(cy_object *, cy_visit_fn, void *) = o->ob_type->traverse;
 		if (concurrent) {
@@ -242,10 +244,14 @@ static int mark_until(uint64_t deadline, int concurrent)
  * stopper's own return to running may wait behind the next thread's stop,
  * which is that stop's pause.
  */
+/* CPU time of the stops this thread made (the concurrent marking's CPU time is the rest of the collector thread's). */
+static _Thread_local uint64_t own_stops_cpu_ns;
+
 static void record_stop(cy_stw_report *stop, cy_gc_pause_kind kind, uint64_t cpu_start, uint64_t end)
 {
 	uint64_t cpu = cy_thread_cpu_ns() - cpu_start;
 	inc->info.cpu_ns += cpu;
+	own_stops_cpu_ns += cpu;
 	cy_gc_record_pause(inc->info.number, stop, end, cpu, kind);
 	inc->info.pause_ns += end - stop->requested_ns;
 	uint64_t ttsp = cy_gc_max_time_to_safepoint(stop);
@@ -273,6 +279,20 @@ static void take_young_lists(void)
 			cy_gc_set_state(g, state);
 		cy_gc_list_splice(&inc->work, &t->young);
 	}
+}
+
+/*
+ * Objects in generations 0..gen (collect_lock held), estimated from what
+ * collections moved into them, frees ignored: the generation-0 count,
+ * what young collections promoted since generation 1 was last collected,
+ * and for a full collection the long-lived objects (CPython's counts).
+ */
+static int64_t estimated_objects(int gen)
+{
+	int64_t objects = cy_atomic_load_relaxed(&cy_gc_young_count) + cy_gc.generation1_promoted;
+	if (gen == CY_GC_GENERATIONS - 1)
+		objects += cy_gc.long_lived_total + cy_gc.long_lived_pending;
+	return objects;
 }
 
 static void begin(int gen, int automatic, int concurrent)
@@ -309,6 +329,7 @@ static void begin(int gen, int automatic, int concurrent)
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc->work, &cy_gc_old[g]);
 	inc->taken_generation1 = cy_gc.generation1_promoted;
+	inc->taken_estimate = estimated_objects(gen);
 	take_young_lists();
 	inc->cursor = inc->work.next;
 	cy_atomic_store_relaxed(&cy_gc_incremental_epoch, inc->start_epoch);
@@ -323,6 +344,11 @@ static void begin(int gen, int automatic, int concurrent)
 	uint64_t end = cy_now_ns();
 	cy_world_resume();
 	record_stop(&stop, CY_GC_PAUSE_SNAPSHOT, cpu_start, end);
+	if (concurrent) {
+		/* The concurrent marking's CPU time counts from here (see cy_gc_sliced_mark_concurrently). */
+		inc->marking_cpu_start = cy_thread_cpu_ns();
+		inc->marking_cpu_in_stops = own_stops_cpu_ns;
+	}
 }
 
 /*
@@ -352,6 +378,7 @@ static int group_until(uint64_t deadline)
 		while (inc->cursor != &inc->work) {
 			cy_gc_head *g = inc->cursor;
 			inc->cursor = g->next;
+			__builtin_prefetch(g->next->next, 1);
 			if (cy_gc_components_add(&inc->groups, g) != 0) {
 				cy_gc_components_end(&inc->groups);
 				inc->ungrouped = 1;
@@ -497,19 +524,54 @@ static void finish(void)
 	after_last_pause();
 }
 
+/*
+ * Pacing: how long the mutators are owed between two slices. Young
+ * collections go on while a sliced collection runs and promote into
+ * generation 1, outside it; what they promote is the next collection's
+ * work. A collection that leaves the mutators a whole budget between slices
+ * can fall behind them: the next collection is bigger, takes longer, lets
+ * more be promoted meanwhile, and the old generations grow without bound.
+ * So the gap shrinks as the promotions catch up with the collection: a
+ * whole budget while the young collections have promoted at most half of
+ * what the collection took (estimated when it began, as
+ * cy_gc_fits_in_a_pause estimates, not counted by the marking, which the
+ * collector thread does without the lock; plus one young generation's
+ * worth so that small collections are not rushed), none once
+ * they have promoted as much, linearly in between. The next collection is
+ * then at most about twice the last one's size plus what the thresholds let
+ * in, and every slice is still bounded by the budget: falling behind costs
+ * the mutators time between pauses, never a longer pause.
+ */
+static uint64_t gap_ns(void)
+{
+	uint64_t budget = cy_gc.pause_budget_ns;
+	int64_t promoted = cy_gc.generation1_promoted - inc->taken_generation1;
+	int64_t young = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
+	int64_t high = inc->taken_estimate + (young > 0 ? young : 0);
+	int64_t low = high / 2;
+	if (promoted <= low)
+		return budget;
+	if (promoted >= high)
+		return 0;
+	return (uint64_t)((double)budget * (double)(high - promoted) / (double)(high - low));
+}
+
+uint64_t cy_gc_sliced_gap_ns(void) { return inc->gen ? gap_ns() : 0; }
+
 /* One stop of the world for the next budget's worth of work; returns whether it stopped. */
 static int step(int even_if_early)
 {
 	if (!inc->gen)
 		return 0;
-	/* Leave the mutators at least as long as a slice may take. */
-	if (!even_if_early && cy_now_ns() - inc->last_slice_end < cy_gc.pause_budget_ns)
+	/* Leave the mutators the time pacing owes them since the last slice. */
+	if (!even_if_early && cy_now_ns() - inc->last_slice_end < gap_ns())
 		return 0;
-	cy_gc_pause_kind kind = inc->phase >= CY_GC_SLICED_GROUP || inc->marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	uint64_t cpu_start = cy_thread_cpu_ns();
 	cy_stw_report stop;
 	cy_world_stop(&stop);
 	cy_gc_tls_collecting = 1;
+	/* Read with the world stopped: the concurrent marking moves the phase on without the lock. */
+	cy_gc_pause_kind kind = inc->phase >= CY_GC_SLICED_GROUP || inc->marked ? CY_GC_PAUSE_VERIFY : CY_GC_PAUSE_SLICE;
 	/* The budget counts from the stop request: time spent waiting for safepoints is pause too. */
 	int done = work_until(stop.requested_ns + cy_gc.pause_budget_ns);
 	if (CY_UNLIKELY(cy_gc_verify_enabled))
@@ -522,6 +584,28 @@ static int step(int even_if_early)
 	if (done)
 		after_last_pause();
 	return 1;
+}
+
+/*
+ * Would a collection of generations 0..gen fit in one pause? Then slicing
+ * it is not worth its cost: the snapshot and verify stops alone would take
+ * as long, and a sliced collection walks its objects several times more
+ * than a stop-the-world one. The size is estimated from what collections
+ * moved into the generations, frees ignored; the cost per object from
+ * the CPU time of recent stop-the-world collections (gc.c).
+ */
+int cy_gc_fits_in_a_pause(int gen)
+{
+	int64_t objects = estimated_objects(gen);
+	/*
+	 * Until a stop-the-world collection has measured it, the cost per
+	 * object is taken to be a typical one of a current core (young
+	 * collections cost 20 to 70 ns an object on the machines measured):
+	 * without a guess, a mode whose collections all run sliced would never
+	 * measure it.
+	 */
+	uint64_t ns_per_object = cy_gc.stw_cpu_ns_per_object ? cy_gc.stw_cpu_ns_per_object : 50;
+	return objects >= 0 && (uint64_t)objects * ns_per_object <= cy_gc.pause_budget_ns;
 }
 
 void cy_gc_sliced_begin(int gen, int automatic, int concurrent) { begin(gen, automatic, concurrent); }
@@ -538,9 +622,18 @@ int cy_gc_sliced_marking(void) { return inc->gen && inc->phase < CY_GC_SLICED_GR
 
 int cy_gc_sliced_mark_concurrently(uint64_t ns)
 {
-	switch (mark_until(cy_now_ns() + ns, 1)) {
+	/* A mutator's slice (concurrent.c's assist) may have finished the marking, or the whole collection. */
+	int result = inc->gen && inc->phase < CY_GC_SLICED_GROUP ? mark_until(cy_now_ns() + ns, 1) : MARK_DONE;
+	switch (result) {
 	case MARK_DONE:
 		inc->marked = 1;
+		/*
+		 * The collection's CPU time is its stops' and the marking's: the
+		 * collector thread's clock since the snapshot, less the stops it
+		 * made meanwhile, which record_stop has counted already.
+		 */
+		inc->info.cpu_ns += cy_thread_cpu_ns() - inc->marking_cpu_start -
+			(own_stops_cpu_ns - inc->marking_cpu_in_stops);
 		return CY_GC_MARKED;
 	case MARK_NEEDS_STW: return CY_GC_MARK_NEEDS_STW;
 	default: return CY_GC_MARK_MORE;

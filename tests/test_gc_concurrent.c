@@ -183,11 +183,14 @@ static const cy_type serial_box_type = {
 /*
  * Objects whose type has no traverse_concurrent are marked by the collector
  * thread in slices with the world stopped, and the same garbage is found.
+ * The pause budget is 1 us, so that the collection does not fit in one
+ * pause and goes to the thread.
  */
 static void types_without_concurrent_traverse_are_marked_with_the_world_stopped(void **state)
 {
 	(void)state;
 	enum { CYCLES = 100 };
+	cy_gc_set_pause_budget_us(1);
 	cy_object *holder = cy_list_new();
 	for (int i = 0; i < CYCLES; i++) {
 		box *a = box_new_of(&serial_box_type, NULL, i), *b = box_new_of(&finalizing_box_type, NULL, -i);
@@ -213,6 +216,120 @@ static void types_without_concurrent_traverse_are_marked_with_the_world_stopped(
 	assert_true(slices >= 1);
 }
 
+/*
+ * The caller of an explicit collection hands its own young list to
+ * generation 1 before the collector thread takes it, with the world
+ * running, while another thread frees objects of that list (remote frees:
+ * pushed on the caller's remote list before the handing-in, unlinked from
+ * generation 1 after). The collection still finds exactly the garbage, and
+ * every object is freed once.
+ */
+typedef struct dropper {
+	pthread_t thread;
+	cy_object **held; /* references this thread drops, objects of the test thread's young list */
+	int n;
+	int go;           /* atomic: start dropping */
+} dropper;
+
+static void *drop_while_the_caller_hands_in(void *arg)
+{
+	dropper *d = arg;
+	if (cy_thread_register(CY_ROLE_MUTATOR) != CY_THREAD_OK)
+		abort();
+	while (!cy_atomic_load_acquire(&d->go))
+		cy_safepoint();
+	for (int i = 0; i < d->n; i++) {
+		cy_decref(d->held[i]);
+		if (i % 64 == 0)
+			cy_safepoint();
+	}
+	cy_thread_unregister();
+	return NULL;
+}
+
+#ifdef __SANITIZE_THREAD__
+enum { HANDED_IN_CYCLES = 5000, DROPPED = 5000 };
+#else
+enum { HANDED_IN_CYCLES = 30000, DROPPED = 30000 };
+#endif
+
+static void explicit_collection_hands_in_the_young_list_while_another_thread_frees_from_it(void **state)
+{
+	(void)state;
+	cy_gc_set_pause_budget_us(1); /* nothing fits in one pause: the collection goes to the collector thread */
+	dropper d = {.held = malloc(DROPPED * sizeof(cy_object *)), .n = DROPPED};
+	assert_non_null(d.held);
+	/* Interleaved in the young list: garbage cycles and objects only the other thread holds. */
+	for (int i = 0; i < HANDED_IN_CYCLES || i < DROPPED; i++) {
+		if (i < HANDED_IN_CYCLES) {
+			box *a = box_new(NULL), *b = box_new(NULL);
+			link_to(a, b);
+			link_to(b, a);
+			cy_decref(&a->base);
+			cy_decref(&b->base);
+		}
+		if (i < DROPPED)
+			d.held[i] = &box_new(NULL)->base;
+	}
+	assert_int_equal(pthread_create(&d.thread, NULL, drop_while_the_caller_hands_in, &d), 0);
+	cy_atomic_store_release(&d.go, 1);
+	assert_int_equal(cy_gc_collect(2), 2 * HANDED_IN_CYCLES);
+	cy_blocking_begin();
+	pthread_join(d.thread, NULL);
+	cy_blocking_end();
+	free(d.held);
+	cy_safepoint(); /* remote frees pushed after the handing-in are done */
+	assert_int_equal(cy_objects_live(), 0);
+	assert_int_equal(cy_gc_collect(2), 0);
+	cy_gc_set_pause_budget_us(200);
+}
+
+/*
+ * Mutators assist: while the collector thread verifies a collection and the
+ * young collections' promotions catch up with it, a mutator's safepoint
+ * runs verify slices itself. Here the test thread allocates and promotes
+ * (automatic collection on, a small young threshold) while a second thread
+ * waits for a collection of old garbage in slices of 1 us; whichever
+ * thread runs the slices, the collection finds exactly the garbage it took.
+ */
+static void mutators_that_outpace_the_collection_assist_it(void **state)
+{
+	(void)state;
+	cy_gc_set_pause_budget_us(1);
+	cy_gc_set_threshold(100, 10, 10);
+	assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
+	cy_object *holder = old_garbage_cycles(BACKGROUND_CYCLES, NULL);
+	promote_to_old();
+	cy_decref(holder);
+	background_collection b;
+	start_background_collection(&b);
+	cy_gc_enable();
+	/*
+	 * Live young objects, promoted by the young collections, then dropped a
+	 * list at a time (promotions are counted, frees are not): the memory
+	 * stays small while the promotions outgrow the collection.
+	 */
+	while (cy_gc_incremental_running()) {
+		cy_object *kept = cy_list_new();
+		for (int i = 0; i < 1000; i++) {
+			box *x = box_new(NULL);
+			assert_int_equal(cy_list_append(kept, &x->base), 0);
+			cy_decref(&x->base);
+			if (i % 100 == 0)
+				cy_safepoint(); /* where young collections, and assists, run */
+		}
+		cy_decref(kept);
+	}
+	finish_background_collection(&b);
+	cy_gc_disable();
+	assert_int_equal(b.found, 2 * BACKGROUND_CYCLES);
+	cy_gc_callback_remove(keep_last_info, NULL);
+	cy_gc_set_threshold(700, 10, 10);
+	cy_gc_set_pause_budget_us(200);
+	cy_gc_collect(2);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -220,6 +337,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(concurrent_estimate_errors_are_caught_by_verification, setup, teardown),
 		cmocka_unit_test_setup_teardown(types_without_concurrent_traverse_are_marked_with_the_world_stopped, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			explicit_collection_hands_in_the_young_list_while_another_thread_frees_from_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(mutators_that_outpace_the_collection_assist_it, setup, teardown),
 	};
 	return cy_run_tests("gc_concurrent", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }
