@@ -16,10 +16,19 @@
  * given back moves its arena to the neighbouring list in O(1).
  *
  * Returning memory. An arena whose last page comes back joins the empty
- * list, by_free[63]; if that list is then longer than the cache size (the
- * hysteresis knob, CYCLAB_POOL_ARENA_CACHE), the arena is unmapped at once.
- * A workload whose footprint moves up and down by less than the cache
- * therefore neither maps nor unmaps. cy_arena_trim(1) (cy_pool_collect with
+ * list, by_free[63], stamped with the time. The newest cache-size of them
+ * (the hysteresis knob, CYCLAB_POOL_ARENA_CACHE) stay mapped; the others
+ * are unmapped once they have stayed empty for the decay time
+ * (CYCLAB_POOL_ARENA_DECAY_MS, default 100 ms: mimalloc's delay before it
+ * purges an arena), checked whenever a page is taken or given back, and
+ * at once with a decay of 0. A workload whose footprint moves up and down
+ * by less than the cache therefore neither maps nor unmaps, and one that
+ * frees a large heap and builds it again within the decay time (a full
+ * collection of a big heap, then the next phase of the program) reuses its
+ * arenas instead of unmapping them and faulting fresh pages in: munmap and
+ * the page faults after it cost more than the collection that freed them.
+ * A process that goes idle keeps those arenas until its next page
+ * operation or trim; cy_pool_collect returns them at once. cy_arena_trim(1) (cy_pool_collect with
  * CY_POOL_RELEASE_ALL) unmaps every empty arena and gives back the free
  * pages of partly used arenas with MADV_DONTNEED; dirty_mask remembers which
  * free pages may still be resident, so a page is decommitted only once.
@@ -40,6 +49,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #if CY_POOL_ASAN
 #include <sanitizer/lsan_interface.h>
@@ -51,6 +61,7 @@ typedef struct cy_arena {
 	uint64_t free_mask;  /* bit i: page i is free (bit 0, the headers' page, never is) */
 	uint64_t dirty_mask; /* bit i: page i was handed out since it was last decommitted */
 	unsigned nfree;
+	uint64_t emptied_ns;          /* when its last page came back (valid while nfree == USABLE) */
 	struct cy_arena *next, *prev; /* in by_free[nfree] */
 } cy_arena;
 
@@ -64,6 +75,9 @@ static cy_arena *by_free[USABLE + 1]; /* [0] full, [1..62] partly used, [63] emp
 static uint64_t partial_mask;         /* bit n set when by_free[n] is non-empty, 1 <= n < USABLE */
 static unsigned empty_count;          /* length of by_free[USABLE] */
 static unsigned cache_limit = 4;
+static uint64_t decay_ns = 100 * 1000000ull;
+/* The earliest time an empty arena beyond the cache may be unmapped; UINT64_MAX: none waits. */
+static uint64_t purge_due_ns = UINT64_MAX;
 static int64_t arenas_mapped, arenas_mapped_total, arenas_returned;
 static int64_t pages_by_class[CY_POOL_CLASSES], pages_total, pages_decommitted;
 
@@ -132,6 +146,9 @@ static void arena_unmap(cy_arena *a)
 		fprintf(stderr, "cyclab: munmap of a pool arena failed: %s\n", strerror(errno));
 }
 
+static cy_arena *purge_expired(uint64_t now);
+static void unmap_all(cy_arena *list);
+
 /* arena_lock held: the arena most in use that has a free page, else an empty one. */
 static cy_arena *arena_pick(void)
 {
@@ -167,7 +184,9 @@ cy_pool_page *cy_arena_page_alloc(unsigned size_class, int may_map)
 	list_push(a);
 	pages_by_class[size_class]++;
 	pages_total++;
+	cy_arena *unmap_list = purge_due_ns != UINT64_MAX ? purge_expired(0) : NULL;
 	pthread_mutex_unlock(&arena_lock);
+	unmap_all(unmap_list);
 
 	cy_pool_page *page = (cy_pool_page *)(a->base + ((size_t)index << CY_POOL_HEADER_SHIFT));
 	page->start = a->base + (size_t)index * CY_POOL_PAGE_SIZE;
@@ -182,6 +201,63 @@ static void arena_retire(cy_arena *a)
 	arenas_returned++;
 }
 
+/* A clock good to a few milliseconds, cheap to read (the decay is 100 ms). */
+static uint64_t coarse_now_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/*
+ * arena_lock held: retire the empty arenas beyond the cache that have
+ * decayed by now (0: read the clock only if one may be due), the oldest
+ * first, and return them linked through next, to be unmapped once the lock
+ * is released. The empty list holds the most recently emptied first (an
+ * arena joins it at the head, and arena_pick reuses from the head), so the
+ * arenas kept are the newest.
+ */
+static cy_arena *purge_expired(uint64_t now)
+{
+	if (empty_count <= cache_limit) {
+		purge_due_ns = UINT64_MAX;
+		return NULL;
+	}
+	if (decay_ns > 0) {
+		if (now == 0 && purge_due_ns != UINT64_MAX)
+			now = coarse_now_ns();
+		if (now < purge_due_ns && purge_due_ns != UINT64_MAX)
+			return NULL;
+	}
+	cy_arena *unmap_list = NULL;
+	uint64_t next_due = UINT64_MAX;
+	unsigned position = 0;
+	for (cy_arena *a = by_free[USABLE], *next; a; a = next) {
+		next = a->next;
+		if (position++ < cache_limit)
+			continue;
+		uint64_t due = a->emptied_ns + decay_ns;
+		if (decay_ns == 0 || due <= now) {
+			arena_retire(a);
+			a->next = unmap_list;
+			unmap_list = a;
+		} else if (due < next_due) {
+			next_due = due;
+		}
+	}
+	purge_due_ns = next_due;
+	return unmap_list;
+}
+
+static void unmap_all(cy_arena *list)
+{
+	while (list) {
+		cy_arena *next = list->next; /* read before the unmap: the descriptor is in the arena */
+		arena_unmap(list);
+		list = next;
+	}
+}
+
 void cy_arena_page_free(cy_pool_page *page)
 {
 	cy_arena *a = (cy_arena *)((uintptr_t)page & ~(uintptr_t)(CY_POOL_ARENA_SIZE - 1));
@@ -194,12 +270,11 @@ void cy_arena_page_free(cy_pool_page *page)
 	list_push(a);
 	pages_by_class[size_class]--;
 	pages_total--;
-	int unmap = a->nfree == USABLE && empty_count > cache_limit;
-	if (unmap)
-		arena_retire(a);
+	if (a->nfree == USABLE)
+		a->emptied_ns = coarse_now_ns();
+	cy_arena *unmap_list = purge_expired(a->nfree == USABLE ? a->emptied_ns : 0);
 	pthread_mutex_unlock(&arena_lock);
-	if (unmap)
-		arena_unmap(a);
+	unmap_all(unmap_list);
 }
 
 /* Bits start..end-1 of a page mask. */
@@ -245,12 +320,10 @@ void cy_arena_trim(int release_all)
 				arena_decommit(a);
 		}
 	}
+	if (empty_count <= cache_limit)
+		purge_due_ns = UINT64_MAX;
 	pthread_mutex_unlock(&arena_lock);
-	while (unmap_list) {
-		cy_arena *next = unmap_list->next; /* read before the unmap: the descriptor is in the arena */
-		arena_unmap(unmap_list);
-		unmap_list = next;
-	}
+	unmap_all(unmap_list);
 }
 
 void cy_arena_set_cache(unsigned arenas)
@@ -259,6 +332,24 @@ void cy_arena_set_cache(unsigned arenas)
 	cache_limit = arenas;
 	pthread_mutex_unlock(&arena_lock);
 	cy_arena_trim(0);
+}
+
+void cy_arena_set_decay_ms(unsigned ms)
+{
+	pthread_mutex_lock(&arena_lock);
+	decay_ns = (uint64_t)ms * 1000000ull;
+	purge_due_ns = 0; /* look again under the new decay at the next page operation */
+	cy_arena *unmap_list = purge_expired(coarse_now_ns());
+	pthread_mutex_unlock(&arena_lock);
+	unmap_all(unmap_list);
+}
+
+unsigned cy_arena_decay_ms(void)
+{
+	pthread_mutex_lock(&arena_lock);
+	unsigned ms = (unsigned)(decay_ns / 1000000ull);
+	pthread_mutex_unlock(&arena_lock);
+	return ms;
 }
 
 unsigned cy_arena_cache(void)

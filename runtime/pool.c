@@ -162,6 +162,7 @@ static void pool_init(void)
 		cy_pool_fatal("pthread_key_create failed");
 	cy_atomic_store_relaxed(&debug_pages, (int)env_unsigned("CYCLAB_POOL_DEBUG", (unsigned)CY_DEBUG) != 0);
 	cy_arena_set_cache(env_unsigned("CYCLAB_POOL_ARENA_CACHE", cy_arena_cache()));
+	cy_arena_set_decay_ms(env_unsigned("CYCLAB_POOL_ARENA_DECAY_MS", cy_arena_decay_ms()));
 }
 
 void cy_pool_set_debug(int on)
@@ -186,6 +187,18 @@ unsigned cy_pool_arena_cache(void)
 {
 	pthread_once(&init_once, pool_init);
 	return cy_arena_cache();
+}
+
+void cy_pool_set_arena_decay_ms(unsigned ms)
+{
+	pthread_once(&init_once, pool_init);
+	cy_arena_set_decay_ms(ms);
+}
+
+unsigned cy_pool_arena_decay_ms(void)
+{
+	pthread_once(&init_once, pool_init);
+	return cy_arena_decay_ms();
 }
 
 /* ---- page lists (owner only) -------------------------------------------- */

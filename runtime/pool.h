@@ -268,6 +268,10 @@ void cy_pool_collect(int how);
  * hysteresis that stops a workload at steady state from mapping and
  * unmapping an arena in a loop.
  *
+ * CYCLAB_POOL_ARENA_DECAY_MS=N: how long an empty arena beyond the cache
+ * stays mapped before it is returned (default 100; 0: at once), so that a
+ * heap freed and built again within that time reuses its arenas.
+ *
  * CYCLAB_POOL_DEBUG=1 (the default in --mode=debug builds): pages made from
  * then on fill freed blocks with CY_POOL_DEBUG_BYTE, check the fill when the
  * block is reused, and abort with a message on a double free or a free with
@@ -278,6 +282,8 @@ void cy_pool_collect(int how);
 #define CY_POOL_DEBUG_BYTE 0xdb
 void cy_pool_set_arena_cache(unsigned arenas);
 unsigned cy_pool_arena_cache(void);
+void cy_pool_set_arena_decay_ms(unsigned ms);
+unsigned cy_pool_arena_decay_ms(void);
 void cy_pool_set_debug(int on);
 int cy_pool_debug(void);
 

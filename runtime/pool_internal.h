@@ -26,6 +26,8 @@ void cy_arena_page_free(cy_pool_page *page);
 void cy_arena_trim(int release_all);
 void cy_arena_set_cache(unsigned arenas);
 unsigned cy_arena_cache(void);
+void cy_arena_set_decay_ms(unsigned ms);
+unsigned cy_arena_decay_ms(void);
 /* Fill the page and arena fields of s (classes[].pages, pages, arenas_*, bytes_mapped, pages_decommitted). */
 void cy_arena_stats(cy_pool_stats *s);
 

@@ -196,8 +196,9 @@ static void empty_arenas_are_unmapped_beyond_the_cache(void **state)
 	(void)state;
 	assert_pool_empty();
 	cy_pool_collect(CY_POOL_RELEASE_ALL);
-	unsigned old_cache = cy_pool_arena_cache();
+	unsigned old_cache = cy_pool_arena_cache(), old_decay = cy_pool_arena_decay_ms();
 	cy_pool_set_arena_cache(1);
+	cy_pool_set_arena_decay_ms(0);
 	cy_pool_stats before = stats();
 	assert_int_equal(before.arenas_mapped, 0);
 
@@ -229,6 +230,54 @@ static void empty_arenas_are_unmapped_beyond_the_cache(void **state)
 	assert_int_equal(released.bytes_mapped, 0);
 	assert_int_equal(released.arenas_returned - before.arenas_returned, ARENAS_WORTH);
 	cy_pool_set_arena_cache(old_cache);
+	cy_pool_set_arena_decay_ms(old_decay);
+	assert_pool_empty();
+}
+
+/*
+ * With a decay, empty arenas beyond the cache stay mapped until they have
+ * been empty that long: a decay no test outlives keeps them all, and a
+ * decay of 0, or an explicit collect, returns them at once.
+ */
+static void empty_arenas_beyond_the_cache_wait_for_the_decay(void **state)
+{
+	(void)state;
+	assert_pool_empty();
+	cy_pool_collect(CY_POOL_RELEASE_ALL);
+	unsigned old_cache = cy_pool_arena_cache(), old_decay = cy_pool_arena_decay_ms();
+	cy_pool_set_arena_cache(1);
+	cy_pool_set_arena_decay_ms(24u * 3600 * 1000);
+	cy_pool_stats before = stats();
+
+	size_t n;
+	void **blocks = fill_arenas(256, &n);
+	for (size_t i = 0; i < n; i++)
+		cy_pool_free(blocks[i], 256);
+	cy_pool_stats emptied = stats();
+	assert_int_equal(emptied.pages, 1);
+	assert_int_equal(emptied.arenas_mapped, ARENAS_WORTH); /* nothing returned: none has decayed */
+	assert_int_equal(emptied.arenas_cached, ARENAS_WORTH - 1);
+	assert_int_equal(emptied.arenas_returned, before.arenas_returned);
+
+	/* Built again within the decay: the arenas are reused, none mapped afresh. */
+	for (size_t i = 0; i < n; i++)
+		blocks[i] = cy_pool_alloc(256);
+	for (size_t i = 0; i < n; i++)
+		cy_pool_free(blocks[i], 256);
+	free(blocks);
+	cy_pool_stats again = stats();
+	assert_int_equal(again.arenas_mapped_total, emptied.arenas_mapped_total);
+	assert_int_equal(again.arenas_returned, before.arenas_returned);
+
+	/* A decay of 0 returns every empty arena beyond the cache at once. */
+	cy_pool_set_arena_decay_ms(0);
+	cy_pool_stats decayed = stats();
+	assert_int_equal(decayed.arenas_mapped, 2); /* the current page's arena and one cached */
+	assert_int_equal(decayed.arenas_returned - before.arenas_returned, ARENAS_WORTH - 2);
+
+	cy_pool_collect(CY_POOL_RELEASE_ALL);
+	cy_pool_set_arena_cache(old_cache);
+	cy_pool_set_arena_decay_ms(old_decay);
 	assert_pool_empty();
 }
 
@@ -705,6 +754,7 @@ int main(int argc, char **argv)
 		cy_test(every_class_fills_pages_with_distinct_blocks),
 		cy_test(one_object_in_a_loop_keeps_one_page),
 		cy_test(empty_arenas_are_unmapped_beyond_the_cache),
+		cy_test(empty_arenas_beyond_the_cache_wait_for_the_decay),
 		cy_test(steady_state_neither_maps_nor_unmaps),
 		cy_test(release_all_decommits_free_pages_of_used_arenas),
 		cy_test(remote_frees_return_to_the_owner),
