@@ -28,10 +28,11 @@
  * arenas instead of unmapping them and faulting fresh pages in: munmap and
  * the page faults after it cost more than the collection that freed them.
  * A process that goes idle keeps those arenas until its next page
- * operation or trim; cy_pool_collect returns them at once. cy_arena_trim(1) (cy_pool_collect with
- * CY_POOL_RELEASE_ALL) unmaps every empty arena and gives back the free
- * pages of partly used arenas with MADV_DONTNEED; dirty_mask remembers which
- * free pages may still be resident, so a page is decommitted only once.
+ * operation or trim; cy_pool_collect returns them at once.
+ * cy_arena_trim(1) (cy_pool_collect with CY_POOL_RELEASE_ALL) unmaps every
+ * empty arena and gives back the free pages of partly used arenas with
+ * MADV_DONTNEED; dirty_mask remembers which free pages may still be
+ * resident, so a page is decommitted only once.
  *
  * Everything here is under arena_lock; it is taken once per page (16 KiB of
  * blocks), never per block. mmap and munmap are called without it.
@@ -109,6 +110,8 @@ static void list_remove(cy_arena *a)
 		partial_mask &= ~((uint64_t)1 << a->nfree);
 }
 
+static uint64_t coarse_now_ns(void);
+
 static cy_arena *arena_map(void)
 {
 	/* Map twice the size, then cut both ends so that the arena is aligned to its size. */
@@ -131,7 +134,8 @@ static cy_arena *arena_map(void)
 	__lsan_register_root_region(base, CY_POOL_ARENA_SIZE);
 #endif
 	cy_arena *a = (cy_arena *)base;
-	*a = (cy_arena){.base = base, .free_mask = ARENA_ALL_FREE, .nfree = USABLE};
+	/* Empty from now: one mapped and then passed over (another thread freed a page meanwhile) decays from here. */
+	*a = (cy_arena){.base = base, .free_mask = ARENA_ALL_FREE, .nfree = USABLE, .emptied_ns = coarse_now_ns()};
 	return a;
 }
 
