@@ -294,6 +294,29 @@ static int request(int gen, int automatic, cy_gc_concurrent_waiter *waiter)
  * no pointer into the collection's state (the marking resumes from the
  * cursor, which slices keep valid).
  */
+static void hand_in_own_young_list(void);
+
+/*
+ * A young generation many times its threshold (automatic collection was
+ * disabled a while, or a setup built a large structure before the first
+ * safepoint) would make one long stop-the-world young collection: 131,071
+ * tree nodes took 4 ms. When the thread is idle and the young generation
+ * is past YOUNG_BACKLOG thresholds and beyond what one pause can collect,
+ * its owner hands its young list to generation 1 with the world running,
+ * as an explicit collection does, and the thread collects generation 1.
+ * A young generation near its threshold is collected here as usual.
+ */
+enum { YOUNG_BACKLOG = 4 };
+
+static int young_backlog_too_big_for_a_pause(void)
+{
+	int64_t young = cy_atomic_load_relaxed(&cy_gc_young_count);
+	int64_t threshold = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
+	uint64_t ns_per_object = cy_gc.stw_cpu_ns_per_object ? cy_gc.stw_cpu_ns_per_object : 50;
+	return threshold > 0 && young > YOUNG_BACKLOG * threshold &&
+	       (uint64_t)young * ns_per_object > cy_gc.pause_budget_ns;
+}
+
 static void collect_due(int gen)
 {
 	if (cy_atomic_load_relaxed(&conc->assistable) && cy_gc_sliced_gap_ns() < cy_gc.pause_budget_ns)
@@ -302,8 +325,15 @@ static void collect_due(int gen)
 		cy_gc_collect_stw(gen, 1);
 	else if (gen > 0 && !busy())
 		request(gen, 1, NULL);
-	else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0])
+	else if (gen >= 0 && cy_atomic_load_relaxed(&cy_gc_young_count) > cy_gc.threshold[0]) {
+		if (!busy() && conc->alive && !conc->exit && young_backlog_too_big_for_a_pause()) {
+			cy_gc_flush_count();
+			hand_in_own_young_list();
+			if (request(1, 1, NULL))
+				return;
+		}
 		cy_gc_collect_stw(0, 1);
+	}
 }
 
 /*

@@ -330,6 +330,54 @@ static void mutators_that_outpace_the_collection_assist_it(void **state)
 	assert_int_equal(cy_objects_live(), 0);
 }
 
+enum { BACKLOG_CYCLES = 20000 };
+
+/*
+ * A young generation many times its threshold, built while automatic
+ * collection was disabled, is not collected by one young stop-the-world
+ * collection when automatic collection resumes: its owner hands it to
+ * generation 1 and the collector thread collects that. However the threads
+ * are scheduled, the garbage is found by a collection of generation 1, and
+ * the young collections meanwhile (of live objects allocated to reach
+ * safepoints) find nothing.
+ */
+static void a_young_backlog_goes_to_the_collector_thread(void **state)
+{
+	(void)state;
+	cy_gc_generation_stats before[CY_GC_GENERATIONS], after[CY_GC_GENERATIONS];
+	cy_gc_get_stats(before);
+	for (int i = 0; i < BACKLOG_CYCLES; i++) {
+		box *a = box_new(NULL), *b = box_new(NULL);
+		link_to(a, b);
+		link_to(b, a);
+		cy_decref(&a->base);
+		cy_decref(&b->base);
+	}
+	cy_gc_enable();
+	/* Live objects, counted in generation 0 until their young collection: what makes collections due. */
+	size_t held_count = 0, held_size = 1024;
+	cy_object **held = malloc(held_size * sizeof *held);
+	assert_non_null(held);
+	do {
+		if (held_count == held_size) {
+			held_size *= 2;
+			held = realloc(held, held_size * sizeof *held);
+			assert_non_null(held);
+		}
+		held[held_count++] = &box_new(NULL)->base;
+		cy_safepoint();
+		cy_gc_get_stats(after);
+	} while (after[1].collections == before[1].collections || cy_gc_incremental_running());
+	cy_gc_disable();
+	for (size_t i = 0; i < held_count; i++)
+		cy_decref(held[i]);
+	free(held);
+	assert_int_equal(after[0].collected, before[0].collected);
+	assert_int_equal(after[1].collected - before[1].collected, 2 * BACKLOG_CYCLES);
+	assert_int_equal(after[2].collections, before[2].collections);
+	assert_int_equal(cy_objects_live(), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +388,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			explicit_collection_hands_in_the_young_list_while_another_thread_frees_from_it, setup, teardown),
 		cmocka_unit_test_setup_teardown(mutators_that_outpace_the_collection_assist_it, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_young_backlog_goes_to_the_collector_thread, setup, teardown),
 	};
 	return cy_run_tests("gc_concurrent", tests, sizeof tests / sizeof tests[0], CY_RC_MODE);
 }
