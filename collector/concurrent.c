@@ -312,9 +312,7 @@ static int young_backlog_too_big_for_a_pause(void)
 {
 	int64_t young = cy_atomic_load_relaxed(&cy_gc_young_count);
 	int64_t threshold = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
-	uint64_t ns_per_object = cy_gc.stw_cpu_ns_per_object ? cy_gc.stw_cpu_ns_per_object : 50;
-	return threshold > 0 && young > YOUNG_BACKLOG * threshold &&
-	       (uint64_t)young * ns_per_object > cy_gc.pause_budget_ns;
+	return threshold > 0 && young > YOUNG_BACKLOG * threshold && !cy_gc_objects_fit_in_a_pause(young);
 }
 
 static void collect_due(int gen)

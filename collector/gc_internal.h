@@ -272,6 +272,8 @@ int cy_gc_sliced_mark_concurrently(uint64_t ns);
 int64_t cy_gc_sliced_last_found(void);
 /* Is a collection of generations 0..gen estimated to fit in one pause of the budget (then it runs stop-the-world)? */
 int cy_gc_fits_in_a_pause(int gen);
+/* The same estimate for a given number of objects. */
+int cy_gc_objects_fit_in_a_pause(int64_t objects);
 
 /* ---- collect.c: the phases of one collection ------------------------------------------------------ */
 

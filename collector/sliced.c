@@ -594,9 +594,8 @@ static int step(int even_if_early)
  * moved into the generations, frees ignored; the cost per object from
  * the CPU time of recent stop-the-world collections (gc.c).
  */
-int cy_gc_fits_in_a_pause(int gen)
+int cy_gc_objects_fit_in_a_pause(int64_t objects)
 {
-	int64_t objects = estimated_objects(gen);
 	/*
 	 * Until a stop-the-world collection has measured it, the cost per
 	 * object is taken to be a typical one of a current core (young
@@ -607,6 +606,8 @@ int cy_gc_fits_in_a_pause(int gen)
 	uint64_t ns_per_object = cy_gc.stw_cpu_ns_per_object ? cy_gc.stw_cpu_ns_per_object : 50;
 	return objects >= 0 && (uint64_t)objects * ns_per_object <= cy_gc.pause_budget_ns;
 }
+
+int cy_gc_fits_in_a_pause(int gen) { return cy_gc_objects_fit_in_a_pause(estimated_objects(gen)); }
 
 void cy_gc_sliced_begin(int gen, int automatic, int concurrent) { begin(gen, automatic, concurrent); }
 

@@ -234,6 +234,15 @@ static void register_or_die(void)
 		abort();
 }
 
+/* OBJECTS new leaves in set, each published (one reference each, the scheme's). */
+static void publish_leaves(shared_set *set)
+{
+	for (int i = 0; i < OBJECTS; i++) {
+		set->objects[i] = leaf_new();
+		assert_int_equal(cy_shared_rc_publish(set->objects[i]), 1);
+	}
+}
+
 /*
  * Take and drop stack references on every object, a safepoint between
  * rounds; thread 0 collects now and then, so settling runs while the others
@@ -266,10 +275,7 @@ static void readers_leave_counts_exact(void **state)
 	if (!multithreaded_mode())
 		skip();
 	shared_set set = {0};
-	for (int i = 0; i < OBJECTS; i++) {
-		set.objects[i] = leaf_new();
-		assert_int_equal(cy_shared_rc_publish(set.objects[i]), 1);
-	}
+	publish_leaves(&set);
 	cy_test_run_threads(THREADS, reader, &set);
 	assert_int_equal(set.wrong_type, 0);
 	assert_int_equal(freed(), 0);
@@ -308,10 +314,7 @@ static void per_thread_counts_are_exact_after_merge(void **state)
 	if (!multithreaded_mode())
 		skip();
 	shared_set set = {0};
-	for (int i = 0; i < OBJECTS; i++) {
-		set.objects[i] = leaf_new();
-		assert_int_equal(cy_shared_rc_publish(set.objects[i]), 1);
-	}
+	publish_leaves(&set);
 	cy_test_run_threads(THREADS, keeper, &set);
 	/* The threads have exited; what they kept is still in their slots' entries (or folded by thread 1). */
 	cy_gc_collect(0);
