@@ -301,18 +301,29 @@ static void hand_in_own_young_list(void);
  * disabled a while, or a setup built a large structure before the first
  * safepoint) would make one long stop-the-world young collection: 131,071
  * tree nodes took 4 ms. When the thread is idle and the young generation
- * is past YOUNG_BACKLOG thresholds and beyond what one pause can collect,
- * its owner hands its young list to generation 1 with the world running,
- * as an explicit collection does, and the thread collects generation 1.
+ * is past YOUNG_BACKLOG thresholds (and YOUNG_BACKLOG_MIN objects) and
+ * beyond what one pause can collect, its owner hands its young list to
+ * generation 1 with the world running, as an explicit collection does,
+ * and the thread collects generation 1.
  * A young generation near its threshold is collected here as usual.
  */
-enum { YOUNG_BACKLOG = 4 };
+enum {
+	YOUNG_BACKLOG = 4,
+	/*
+	 * And at least this many objects, whatever the measured cost per
+	 * object: a threshold lowered below a few hundred young objects (or a
+	 * slow build) must not send an ordinary young collection to the thread,
+	 * where it would finish after the safepoint that asked for it.
+	 */
+	YOUNG_BACKLOG_MIN = 10000,
+};
 
 static int young_backlog_too_big_for_a_pause(void)
 {
 	int64_t young = cy_atomic_load_relaxed(&cy_gc_young_count);
 	int64_t threshold = cy_atomic_load_relaxed(&cy_gc.threshold[0]);
-	return threshold > 0 && young > YOUNG_BACKLOG * threshold && !cy_gc_objects_fit_in_a_pause(young);
+	return threshold > 0 && young > YOUNG_BACKLOG * threshold && young >= YOUNG_BACKLOG_MIN &&
+	       !cy_gc_objects_fit_in_a_pause(young);
 }
 
 static void collect_due(int gen)
