@@ -232,13 +232,14 @@ static int mark_until(uint64_t deadline, int concurrent)
 		inc->info.examined += inc->phase == CY_GC_SLICED_SUBTRACT;
 		/*
 		 * Marking with the world running, the collector thread answers a
-		 * stop within an object rather than at the end of its chunk: a
+		 * stop within a few objects rather than at the end of its chunk: a
 		 * young collection's pause would otherwise include up to a chunk
 		 * of waiting, spent spinning by the mutator that stops the world.
 		 */
-		if (concurrent && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
+		++since_clock;
+		if (concurrent && since_clock % 8 == 0 && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
 			return MARK_MORE;
-		if (++since_clock == 64) {
+		if (since_clock == 64) {
 			since_clock = 0;
 			if (cy_now_ns() >= deadline)
 				return MARK_MORE;
