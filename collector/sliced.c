@@ -49,6 +49,18 @@
  * yet, so nothing needs clearing afterwards; a stale mark that happens to
  * match (one in 254 collections) only makes the estimate worse, never the
  * result.
+ *
+ * Members as an array. The collection's lists are in no useful memory
+ * order, and walking one is a chain of cache misses, one per object.
+ * The subtracting pass must walk the list; it also records each member in
+ * an array, and the passes that read every member again (seeding, and
+ * adding the candidates to the components) read the array, prefetching
+ * a few entries ahead so that the misses overlap (not when the list is
+ * found to follow memory order: see members_append). The array stays valid
+ * only while no member's storage is released: until the candidates are
+ * added, the dead stack is left alone (release_postponed), and every pass
+ * skips members marked DEAD, whose storage is intact. Without memory for
+ * the array, or past MEMBERS_MAX, the lists are walked as before.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,12 +69,33 @@
 #include "runtime/refcount.h"
 #include "runtime/thread_internal.h"
 
+/* The most members recorded (32 MiB of array); past it, the lists are walked. */
+#define MEMBERS_MAX ((size_t)1 << 22)
+/* Members the subtracting pass looks at to tell whether the list follows memory order. */
+#define MEMBERS_SAMPLE 4096
+/* How many array entries ahead a pass prefetches: about the misses a core keeps in flight. */
+#define PREFETCH_AHEAD 8
+
 #define COUNT_MASK 0x7fffffu
 #define REACHABLE_BIT 0x800000u
 #define MARK_SHIFT 24
 
 /* The state of the sliced collection: cy_gc's, touched with collect_lock held (or by the collector thread alone while it marks). */
 static cy_gc_sliced_state *const inc = &cy_gc.sliced;
+
+/*
+ * The members in the order the subtracting pass met them ("Members as an
+ * array" above), under the same rule as inc; the array is kept from one
+ * collection to the next.
+ */
+static struct {
+	cy_gc_head **items;
+	size_t len, cap;
+	size_t cursor; /* where seeding or adding resumes */
+	size_t near;   /* of the first members, those within a page of the one before */
+	int ok;        /* the array holds every member met so far, and is to be used */
+	int add_from;  /* grouping takes its candidates from the array, not from work */
+} rec;
 
 int cy_gc_sliced_active(void) { return inc->gen != 0; }
 
@@ -148,6 +181,47 @@ static int visit_reach(cy_object *referent, void *arg)
 
 /* ---- objects mutators freed between slices ------------------------------------------ */
 
+/*
+ * Record g, met by the subtracting pass; on failure the array is given up
+ * for this collection. So it is when the list turns out to follow memory
+ * order (most of the first MEMBERS_SAMPLE members within a page of the one
+ * before, as a structure built in one go is): the processor streams such a
+ * list by itself, and the array would only add its own traffic (measured
+ * on a live chain of 200,000 objects: 5% more CPU with it).
+ */
+static void members_append(cy_gc_head *g)
+{
+	if (rec.len > 0 && rec.len <= MEMBERS_SAMPLE) {
+		uintptr_t here = (uintptr_t)g, before = (uintptr_t)rec.items[rec.len - 1];
+		rec.near += (here > before ? here - before : before - here) < 4096;
+		if (rec.len == MEMBERS_SAMPLE && rec.near * 4 > MEMBERS_SAMPLE * 3) {
+			rec.ok = 0;
+			return;
+		}
+	}
+	if (CY_UNLIKELY(rec.len == rec.cap)) {
+		size_t cap = rec.cap ? rec.cap * 2 : 4096;
+		cy_gc_head **bigger = cap <= MEMBERS_MAX ? realloc(rec.items, cap * sizeof *bigger) : NULL;
+		if (!bigger) {
+			rec.ok = 0;
+			return;
+		}
+		rec.items = bigger;
+		rec.cap = cap;
+	}
+	rec.items[rec.len++] = g;
+}
+
+/* Is the members array in use, so that no member's storage may be released yet? */
+static int release_postponed(void)
+{
+	if (!rec.ok)
+		return 0;
+	if (inc->phase < CY_GC_SLICED_GROUP)
+		return 1;
+	return inc->phase == CY_GC_SLICED_GROUP && !inc->ungrouped && inc->groups.stage == CY_GC_COMPONENTS_ADDING;
+}
+
 static void release_dead(void)
 {
 	pthread_mutex_lock(&cy_gc_dead_lock);
@@ -179,9 +253,54 @@ static void release_dead(void)
  */
 enum { MARK_MORE = 0, MARK_DONE = 1, MARK_NEEDS_STW = 2 };
 
+/*
+ * The seeding pass over the members array (see "Members as an array"):
+ * returns nonzero when it is done, 0 at the deadline or when a stop is
+ * asked of the marking thread.
+ */
+static CY_NOINLINE int seed_members(uint64_t deadline, int concurrent)
+{
+	unsigned since_clock = 0;
+	while (rec.cursor < rec.len) {
+		size_t i = rec.cursor++;
+		if (i + PREFETCH_AHEAD < rec.len)
+			__builtin_prefetch(rec.items[i + PREFETCH_AHEAD], 1);
+		cy_gc_head *g = rec.items[i];
+		if (!(cy_gc_state(g) & CY_GC_DEAD)) {
+			if (!visited(g))
+				visit_first(g);
+			if (estimate(g) > 0)
+				mark_reachable(g);
+		}
+		++since_clock;
+		if (concurrent && since_clock % 8 == 0 && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
+			return 0;
+		if (since_clock == 64) {
+			since_clock = 0;
+			if (cy_now_ns() >= deadline)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Seeding from the array, if that is the way: returns 0 when it stopped before the end. */
+static CY_NOINLINE int seed_from_members_if_recorded(uint64_t deadline, int concurrent)
+{
+	if (inc->phase != CY_GC_SLICED_SEED || !rec.ok)
+		return 1;
+	if (!seed_members(deadline, concurrent))
+		return 0;
+	inc->phase = CY_GC_SLICED_SCAN;
+	inc->cursor = inc->reachable.next;
+	return 1;
+}
+
 static int mark_until(uint64_t deadline, int concurrent)
 {
 	unsigned since_clock = 0;
+	if (!seed_from_members_if_recorded(deadline, concurrent))
+		return MARK_MORE;
 	for (;;) {
 		cy_gc_head *list = inc->phase == CY_GC_SLICED_SCAN ? &inc->reachable : &inc->work;
 		cy_gc_head *g = inc->cursor;
@@ -191,17 +310,26 @@ static int mark_until(uint64_t deadline, int concurrent)
 				return MARK_DONE;
 			inc->phase = inc->phase == CY_GC_SLICED_SUBTRACT ? CY_GC_SLICED_SEED : CY_GC_SLICED_SCAN;
 			inc->cursor = inc->phase == CY_GC_SLICED_SCAN ? inc->reachable.next : inc->work.next;
+			rec.cursor = 0;
+			if (!seed_from_members_if_recorded(deadline, concurrent))
+				return MARK_MORE;
 			continue;
 		}
 		/* Start the load of the object after next while this one is worked on (the list is circular). */
 		__builtin_prefetch(g->next->next);
 		cy_object *o = cy_gc_object_of(g);
 		int (*traverse)(cy_object *, cy_visit_fn, void *) = o->ob_type->traverse;
+		/*
+		 * A member a mutator freed keeps its storage until the dead stack is
+		 * released, but its fields may be gone with its teardown: pass it
+		 * over (the world running, or between slices while the members
+		 * array keeps the dead stack waiting).
+		 */
+		if (cy_gc_state(g) & CY_GC_DEAD) {
+			inc->cursor = g->next;
+			continue;
+		}
 		if (concurrent) {
-			if (cy_gc_state(g) & CY_GC_DEAD) {
-				inc->cursor = g->next;
-				continue;
-			}
 			traverse = o->ob_type->traverse_concurrent;
 			if (!traverse && inc->phase != CY_GC_SLICED_SEED)
 				return MARK_NEEDS_STW;
@@ -211,6 +339,8 @@ static int mark_until(uint64_t deadline, int concurrent)
 			inc->cursor = g->next;
 		switch (inc->phase) {
 		case CY_GC_SLICED_SUBTRACT:
+			if (rec.ok)
+				members_append(g);
 			if (!visited(g))
 				visit_first(g);
 			traverse(o, visit_subtract, NULL);
@@ -338,6 +468,10 @@ static void begin(int gen, int automatic, int concurrent)
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc->work, &cy_gc_old[g]);
 	inc->taken_generation1 = cy_gc.generation1_promoted;
+	rec.len = 0;
+	rec.cursor = 0;
+	rec.near = 0;
+	rec.ok = 1;
 	inc->taken_estimate = estimated_objects(gen);
 	take_young_lists();
 	inc->cursor = inc->work.next;
@@ -375,7 +509,16 @@ static void start_grouping(void)
 	int64_t expected = inc->info.examined - inc->reachable_count;
 	inc->ungrouped = cy_gc_components_begin(&inc->groups, expected > 0 ? (size_t)expected : 0) != 0;
 	inc->cursor = inc->work.next;
+	/*
+	 * The array holds survivors too: read it only when candidates are a fair
+	 * part of it; a few candidates are quicker found in work.
+	 */
+	rec.add_from = rec.ok && (size_t)(expected > 0 ? expected : 0) * 8 >= rec.len;
+	rec.cursor = 0;
 }
+
+/* Is g a candidate to group: not marked reachable, and not freed meanwhile? */
+static int candidate(const cy_gc_head *g) { return !(cy_gc_state(g) & CY_GC_DEAD) && !marked_reachable(g); }
 
 /* Group the candidates until the deadline; returns nonzero when their components are known. */
 static int group_until(uint64_t deadline)
@@ -384,11 +527,23 @@ static int group_until(uint64_t deadline)
 		return 1;
 	if (inc->groups.stage == CY_GC_COMPONENTS_ADDING) {
 		unsigned since_clock = 0;
-		while (inc->cursor != &inc->work) {
-			cy_gc_head *g = inc->cursor;
-			inc->cursor = g->next;
-			__builtin_prefetch(g->next->next, 1);
-			if (cy_gc_components_add(&inc->groups, g) != 0) {
+		for (;;) {
+			cy_gc_head *g;
+			if (rec.add_from) {
+				if (rec.cursor == rec.len)
+					break;
+				size_t i = rec.cursor++;
+				if (i + PREFETCH_AHEAD < rec.len)
+					__builtin_prefetch(rec.items[i + PREFETCH_AHEAD], 1);
+				g = rec.items[i];
+			} else {
+				if (inc->cursor == &inc->work)
+					break;
+				g = inc->cursor;
+				inc->cursor = g->next;
+				__builtin_prefetch(g->next->next, 1);
+			}
+			if (candidate(g) && cy_gc_components_add(&inc->groups, g) != 0) {
 				cy_gc_components_end(&inc->groups);
 				inc->ungrouped = 1;
 				return 1;
@@ -492,7 +647,8 @@ static void verify_stop(int done)
 /* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
 static int work_until(uint64_t deadline)
 {
-	release_dead();
+	if (!release_postponed())
+		release_dead();
 	if (inc->phase < CY_GC_SLICED_GROUP) {
 		if (mark_until(deadline, 0) != MARK_DONE)
 			return 0;
@@ -502,6 +658,8 @@ static int work_until(uint64_t deadline)
 		if (!group_until(deadline))
 			return 0;
 		inc->phase = CY_GC_SLICED_VERIFY;
+		/* No member freed meanwhile may reach a batch (the members array kept the dead stack waiting). */
+		release_dead();
 	}
 	if (!verify_until(deadline))
 		return 0;
