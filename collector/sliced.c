@@ -468,11 +468,17 @@ static void begin(int gen, int automatic, int concurrent)
 	for (int g = 1; g <= gen; g++)
 		cy_gc_list_splice(&inc->work, &cy_gc_old[g]);
 	inc->taken_generation1 = cy_gc.generation1_promoted;
+	inc->taken_estimate = estimated_objects(gen);
 	rec.len = 0;
 	rec.cursor = 0;
 	rec.near = 0;
 	rec.ok = 1;
-	inc->taken_estimate = estimated_objects(gen);
+	/* The array is kept between collections, but not four times bigger than this one is expected to need. */
+	if (rec.cap > 65536 && (int64_t)(rec.cap / 4) > inc->taken_estimate) {
+		free(rec.items);
+		rec.items = NULL;
+		rec.cap = 0;
+	}
 	take_young_lists();
 	inc->cursor = inc->work.next;
 	cy_atomic_store_relaxed(&cy_gc_incremental_epoch, inc->start_epoch);
