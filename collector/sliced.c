@@ -223,23 +223,49 @@ static int release_postponed(void)
 	return inc->phase == CY_GC_SLICED_GROUP && !inc->ungrouped && inc->groups.stage == CY_GC_COMPONENTS_ADDING;
 }
 
-static void release_dead(void)
+/*
+ * Objects taken from the dead stack and not released yet (a slice ran out
+ * of time), linked the same way; the same rule as inc.
+ */
+static cy_object *dead_taken;
+
+/*
+ * Release what mutators freed of the collection's objects, until the
+ * deadline; returns nonzero when none is left. Bounded because the members
+ * array may have kept the dead stack waiting through the whole marking.
+ * Nothing left on it may reach a verification batch, so the callers stop
+ * the slice when this returns 0.
+ */
+static int release_dead_until(uint64_t deadline)
 {
-	pthread_mutex_lock(&cy_gc_dead_lock);
-	cy_object *list = cy_gc_dead_stack;
-	cy_gc_dead_stack = NULL;
-	pthread_mutex_unlock(&cy_gc_dead_lock);
-	while (list) {
-		cy_object *next = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&list->ob_owner);
-		cy_gc_head *g = cy_gc_head_of(list);
+	if (!dead_taken) {
+		pthread_mutex_lock(&cy_gc_dead_lock);
+		dead_taken = cy_gc_dead_stack;
+		cy_gc_dead_stack = NULL;
+		pthread_mutex_unlock(&cy_gc_dead_lock);
+	}
+	unsigned since_clock = 0;
+	while (dead_taken) {
+		if (++since_clock == 64) {
+			since_clock = 0;
+			if (cy_now_ns() >= deadline)
+				return 0;
+		}
+		cy_object *o = dead_taken;
+		dead_taken = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&o->ob_owner);
+		cy_gc_head *g = cy_gc_head_of(o);
 		if (inc->cursor == g)
 			inc->cursor = g->next;
 		inc->reachable_count -= marked_reachable(g);
 		cy_gc_components_forget(&inc->groups, g);
 		cy_gc_list_remove(g);
-		cy_object_release_storage(list);
-		list = next;
+		cy_object_release_storage(o);
 	}
+	/* Freed while we released (finalizers run by a verification batch may free more). */
+	pthread_mutex_lock(&cy_gc_dead_lock);
+	int empty = cy_gc_dead_stack == NULL;
+	pthread_mutex_unlock(&cy_gc_dead_lock);
+	return empty || release_dead_until(deadline);
 }
 
 /* ---- slices ----------------------------------------------------------------------------- */
@@ -610,10 +636,12 @@ static int verify_until(uint64_t deadline)
 		cy_gc_list_init(&batch);
 		size_t n = take_batch(&batch, batch_max);
 		inc->survivors += cy_gc_verify_candidates(&batch, inc->gen, &inc->info, &inc->kept, survivor_state);
-		release_dead(); /* what disposing of the batch freed of the other candidates */
 		uint64_t end = cy_now_ns();
 		uint64_t per_object = (end - start) / n + 1;
 		inc->verify_ns_per_object = (3 * inc->verify_ns_per_object + per_object) / 4;
+		/* What disposing of the batch freed of the other candidates, before the next batch is taken. */
+		if (!release_dead_until(deadline))
+			return 0;
 		if (end >= deadline) {
 			if (!cy_gc_list_is_empty(&inc->work))
 				return 0;
@@ -654,8 +682,8 @@ static void verify_stop(int done)
 /* One stop of the world doing up to budget's worth of the next work; returns nonzero when done. */
 static int work_until(uint64_t deadline)
 {
-	if (!release_postponed())
-		release_dead();
+	if (!release_postponed() && !release_dead_until(deadline))
+		return 0;
 	if (inc->phase < CY_GC_SLICED_GROUP) {
 		if (mark_until(deadline, 0) != MARK_DONE)
 			return 0;
@@ -666,7 +694,8 @@ static int work_until(uint64_t deadline)
 			return 0;
 		inc->phase = CY_GC_SLICED_VERIFY;
 		/* No member freed meanwhile may reach a batch (the members array kept the dead stack waiting). */
-		release_dead();
+		if (!release_dead_until(deadline))
+			return 0;
 	}
 	if (!verify_until(deadline))
 		return 0;
