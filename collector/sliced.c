@@ -224,6 +224,25 @@ static int release_postponed(void)
 }
 
 /*
+ * Called once per object a pass handles: nonzero when the pass should stop
+ * there. The clock is read every 64 objects. Marking with the world
+ * running (concurrent), the collector thread also answers a stop within 8
+ * objects rather than at the end of its chunk: a young collection's pause
+ * would otherwise include that wait, spent spinning by the mutator that
+ * stops the world.
+ */
+CY_INLINE int time_to_stop(unsigned *since_clock, uint64_t deadline, int concurrent)
+{
+	++*since_clock;
+	if (concurrent && *since_clock % 8 == 0 && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
+		return 1;
+	if (*since_clock < 64)
+		return 0;
+	*since_clock = 0;
+	return cy_now_ns() >= deadline;
+}
+
+/*
  * Objects taken from the dead stack and not released yet (a slice ran out
  * of time), linked the same way; the same rule as inc.
  */
@@ -238,19 +257,19 @@ static cy_object *dead_taken;
  */
 static int release_dead_until(uint64_t deadline)
 {
-	if (!dead_taken) {
-		pthread_mutex_lock(&cy_gc_dead_lock);
-		dead_taken = cy_gc_dead_stack;
-		cy_gc_dead_stack = NULL;
-		pthread_mutex_unlock(&cy_gc_dead_lock);
-	}
 	unsigned since_clock = 0;
-	while (dead_taken) {
-		if (++since_clock == 64) {
-			since_clock = 0;
-			if (cy_now_ns() >= deadline)
-				return 0;
+	for (;;) {
+		if (!dead_taken) {
+			/* Taken again after releasing: a verification batch's finalizers may free more meanwhile. */
+			pthread_mutex_lock(&cy_gc_dead_lock);
+			dead_taken = cy_gc_dead_stack;
+			cy_gc_dead_stack = NULL;
+			pthread_mutex_unlock(&cy_gc_dead_lock);
+			if (!dead_taken)
+				return 1;
 		}
+		if (time_to_stop(&since_clock, deadline, 0))
+			return 0;
 		cy_object *o = dead_taken;
 		dead_taken = (cy_object *)(uintptr_t)cy_atomic_load_relaxed(&o->ob_owner);
 		cy_gc_head *g = cy_gc_head_of(o);
@@ -261,11 +280,6 @@ static int release_dead_until(uint64_t deadline)
 		cy_gc_list_remove(g);
 		cy_object_release_storage(o);
 	}
-	/* Freed while we released (finalizers run by a verification batch may free more). */
-	pthread_mutex_lock(&cy_gc_dead_lock);
-	int empty = cy_gc_dead_stack == NULL;
-	pthread_mutex_unlock(&cy_gc_dead_lock);
-	return empty || release_dead_until(deadline);
 }
 
 /* ---- slices ----------------------------------------------------------------------------- */
@@ -285,7 +299,7 @@ enum { MARK_MORE = 0, MARK_DONE = 1, MARK_NEEDS_STW = 2 };
  * returns nonzero when it is done, 0 at the deadline or when a stop is
  * asked of the marking thread.
  */
-static CY_NOINLINE int seed_members(uint64_t deadline, int concurrent)
+static int seed_members(uint64_t deadline, int concurrent)
 {
 	unsigned since_clock = 0;
 	while (rec.cursor < rec.len) {
@@ -299,20 +313,14 @@ static CY_NOINLINE int seed_members(uint64_t deadline, int concurrent)
 			if (estimate(g) > 0)
 				mark_reachable(g);
 		}
-		++since_clock;
-		if (concurrent && since_clock % 8 == 0 && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
+		if (time_to_stop(&since_clock, deadline, concurrent))
 			return 0;
-		if (since_clock == 64) {
-			since_clock = 0;
-			if (cy_now_ns() >= deadline)
-				return 0;
-		}
 	}
 	return 1;
 }
 
 /* Seeding from the array, if that is the way: returns 0 when it stopped before the end. */
-static CY_NOINLINE int seed_from_members_if_recorded(uint64_t deadline, int concurrent)
+static int seed_from_members_if_recorded(uint64_t deadline, int concurrent)
 {
 	if (inc->phase != CY_GC_SLICED_SEED || !rec.ok)
 		return 1;
@@ -387,20 +395,8 @@ static int mark_until(uint64_t deadline, int concurrent)
 			return MARK_DONE;
 		}
 		inc->info.examined += inc->phase == CY_GC_SLICED_SUBTRACT;
-		/*
-		 * Marking with the world running, the collector thread answers a
-		 * stop within a few objects rather than at the end of its chunk: a
-		 * young collection's pause would otherwise include up to a chunk
-		 * of waiting, spent spinning by the mutator that stops the world.
-		 */
-		++since_clock;
-		if (concurrent && since_clock % 8 == 0 && CY_UNLIKELY(cy_atomic_load_relaxed(&cy_tls_poll) & CY_POLL_STOP))
+		if (time_to_stop(&since_clock, deadline, concurrent))
 			return MARK_MORE;
-		if (since_clock == 64) {
-			since_clock = 0;
-			if (cy_now_ns() >= deadline)
-				return MARK_MORE;
-		}
 	}
 }
 
@@ -581,11 +577,8 @@ static int group_until(uint64_t deadline)
 				inc->ungrouped = 1;
 				return 1;
 			}
-			if (++since_clock == 64) {
-				since_clock = 0;
-				if (cy_now_ns() >= deadline)
-					return 0;
-			}
+			if (time_to_stop(&since_clock, deadline, 0))
+				return 0;
 		}
 		cy_gc_components_adding_done(&inc->groups);
 	}

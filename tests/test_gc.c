@@ -575,6 +575,21 @@ static void frozen_objects_are_never_scanned(void **state)
 
 /* ---- incremental mode --------------------------------------------------------------- */
 
+/* A new list holding one box of each of n two-box cycles: dropping the list makes 2n objects of garbage. */
+static cy_object *list_of_two_box_cycles(int n)
+{
+	cy_object *holder = cy_list_new();
+	for (int i = 0; i < n; i++) {
+		box *a = box_new(NULL), *b = box_new(NULL);
+		link_to(a, b);
+		link_to(b, a);
+		assert_int_equal(cy_list_append(holder, &a->base), 0);
+		cy_decref(&a->base);
+		cy_decref(&b->base);
+	}
+	return holder;
+}
+
 static void incremental_collection_of_old_garbage_in_slices(void **state)
 {
 	(void)state;
@@ -583,15 +598,7 @@ static void incremental_collection_of_old_garbage_in_slices(void **state)
 	cy_gc_set_pause_budget_us(1); /* one slice every few hundred objects */
 	assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
 
-	cy_object *holder = cy_list_new();
-	for (int i = 0; i < CYCLES; i++) {
-		box *a = box_new(NULL), *b = box_new(NULL);
-		link_to(a, b);
-		link_to(b, a);
-		assert_int_equal(cy_list_append(holder, &a->base), 0);
-		cy_decref(&a->base);
-		cy_decref(&b->base);
-	}
+	cy_object *holder = list_of_two_box_cycles(CYCLES);
 	box *ring[RING];
 	for (int i = 0; i < RING; i++)
 		ring[i] = box_new(NULL);
@@ -711,15 +718,7 @@ static void incremental_members_freed_at_every_slice(void **state)
 	assert_int_equal(cy_gc_start(CY_GC_MODE_INCREMENTAL), 0);
 	cy_gc_set_pause_budget_us(1);
 	assert_int_equal(cy_gc_callback_add(keep_last_info, NULL), 0);
-	cy_object *holder = cy_list_new();
-	for (int i = 0; i < CYCLES; i++) {
-		box *a = box_new(NULL), *b = box_new(NULL);
-		link_to(a, b);
-		link_to(b, a);
-		assert_int_equal(cy_list_append(holder, &a->base), 0);
-		cy_decref(&a->base);
-		cy_decref(&b->base);
-	}
+	cy_object *holder = list_of_two_box_cycles(CYCLES);
 	cy_object *loners[LONERS];
 	for (int i = 0; i < LONERS; i++)
 		loners[i] = bag_of_a_box();
