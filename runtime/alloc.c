@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "atomics.h"
+#include "name_table.h"
 #include "pool.h"
 #include "sysalloc.h"
 #include "thread.h"
@@ -86,19 +87,9 @@ const char *cy_alloc_error(void) { return select_error; }
 
 cy_alloc_kind cy_alloc_selected(void) { return cy_atomic_load_relaxed(&cy_alloc_kind_selected); }
 
-const char *cy_alloc_name(cy_alloc_kind kind)
-{
-	return (unsigned)kind < CY_ALLOC_KIND_COUNT ? alloc_names[kind] : "unknown";
-}
+const char *cy_alloc_name(cy_alloc_kind kind) { return cy_name_of(alloc_names, CY_ALLOC_KIND_COUNT, (int)kind); }
 
-int cy_alloc_parse(const char *name)
-{
-	for (unsigned i = 0; i < CY_ALLOC_KIND_COUNT; i++) {
-		if (strcmp(name, alloc_names[i]) == 0)
-			return (int)i;
-	}
-	return -1;
-}
+int cy_alloc_parse(const char *name) { return cy_name_index(alloc_names, CY_ALLOC_KIND_COUNT, name); }
 
 void *cy_mem_alloc_other(cy_alloc_kind kind, size_t size)
 {

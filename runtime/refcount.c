@@ -48,25 +48,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "name_table.h"
 #include "thread_internal.h"
 
 cy_rc_mode cy_rc_mode_running = CY_RC_BIASED;
 
 static const char *const mode_names[CY_RC_MODE_COUNT] = {"nonatomic", "atomic", "biased"};
 
-const char *cy_rc_mode_name(cy_rc_mode mode)
-{
-	return (unsigned)mode < CY_RC_MODE_COUNT ? mode_names[mode] : "unknown";
-}
+const char *cy_rc_mode_name(cy_rc_mode mode) { return cy_name_of(mode_names, CY_RC_MODE_COUNT, (int)mode); }
 
-int cy_rc_mode_parse(const char *name)
-{
-	for (int i = 0; i < CY_RC_MODE_COUNT; i++) {
-		if (strcmp(name, mode_names[i]) == 0)
-			return i;
-	}
-	return -1;
-}
+int cy_rc_mode_parse(const char *name) { return cy_name_index(mode_names, CY_RC_MODE_COUNT, name); }
 
 void cy_rc_shared_overflow(cy_object *o)
 {

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "gc_track.h"
+#include "name_table.h"
 #include "thread_internal.h"
 
 #define CHUNK_BITS 12
@@ -79,17 +80,10 @@ static const char *const scheme_names[CY_SHARED_RC_SCHEME_COUNT] = {"off", "defe
 
 const char *cy_shared_rc_name(cy_shared_rc_scheme scheme)
 {
-	return (unsigned)scheme < CY_SHARED_RC_SCHEME_COUNT ? scheme_names[scheme] : "unknown";
+	return cy_name_of(scheme_names, CY_SHARED_RC_SCHEME_COUNT, (int)scheme);
 }
 
-int cy_shared_rc_parse(const char *name)
-{
-	for (int i = 0; i < CY_SHARED_RC_SCHEME_COUNT; i++) {
-		if (strcmp(name, scheme_names[i]) == 0)
-			return i;
-	}
-	return -1;
-}
+int cy_shared_rc_parse(const char *name) { return cy_name_index(scheme_names, CY_SHARED_RC_SCHEME_COUNT, name); }
 
 int cy_shared_rc_select(cy_shared_rc_scheme scheme)
 {

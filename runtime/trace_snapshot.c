@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "hash.h"
+#include "name_table.h"
 #include "tracemalloc.h"
 #include "tracemalloc_internal.h"
 
@@ -293,13 +294,7 @@ const char *cy_tracemalloc_key_name(cy_tracemalloc_key key)
 	return (unsigned)key < CY_TRACE_KEY_COUNT ? key_names[key] : "?";
 }
 
-int cy_tracemalloc_key_parse(const char *name)
-{
-	for (int k = 0; k < CY_TRACE_KEY_COUNT; k++)
-		if (strcmp(name, key_names[k]) == 0)
-			return k;
-	return -1;
-}
+int cy_tracemalloc_key_parse(const char *name) { return cy_name_index(key_names, CY_TRACE_KEY_COUNT, name); }
 
 /* A stack's key for a frame-based key kind, malloc'd; NULL when out of memory. */
 static char *stack_key(const cy_tracemalloc_snapshot *s, const snap_stack *st, cy_tracemalloc_key key)
